@@ -1,0 +1,50 @@
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from leads.demo_data import ensure_demo_users, generate_lead_rows, load_leads
+from leads.models import Lead
+
+
+class Command(BaseCommand):
+    help = (
+        "Create demo users (admin, manager, telecallers) and realistic leads, "
+        "deterministically for a seed. Local use only: refuses DEBUG off without --force."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+        parser.add_argument("--leads", type=int, default=5000, help="leads to add (default 5000)")
+        parser.add_argument("--users", type=int, default=8, help="telecallers (default 8)")
+        parser.add_argument(
+            "--if-empty", action="store_true", help="do nothing when the database already has leads"
+        )
+        parser.add_argument(
+            "--force", action="store_true", help="run even with DEBUG off (demo passwords!)"
+        )
+
+    def handle(self, *args, seed, leads, users, if_empty, force, **options):
+        if not settings.DEBUG and not force:
+            raise CommandError(
+                "seed_demo creates users with well-known demo passwords and runs only with "
+                "DJANGO_DEBUG=1. Pass --force if you really want them in this database."
+            )
+        if leads < 0 or users < 1:
+            raise CommandError("--leads must be 0 or more and --users at least 1.")
+        if if_empty and Lead.objects.exists():
+            self.stdout.write("Leads already present: demo data not loaded.")
+            return
+
+        logins, telecallers = ensure_demo_users(telecallers=users)
+        started = time.perf_counter()
+        written = load_leads(
+            rows=generate_lead_rows(
+                count=leads, creator_ids=[user.pk for user in telecallers], seed=seed
+            )
+        )
+        elapsed = time.perf_counter() - started
+        self.stdout.write(f"Loaded {written} leads for {users} telecallers in {elapsed:.1f} s.")
+        self.stdout.write("Demo logins (local use only):")
+        for login in logins:
+            self.stdout.write(f"  {login.role:<11} {login.username} / {login.password}")

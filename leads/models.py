@@ -1,0 +1,209 @@
+from datetime import datetime, time, timedelta
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from leads.normalization import normalize_mobile, normalize_registration
+
+
+def day_bounds(day):
+    """[day 00:00, day+1 00:00) in the current time zone, as aware datetimes."""
+    tz = timezone.get_current_timezone()
+    start = timezone.make_aware(datetime.combine(day, time.min), tz)
+    end = timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min), tz)
+    return start, end
+
+
+class MobileNumberField(models.CharField):
+    """Stores an Indian mobile as its 10 digits, whatever formatting came in."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", 15)
+        super().__init__(*args, **kwargs)
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value in self.empty_values:
+            return value
+        return normalize_mobile(value)
+
+    def pre_save(self, model_instance, add):
+        # Programmatic saves (services, shell, loaders through the ORM) get
+        # the same rule as forms: normalised, or refused.
+        value = normalize_mobile(getattr(model_instance, self.attname))
+        setattr(model_instance, self.attname, value)
+        return value
+
+    def formfield(self, **kwargs):
+        # Formatted input ("+91 98290-12345") is longer than the stored form.
+        return super().formfield(**{"max_length": 25, **kwargs})
+
+
+class RegistrationField(models.CharField):
+    """Stores a car registration upper-case without spaces or dashes."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", 20)
+        super().__init__(*args, **kwargs)
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value in self.empty_values:
+            return ""
+        return normalize_registration(value)
+
+    def pre_save(self, model_instance, add):
+        value = normalize_registration(getattr(model_instance, self.attname))
+        setattr(model_instance, self.attname, value)
+        return value
+
+    def formfield(self, **kwargs):
+        return super().formfield(**{"max_length": 30, **kwargs})
+
+
+class LeadStatus(models.TextChoices):
+    DID_NOT_PICK_UP = "did_not_pick_up", "Did Not Pick Up"
+    NEEDS_FOLLOWUP = "needs_followup", "Needs Followup"
+    CONFIRMED = "confirmed", "Confirmed"
+    OPEN = "open", "Open"
+    COMPLETED = "completed", "Completed"
+    FEEDBACK = "feedback", "Feedback"
+
+
+class LeadQuerySet(models.QuerySet):
+    def owned_by(self, user):
+        return self.filter(creator=user)
+
+    def created_within(self, start, end):
+        return self.filter(created_at__gte=start, created_at__lt=end)
+
+    def followup_within(self, start, end):
+        return self.filter(followup_date__gte=start, followup_date__lt=end)
+
+    def created_on(self, day):
+        """Leads created within the business day `day` (a date in TIME_ZONE)."""
+        return self.created_within(*day_bounds(day))
+
+    def followup_on(self, day):
+        """Leads whose next call falls within the business day `day`."""
+        return self.followup_within(*day_bounds(day))
+
+    def not_completed(self):
+        return self.exclude(status=LeadStatus.COMPLETED)
+
+
+class Lead(models.Model):
+    customer_name = models.CharField(max_length=100)
+    mobile = MobileNumberField()
+    car_registration = RegistrationField(blank=True)
+    followup_date = models.DateTimeField(null=True, blank=True)
+    remarks = models.TextField(blank=True)
+    status = models.CharField(
+        max_length=20, choices=LeadStatus.choices, default=LeadStatus.NEEDS_FOLLOWUP
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    modified_at = models.DateTimeField(auto_now=True)
+    # No single-column index of its own: (creator, followup_date) leads with
+    # creator_id and serves every "owned by" filter.
+    creator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="leads",
+        db_index=False,
+    )
+
+    objects = LeadQuerySet.as_manager()
+
+    class Meta:
+        permissions = [("view_team_dashboard", "Can view the whole team's dashboard")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=LeadStatus.values),
+                name="lead_status_valid",
+            ),
+        ]
+        indexes = [
+            # Also serves (creator_id) alone: the due list and per-user
+            # follow-up counts are range scans inside one creator.
+            models.Index(fields=["creator", "followup_date"], name="lead_creator_followup_idx"),
+            # Team-wide follow-ups due within a day.
+            models.Index(fields=["followup_date"], name="lead_followup_idx"),
+            # Also serves (status) alone: status filters, newest first.
+            models.Index(fields=["status", "created_at"], name="lead_status_created_idx"),
+            # New leads within a day; the newest-first lists.
+            models.Index(fields=["created_at"], name="lead_created_idx"),
+            # A user's new leads within a day; "my leads", newest first.
+            models.Index(fields=["creator", "created_at"], name="lead_creator_created_idx"),
+            # Exact and prefix search (LIKE 'x%'): pattern ops work whatever
+            # the database collation is.
+            models.Index(
+                fields=["mobile"], name="lead_mobile_idx", opclasses=["varchar_pattern_ops"]
+            ),
+            models.Index(
+                fields=["car_registration"],
+                name="lead_registration_idx",
+                opclasses=["varchar_pattern_ops"],
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.customer_name} ({self.mobile})"
+
+    def save(self, *args, **kwargs):
+        # Normalise (or refuse) before the save opens its transaction, so a
+        # bad value fails cleanly instead of breaking the caller's atomic block.
+        self.customer_name = (self.customer_name or "").strip()
+        self.mobile = normalize_mobile(self.mobile)
+        self.car_registration = normalize_registration(self.car_registration)
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        self.customer_name = (self.customer_name or "").strip()
+        if not self.customer_name:
+            raise ValidationError({"customer_name": "Enter the customer's name."})
+
+
+class WorkedLead(models.Model):
+    """One row per change of a lead's follow-up date: the day's worked calls."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="worked")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="worked_leads",
+        db_index=False,  # (user, work_date) leads with user_id
+    )
+    work_date = models.DateField()
+    old_followup_date = models.DateTimeField(null=True, blank=True)
+    new_followup_date = models.DateTimeField(null=True, blank=True)
+    worked_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "work_date"], name="worked_user_date_idx")]
+
+    def __str__(self):
+        return f"{self.lead_id} worked by {self.user_id} on {self.work_date}"
+
+
+class FollowupSnapshot(models.Model):
+    """How many follow-ups a user had at the start of a business day."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="followup_snapshots",
+        db_index=False,  # the (user, date) unique constraint leads with user_id
+    )
+    date = models.DateField()
+    initial_count = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "date"], name="snapshot_user_date_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.user_id} on {self.date}: {self.initial_count}"

@@ -1,0 +1,135 @@
+import csv
+import io
+
+import pytest
+from django.urls import reverse
+
+from leads.models import Lead, LeadStatus
+from tests.factories import LeadFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = reverse("admin:leads_lead_changelist")
+
+
+@pytest.fixture
+def staff_client(client):
+    client.force_login(UserFactory(superuser=True, username="boss"))
+    return client
+
+
+def _post_action(client, action, leads, **extra):
+    data = {"action": action, "_selected_action": [lead.pk for lead in leads], "index": 0, **extra}
+    return client.post(CHANGELIST, data)
+
+
+def test_changelist_lists_leads_for_staff(staff_client):
+    LeadFactory(customer_name="Asha Rao")
+    response = staff_client.get(CHANGELIST)
+    assert response.status_code == 200
+    assert response.context["cl"].result_count == 1
+    assert "Asha Rao" in response.content.decode()
+
+
+def test_changelist_search_by_formatted_mobile(staff_client):
+    wanted = LeadFactory(mobile="9829012345")
+    LeadFactory(mobile="9829099999")
+    response = staff_client.get(CHANGELIST, {"q": "+91 98290-12345"})
+    assert [lead.pk for lead in response.context["cl"].result_list] == [wanted.pk]
+
+
+def test_changelist_search_by_registration_prefix_and_name(staff_client):
+    rj = LeadFactory(car_registration="RJ14AB1234", customer_name="Ravi")
+    LeadFactory(car_registration="DL3CAF0001", customer_name="Sunita Sharma")
+    by_registration = staff_client.get(CHANGELIST, {"q": "rj-14"}).context["cl"].result_list
+    by_name = staff_client.get(CHANGELIST, {"q": "sharma"}).context["cl"].result_list
+    assert [lead.pk for lead in by_registration] == [rj.pk]
+    assert [lead.customer_name for lead in by_name] == ["Sunita Sharma"]
+
+
+def test_changelist_filters_by_status(staff_client):
+    LeadFactory(status=LeadStatus.CONFIRMED)
+    LeadFactory(status=LeadStatus.OPEN)
+    response = staff_client.get(CHANGELIST, {"status__exact": "confirmed"})
+    assert [lead.status for lead in response.context["cl"].result_list] == ["confirmed"]
+
+
+def test_changelist_refused_to_non_staff(client):
+    client.force_login(UserFactory())
+    response = client.get(CHANGELIST)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("admin:login"))
+
+
+def test_set_status_action(staff_client):
+    leads = LeadFactory.create_batch(2)
+    untouched = LeadFactory()
+    response = _post_action(staff_client, "set_status", leads, status="confirmed")
+    assert response.status_code == 302
+    assert sorted(Lead.objects.values_list("status", flat=True)) == [
+        "confirmed", "confirmed", "needs_followup"]
+    untouched.refresh_from_db()
+    assert untouched.status == "needs_followup"
+
+
+def test_set_status_action_without_a_status_changes_nothing(staff_client):
+    lead = LeadFactory()
+    response = _post_action(staff_client, "set_status", [lead], status="")
+    assert response.status_code == 302
+    lead.refresh_from_db()
+    assert lead.status == "needs_followup"
+    messages = [m.message for m in response.wsgi_request._messages]
+    assert messages == ["Choose a status next to the action, then run it again."]
+
+
+def test_reassign_action(staff_client):
+    new_owner = UserFactory(username="newowner")
+    leads = LeadFactory.create_batch(2)
+    _post_action(staff_client, "reassign", leads, creator=new_owner.pk)
+    assert list(Lead.objects.values_list("creator__username", flat=True)) == ["newowner", "newowner"]
+
+
+def test_reassign_action_refuses_an_inactive_user(staff_client):
+    inactive = UserFactory(username="gone", is_active=False)
+    lead = LeadFactory()
+    old_owner = lead.creator_id
+    _post_action(staff_client, "reassign", [lead], creator=inactive.pk)
+    lead.refresh_from_db()
+    assert lead.creator_id == old_owner
+
+
+def test_export_csv_action_neutralises_formulas(staff_client):
+    lead = LeadFactory(customer_name="=HYPERLINK(\"http://x\")", mobile="9829012345")
+    LeadFactory(customer_name="Plain Name")
+    response = _post_action(staff_client, "export_csv", [lead])
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv"
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[0][:4] == ["ID", "Customer", "Mobile", "Registration"]
+    assert len(rows) == 2
+    assert rows[1][1] == "'=HYPERLINK(\"http://x\")"
+    assert rows[1][2] == "9829012345"
+
+
+def test_actions_refused_to_non_staff(client):
+    client.force_login(UserFactory())
+    lead = LeadFactory()
+    response = _post_action(client, "set_status", [lead], status="confirmed")
+    assert response.status_code == 302
+    lead.refresh_from_db()
+    assert lead.status == "needs_followup"
+
+
+def test_staff_without_change_permission_cannot_run_status_action(client):
+    client.force_login(UserFactory(staff=True, username="viewer"))
+    lead = LeadFactory()
+    response = _post_action(client, "set_status", [lead], status="confirmed")
+    assert response.status_code == 403
+    lead.refresh_from_db()
+    assert lead.status == "needs_followup"
+
+
+def test_worked_lead_and_snapshot_admin_are_read_only(staff_client):
+    assert staff_client.get(reverse("admin:leads_workedlead_changelist")).status_code == 200
+    assert staff_client.get(reverse("admin:leads_workedlead_add")).status_code == 403
+    assert staff_client.get(reverse("admin:leads_followupsnapshot_add")).status_code == 403

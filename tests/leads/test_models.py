@@ -1,0 +1,95 @@
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+
+from leads.models import Lead, LeadStatus
+from tests.factories import LeadFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+DASHBOARD_INDEXES = {
+    "lead_creator_followup_idx": ["creator_id", "followup_date"],
+    "lead_followup_idx": ["followup_date"],
+    "lead_status_created_idx": ["status", "created_at"],
+    "lead_created_idx": ["created_at"],
+    "lead_creator_created_idx": ["creator_id", "created_at"],
+    "lead_mobile_idx": ["mobile"],
+    "lead_registration_idx": ["car_registration"],
+}
+
+
+def test_lead_save_stores_normalised_mobile_and_registration():
+    lead = LeadFactory(mobile="+91 98290-12345", car_registration="rj 14 ab 1234",
+                       customer_name="  Asha Rao ")
+    lead.refresh_from_db()
+    assert (lead.mobile, lead.car_registration, lead.customer_name) == (
+        "9829012345", "RJ14AB1234", "Asha Rao")
+
+
+def test_lead_save_refuses_an_invalid_mobile():
+    user = UserFactory()
+    with pytest.raises(ValidationError):
+        Lead.objects.create(creator=user, customer_name="X", mobile="12345")
+    assert Lead.objects.count() == 0
+
+
+def test_lead_full_clean_reports_each_bad_field():
+    lead = Lead(creator=UserFactory(), customer_name="   ", mobile="555", car_registration="XX",
+                status="won")
+    with pytest.raises(ValidationError) as excinfo:
+        lead.full_clean()
+    assert sorted(excinfo.value.message_dict) == [
+        "car_registration", "customer_name", "mobile", "status"]
+
+
+def test_status_check_constraint_refuses_a_bad_value_in_the_database():
+    lead = LeadFactory()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Lead.objects.filter(pk=lead.pk).update(status="won")
+    lead.refresh_from_db()
+    assert lead.status == LeadStatus.NEEDS_FOLLOWUP
+
+
+def test_status_stored_values_are_the_contract():
+    assert LeadStatus.values == [
+        "did_not_pick_up", "needs_followup", "confirmed", "open", "completed", "feedback"]
+    assert Lead._meta.get_field("status").default == "needs_followup"
+
+
+def test_dashboard_indexes_exist_after_migrate():
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, "leads_lead")
+    indexes = {name: c["columns"] for name, c in constraints.items() if c["index"]}
+    for name, columns in DASHBOARD_INDEXES.items():
+        assert indexes.get(name) == columns, name
+    # No redundant single-column creator index beside the composites.
+    assert [name for name, cols in indexes.items() if cols == ["creator_id"]] == []
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL catalogue")
+def test_search_indexes_use_pattern_ops_on_postgresql():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'leads_lead' "
+            "AND indexname IN ('lead_mobile_idx', 'lead_registration_idx') ORDER BY indexname")
+        rows = cursor.fetchall()
+    assert [name for name, _ in rows] == ["lead_mobile_idx", "lead_registration_idx"]
+    assert all("varchar_pattern_ops" in definition for _, definition in rows)
+
+
+def test_managers_group_has_the_dashboard_and_lead_permissions():
+    from django.contrib.auth.models import Group
+
+    codenames = sorted(Group.objects.get(name="Managers").permissions.values_list("codename", flat=True))
+    assert codenames == ["change_lead", "view_lead", "view_team_dashboard"]
+
+
+def test_manager_factory_user_has_team_dashboard_permission(manager, telecaller):
+    assert manager.has_perm("leads.view_team_dashboard") is True
+    assert telecaller.has_perm("leads.view_team_dashboard") is False
+
+
+def test_migrations_match_the_models():
+    from django.core.management import call_command
+
+    call_command("makemigrations", "--check", "--dry-run", verbosity=0)
