@@ -133,27 +133,54 @@ def _redis_test_url(url):
     return urlunsplit((parts.scheme, parts.netloc, "/15", parts.query, parts.fragment))
 
 
+def _redis_cache(location, *, ignore_exceptions):
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    return {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": location,
+        "KEY_PREFIX": "crm",
+        "OPTIONS": {
+            "CLIENT_CLASS": "django_redis.client.DefaultClient",
+            # A dead Redis must not make every request slow: short timeouts
+            # and no client-side retries.
+            "SOCKET_CONNECT_TIMEOUT": 0.25,
+            "SOCKET_TIMEOUT": 0.25,
+            "CONNECTION_POOL_KWARGS": {"retry": Retry(NoBackoff(), 0)},
+            "IGNORE_EXCEPTIONS": ignore_exceptions,
+        },
+    }
+
+
 if REDIS_URL:
+    _location = _redis_test_url(REDIS_URL) if TESTING else REDIS_URL
     CACHES = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": _redis_test_url(REDIS_URL) if TESTING else REDIS_URL,
-            "KEY_PREFIX": "crm",
-            "OPTIONS": {
-                "CLIENT_CLASS": "django_redis.client.DefaultClient",
-                # A dead Redis must not make every request slow.
-                "SOCKET_CONNECT_TIMEOUT": 0.25,
-                "SOCKET_TIMEOUT": 0.25,
-            },
-        }
+        # The dashboard cache raises on errors: dashboard/cache.py must know
+        # when an invalidation failed (and handles every error itself).
+        "default": _redis_cache(_location, ignore_exceptions=False),
+        # Sessions fall back to the database when Redis is unreachable.
+        "sessions": _redis_cache(_location, ignore_exceptions=True),
     }
 else:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "LOCATION": "crm-default",
-        }
+        },
+        "sessions": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "crm-sessions",
+        },
     }
+
+# A warm dashboard request reads its session from the cache, not the table.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+SESSION_CACHE_ALIAS = "sessions"
+
+# Dashboard entry lifetimes in seconds (the performance guide's figures).
+DASHBOARD_DAY_METRICS_TTL = int(os.environ.get("CRM_DASHBOARD_DAY_TTL", "300"))
+DASHBOARD_TEAM_PERFORMANCE_TTL = int(os.environ.get("CRM_DASHBOARD_TEAM_TTL", "600"))
 
 # --- Authentication ---------------------------------------------------------
 

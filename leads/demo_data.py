@@ -13,6 +13,7 @@ from django.contrib.auth.models import Group
 from django.db import connection, transaction
 from django.utils import timezone
 
+from leads.invalidation import schedule_dashboard_invalidation
 from leads.models import Lead, LeadStatus
 
 FIRST_NAMES = (
@@ -155,7 +156,13 @@ def load_leads(*, rows, batch_size=5000):
     """Insert lead rows: COPY on PostgreSQL, batches of bulk_create elsewhere.
     Returns the number of rows written."""
     if connection.vendor == "postgresql":
-        return _copy_leads(rows)
+        # COPY bypasses the ORM, so it invalidates the dashboard itself.
+        with transaction.atomic():
+            written = _copy_leads(rows)
+            schedule_dashboard_invalidation(
+                user_ids=Lead.objects.order_by().values_list("creator_id", flat=True).distinct()
+            )
+        return written
     written = 0
     batch = []
     with transaction.atomic():
@@ -171,12 +178,31 @@ def load_leads(*, rows, batch_size=5000):
     return written
 
 
-def _copy_leads(rows):
+def _copy_field(value):
+    if value is None:
+        return "\\N"
+    if isinstance(value, datetime):
+        return value.isoformat()
+    # Demo values never hold tabs, newlines or backslashes; escape anyway so
+    # the loader stays correct if the generator changes.
+    return str(value).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+
+
+def _copy_leads(rows, chunk_rows=5000):
+    # Text COPY fed in preformatted chunks: several times faster than one
+    # write_row() call per row, and the server parses it in one stream.
     columns = ", ".join(LEAD_COLUMNS)
     written = 0
     with transaction.atomic(), connection.cursor() as cursor:
         with cursor.copy(f"COPY {Lead._meta.db_table} ({columns}) FROM STDIN") as copy:
+            lines = []
             for row in rows:
-                copy.write_row(row)
-                written += 1
+                lines.append("\t".join(map(_copy_field, row)))
+                if len(lines) >= chunk_rows:
+                    copy.write("\n".join(lines) + "\n")
+                    written += len(lines)
+                    lines = []
+            if lines:
+                copy.write("\n".join(lines) + "\n")
+                written += len(lines)
     return written

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from leads.invalidation import InvalidatingQuerySet, schedule_dashboard_invalidation
 from leads.normalization import normalize_mobile, normalize_registration
 
 
@@ -71,7 +72,9 @@ class LeadStatus(models.TextChoices):
     FEEDBACK = "feedback", "Feedback"
 
 
-class LeadQuerySet(models.QuerySet):
+class LeadQuerySet(InvalidatingQuerySet):
+    owner_field = "creator"
+
     def owned_by(self, user):
         return self.filter(creator=user)
 
@@ -150,6 +153,21 @@ class Lead(models.Model):
     def __str__(self):
         return f"{self.customer_name} ({self.mobile})"
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        # Remembered so a save that changes the owner invalidates both owners.
+        instance._loaded_creator_id = instance.__dict__.get("creator_id")
+        return instance
+
+    def delete(self, *args, **kwargs):
+        # An override rather than a post_delete receiver: a receiver would
+        # turn off Django's fast delete for every bulk delete of leads.
+        owner = self.creator_id
+        result = super().delete(*args, **kwargs)
+        schedule_dashboard_invalidation(user_ids={owner}, using=kwargs.get("using"))
+        return result
+
     def save(self, *args, **kwargs):
         # Normalise (or refuse) before the save opens its transaction, so a
         # bad value fails cleanly instead of breaking the caller's atomic block.
@@ -188,6 +206,10 @@ class WorkedLead(models.Model):
         return f"{self.lead_id} worked by {self.user_id} on {self.work_date}"
 
 
+class FollowupSnapshotQuerySet(InvalidatingQuerySet):
+    owner_field = "user"
+
+
 class FollowupSnapshot(models.Model):
     """How many follow-ups a user had at the start of a business day."""
 
@@ -200,6 +222,8 @@ class FollowupSnapshot(models.Model):
     date = models.DateField()
     initial_count = models.PositiveIntegerField()
 
+    objects = FollowupSnapshotQuerySet.as_manager()
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["user", "date"], name="snapshot_user_date_unique")
@@ -207,3 +231,9 @@ class FollowupSnapshot(models.Model):
 
     def __str__(self):
         return f"{self.user_id} on {self.date}: {self.initial_count}"
+
+    def delete(self, *args, **kwargs):
+        owner = self.user_id
+        result = super().delete(*args, **kwargs)
+        schedule_dashboard_invalidation(user_ids={owner}, using=kwargs.get("using"))
+        return result

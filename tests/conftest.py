@@ -1,12 +1,14 @@
 import pytest
-from django.core.cache import cache
+from django.core.cache import caches
 
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    cache.clear()
+    for alias in ("default", "sessions"):
+        caches[alias].clear()
     yield
-    cache.clear()
+    for alias in ("default", "sessions"):
+        caches[alias].clear()
 
 
 @pytest.fixture

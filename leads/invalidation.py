@@ -1,0 +1,89 @@
+"""The leads app's one link to the dashboard: after a committed write, tell
+the dashboard cache which owners' numbers changed."""
+
+from django.db import models, transaction
+
+
+def schedule_dashboard_invalidation(*, user_ids, users_list=False, using=None):
+    """Invalidate the team view and the given owners' views once the current
+    transaction commits (immediately in autocommit; never after a rollback)."""
+    owners = frozenset(int(u) for u in user_ids if u is not None)
+
+    def invalidate():
+        from dashboard.cache import invalidate_dashboard
+
+        invalidate_dashboard(user_ids=owners, team=True, users_list=users_list)
+
+    transaction.on_commit(invalidate, using=using)
+
+
+class InvalidatingQuerySet(models.QuerySet):
+    """A QuerySet whose bulk writes (update, delete, bulk_create, and
+    bulk_update through update) invalidate the dashboard for the owners they
+    touch, on commit. Save signals do not fire for these paths, so the
+    queryset itself makes sure no path forgets.
+
+    Each costs one extra ``SELECT DISTINCT <owner>`` and one version bump per
+    distinct owner, never work per row.
+    """
+
+    #: Name of the foreign key whose value owns a row on the dashboard.
+    owner_field = None
+
+    def _owner_attname(self):
+        return self.model._meta.get_field(self.owner_field).attname
+
+    def _owner_ids(self):
+        return set(self.order_by().values_list(self._owner_attname(), flat=True).distinct())
+
+    def update(self, **kwargs):
+        owner_keys = {self.owner_field, self._owner_attname()}
+        new_owner = next((kwargs[k] for k in owner_keys if k in kwargs), _ABSENT)
+        with transaction.atomic(using=self.db):
+            owners = self._owner_ids()
+            pks = None
+            if new_owner is not _ABSENT and not isinstance(new_owner, (int, models.Model)):
+                # An expression (bulk_update's CASE): look the new owners up after.
+                pks = list(self.values_list("pk", flat=True))
+            rows = super().update(**kwargs)
+            if isinstance(new_owner, models.Model):
+                owners.add(new_owner.pk)
+            elif isinstance(new_owner, int):
+                owners.add(new_owner)
+            elif pks:
+                owners |= set(
+                    self.model._base_manager.using(self.db).filter(pk__in=pks)
+                    .values_list(self._owner_attname(), flat=True).distinct()
+                )
+            if rows:
+                schedule_dashboard_invalidation(user_ids=owners, using=self.db)
+        return rows
+
+    update.alters_data = True
+
+    def delete(self):
+        with transaction.atomic(using=self.db):
+            owners = self._owner_ids()
+            deleted, per_model = super().delete()
+            if deleted:
+                schedule_dashboard_invalidation(user_ids=owners, using=self.db)
+        return deleted, per_model
+
+    delete.alters_data = True
+    delete.queryset_only = True
+
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        attname = self._owner_attname()
+        with transaction.atomic(using=self.db):
+            created = super().bulk_create(objs, *args, **kwargs)
+            if created:
+                schedule_dashboard_invalidation(
+                    user_ids={getattr(obj, attname) for obj in objs}, using=self.db
+                )
+        return created
+
+    bulk_create.alters_data = True
+
+
+_ABSENT = object()

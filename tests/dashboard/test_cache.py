@@ -1,0 +1,208 @@
+import logging
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+from django.core.cache import cache as default_cache
+from django.utils import timezone
+
+from dashboard import cache as dash_cache
+from dashboard.cache import Part, build_key, cache_stats, fetch, invalidate_dashboard, user_scope
+from dashboard.models import CacheBypass
+
+pytestmark = pytest.mark.django_db
+
+DAY = "2026-11-28"
+
+
+class Counter:
+    """A compute function that returns the number of times it ran."""
+
+    def __init__(self, value=None):
+        self.calls = 0
+        self.value = value
+
+    def __call__(self):
+        self.calls += 1
+        return self.value if self.value is not None else self.calls
+
+
+def part(compute, *, family="day", user_id=None, **params):
+    return Part(family=family, scope=user_scope(user_id), params={"date": DAY, **params},
+                compute=compute)
+
+
+@pytest.fixture(autouse=True)
+def _reset_breaker():
+    dash_cache.breaker.reset()
+    yield
+    dash_cache.breaker.reset()
+
+
+def test_fetch_miss_then_hit():
+    compute = Counter()
+    first = fetch([part(compute)])
+    second = fetch([part(compute)])
+    assert (first.values, first.outcome) == ({"day": 1}, "miss")
+    assert (second.values, second.outcome) == ({"day": 1}, "hit")
+    assert compute.calls == 1
+
+
+def test_fetch_keys_differ_by_params_and_scope():
+    compute = Counter()
+    fetch([part(compute)])
+    fetch([part(compute, page=2)])
+    fetch([part(compute, user_id=7)])
+    assert compute.calls == 3
+
+
+def test_invalidate_team_recomputes_team_and_keeps_other_users():
+    team, user_a, user_b = Counter(), Counter(), Counter()
+    for compute, uid in ((team, None), (user_a, 1), (user_b, 2)):
+        fetch([part(compute, user_id=uid)])
+    assert invalidate_dashboard(user_ids={1}) is True
+    for compute, uid in ((team, None), (user_a, 1), (user_b, 2)):
+        fetch([part(compute, user_id=uid)])
+    assert (team.calls, user_a.calls, user_b.calls) == (2, 2, 1)
+
+
+def test_invalidation_with_no_version_yet_still_retires_entries():
+    # A bump of a missing token creates a fresh one; nothing cached before
+    # can match it.
+    invalidate_dashboard(user_ids={5})
+    compute = Counter()
+    fetch([part(compute, user_id=5)])
+    default_cache.delete("dash:ver:user:5")  # evicted
+    invalidate_dashboard(user_ids={5})
+    fetch([part(compute, user_id=5)])
+    assert compute.calls == 2
+
+
+def test_race_value_read_before_a_write_is_never_served():
+    """Request R reads the database, a write commits and invalidates, then R
+    stores what it read: the next request must not get R's value."""
+    state = {"leads": 10}
+
+    def compute_racing_with_a_write():
+        seen = state["leads"]  # R reads
+        state["leads"] = 11  # a write commits...
+        invalidate_dashboard(user_ids=set())  # ...and invalidates
+        return seen  # then R stores the old number
+
+    first = fetch([part(compute_racing_with_a_write)])
+    second = fetch([part(lambda: state["leads"])])
+    assert first.values["day"] == 10
+    assert (second.values["day"], second.outcome) == (11, "miss")
+
+
+def test_concurrent_misses_compute_once(monkeypatch):
+    monkeypatch.setattr(dash_cache, "bypass_active", lambda: False)
+    calls = []
+
+    def slow_compute():
+        calls.append(1)
+        time.sleep(0.3)
+        return 42
+
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(fetch([part(slow_compute)])))
+               for _ in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert [r.values["day"] for r in results] == [42] * 5
+    assert len(calls) == 1
+
+
+def test_waiter_computes_itself_when_the_lock_holder_is_gone(monkeypatch):
+    monkeypatch.setattr(dash_cache, "LOCK_WAIT_SECONDS", 0.1)
+    compute = Counter(7)
+    versions = dash_cache._read_versions({"team"})
+    key = build_key("day", "team", {"date": DAY}, versions["team"])
+    default_cache.add(f"{key}:lock", 1, 60)  # a holder that died
+    result = fetch([part(compute)])
+    assert (result.values["day"], compute.calls) == (7, 1)
+
+
+class FailingIncr:
+    def __init__(self, real):
+        self.real = real
+
+    def __call__(self, *args, **kwargs):
+        raise ConnectionError("redis went away")
+
+
+def test_failed_invalidation_bypasses_the_cache_until_old_entries_expired(monkeypatch, caplog):
+    compute = Counter()
+    fetch([part(compute)])
+    monkeypatch.setattr(default_cache, "incr", FailingIncr(default_cache.incr))
+    monkeypatch.setattr(default_cache, "set", FailingIncr(default_cache.set))
+    with caplog.at_level(logging.ERROR, logger="dashboard.cache"):
+        assert invalidate_dashboard(user_ids={1}) is False
+    monkeypatch.undo()  # Redis is back, holding the old entry
+    dash_cache.breaker.reset()
+
+    after = fetch([part(compute)])
+    assert (after.outcome, compute.calls) == ("bypass", 2)
+    bypass = CacheBypass.objects.get()
+    assert bypass.until - timezone.now() >= timedelta(seconds=dash_cache.longest_timeout())
+    assert "invalidation failed" in caplog.text
+
+    CacheBypass.objects.update(until=timezone.now() - timedelta(seconds=1))
+    # Once the bypass has ended the cache is used again.
+    assert fetch([part(compute)]).outcome in {"hit", "miss"}
+
+
+def test_unreachable_redis_serves_from_the_database_quickly(settings, caplog):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.25, "SOCKET_TIMEOUT": 0.25},
+        },
+        "sessions": settings.CACHES["sessions"],
+    }
+    compute = Counter()
+    started = time.monotonic()
+    with caplog.at_level(logging.WARNING, logger="dashboard.cache"):
+        results = [fetch([part(compute)]) for _ in range(5)]
+        assert invalidate_dashboard(user_ids={1}) is False
+    elapsed = time.monotonic() - started
+    assert [r.outcome for r in results] == ["down"] * 5
+    assert compute.calls == 5
+    assert elapsed < 3.0
+    # Logged once for the interval, not once per request.
+    assert caplog.text.count("Dashboard cache unavailable") == 1
+
+
+def test_hits_and_misses_are_counted_per_family():
+    day, team = Counter(), Counter()
+    fetch([part(day), part(team, family="team")])
+    fetch([part(day), part(team, family="team")])
+    fetch([part(day)])
+    rows = {row["family"]: row for row in cache_stats()["families"]}
+    assert (rows["day"]["hits"], rows["day"]["misses"], rows["day"]["hit_rate"]) == (2, 1, 0.6667)
+    assert (rows["team"]["hits"], rows["team"]["misses"]) == (1, 1)
+    assert cache_stats()["total"] == {"hits": 3, "misses": 2, "hit_rate": 0.6}
+
+
+def test_low_hit_rate_in_the_last_window_logs_a_warning(caplog, monkeypatch):
+    previous = dash_cache._bucket(1)
+    default_cache.set(dash_cache._stats_key("day", "hit", previous), 10)
+    default_cache.set(dash_cache._stats_key("day", "miss", previous), 30)
+    monkeypatch.setitem(dash_cache._last_rate_check, "bucket", None)
+    with caplog.at_level(logging.WARNING, logger="dashboard.cache"):
+        dash_cache._maybe_warn_hit_rate()
+    assert "hit rate 25.0 %" in caplog.text
+
+
+def test_good_hit_rate_logs_nothing(caplog, monkeypatch):
+    previous = dash_cache._bucket(1)
+    default_cache.set(dash_cache._stats_key("day", "hit", previous), 90)
+    default_cache.set(dash_cache._stats_key("day", "miss", previous), 10)
+    monkeypatch.setitem(dash_cache._last_rate_check, "bucket", None)
+    with caplog.at_level(logging.WARNING, logger="dashboard.cache"):
+        dash_cache._maybe_warn_hit_rate()
+    assert caplog.text == ""
