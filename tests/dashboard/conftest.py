@@ -41,7 +41,9 @@ def crafted(db):
     gone = UserFactory(username="gone", is_active=False)
     leads = SimpleNamespace(
         asha_due_morning=LeadFactory(
-            creator=asha, followup_date=local(DAY, 10), created_at=local(DAY - timedelta(days=5), 10)
+            creator=asha,
+            followup_date=local(DAY, 10),
+            created_at=local(DAY - timedelta(days=5), 10),
         ),
         # The last second of DAY: due within DAY and created within DAY.
         asha_due_last_second=LeadFactory(

@@ -154,7 +154,8 @@ def test_bad_input_is_a_400_with_the_form_errors(client, manager, crafted, param
 def test_manager_asking_for_an_unknown_or_inactive_user_gets_400(client, manager, crafted, who):
     user_id = 999999 if who == "unknown" else crafted.gone.pk
     client.force_login(manager)
-    assert _get_json(client, user=user_id) == (400, {"errors": {"user": ["Choose an active user."]}})
+    errors = {"user": ["Choose an active user."]}
+    assert _get_json(client, user=user_id) == (400, {"errors": errors})
     assert client.get(INDEX, {"user": user_id}).status_code == 400
 
 
@@ -185,14 +186,15 @@ def test_index_shows_the_due_list_with_contact_links(client, manager, crafted):
     lead = crafted.leads.asha_due_last_second
     client.force_login(manager)
     html = client.get(INDEX, {"date": "2024-05-10"}).content.decode()
-    assert f'<time datetime="2024-05-10T23:59:59+05:30">23:59</time>' in html
+    assert '<time datetime="2024-05-10T23:59:59+05:30">23:59</time>' in html
     assert f'href="tel:+91{lead.mobile}"' in html
     assert f'href="https://wa.me/91{lead.mobile}"' in html
     assert f'href="/leads/{lead.pk}/edit/"' in html
     assert f'href="{reverse("admin:leads_lead_change", args=[lead.pk])}"' in html
     assert html.count("<!-- quick update form: provided by the leads pages -->") == 5
     assert '<span class="status status-confirmed">Confirmed</span>' in html
-    assert '<tr data-status="needs_followup"><td>Needs Followup</td><td class="num">2</td></tr>' in html
+    assert ('<tr data-status="needs_followup"><td>Needs Followup</td>'
+            '<td class="num">2</td></tr>') in html
 
 
 def test_index_manager_gets_the_user_menu_and_team_table(client, manager, crafted):
@@ -230,7 +232,8 @@ def test_index_paginates_the_due_list(client, manager, day):
     client.force_login(manager)
     first = client.get(INDEX, {"date": "2024-05-10"})
     second = client.get(INDEX, {"date": "2024-05-10", "page": 2})
-    assert (first.context["data"]["due"]["pages"], len(first.context["data"]["due"]["items"])) == (2, 50)
+    first_due = first.context["data"]["due"]
+    assert (first_due["pages"], len(first_due["items"])) == (2, 50)
     assert 'href="?date=2024-05-10&amp;page=2" rel="next"' in first.content.decode()
     assert [item["id"] for item in second.context["data"]["due"]["items"]] == [leads[50].pk]
     assert 'href="?date=2024-05-10&amp;page=1" rel="prev"' in second.content.decode()
