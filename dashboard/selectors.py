@@ -1,0 +1,317 @@
+"""The dashboard's read side: every query the dashboard runs, returning plain data.
+
+Scope: `user_id=None` is the whole team (all leads); an id is the leads whose
+creator is that user. Day D is [D 00:00, D+1 00:00) in TIME_ZONE (`day_bounds`).
+
+The data comes in three families, each a function of its keyword arguments
+alone so that it can be cached on them: `dashboard_day_metrics`,
+`dashboard_team_performance` and `dashboard_due_page`. Their results are
+JSON-ready: no model instances, datetimes as ISO 8601 strings with the
+TIME_ZONE offset.
+
+Percentages are computed in Decimal, rounded half-up to one decimal (0.0 when
+the denominator is 0), and emitted as JSON numbers (Python floats): a value
+with one decimal place round-trips exactly through float's shortest repr
+(33.3 stays 33.3), and clients get a number they can compare and sort.
+
+Queries (cold, all three families inside `shared_queries()`): one grouped
+all-time pass over the scope by (creator, status), one day-bounded pass by
+creator that the (created_at) / (followup_date) range indexes serve, one users
++ snapshots query, and one page of due leads. The count is independent of the
+number of users and leads.
+"""
+
+import math
+from contextlib import contextmanager
+from contextvars import ContextVar
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.contrib.auth import get_user_model
+from django.core.paginator import InvalidPage
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.utils import timezone
+
+from leads.models import FollowupSnapshot, Lead, LeadStatus, day_bounds
+
+DUE_PAGE_SIZE = 50
+
+
+class DuePageOutOfRange(InvalidPage):
+    """The requested page of the due list does not exist."""
+
+    def __init__(self, *, page, pages):
+        self.page = page
+        self.pages = pages
+        super().__init__(
+            f"Page {page} does not exist: the due list has {pages} page{'s' if pages != 1 else ''}."
+        )
+
+
+# --- Sharing the lead aggregates within one request -------------------------
+
+_shared_results = ContextVar("dashboard_shared_results", default=None)
+
+
+@contextmanager
+def shared_queries():
+    """Within the block, each lead aggregate runs at most once.
+
+    The three families read the same two aggregates (the all-time pass by
+    creator and status, the day-bounded pass by creator). Called one after the
+    other for one request they would run them twice, and the all-time pass is
+    the expensive one (it reads every lead in scope). Outside the block every
+    call computes afresh, so results never outlive the request.
+    """
+    token = _shared_results.set({})
+    try:
+        yield
+    finally:
+        _shared_results.reset(token)
+
+
+def _shared(key, compute):
+    results = _shared_results.get()
+    if results is None:
+        return compute()
+    if key not in results:
+        results[key] = compute()
+    return results[key]
+
+
+# --- Helpers ------------------------------------------------------------------
+
+
+def _percentage(numerator, denominator):
+    if not denominator:
+        return 0.0
+    value = (Decimal(100) * numerator / Decimal(denominator)).quantize(
+        Decimal("0.1"), rounding=ROUND_HALF_UP
+    )
+    return float(value)
+
+
+def _leads_in_scope(user_id):
+    leads = Lead.objects.all()
+    return leads if user_id is None else leads.filter(creator_id=user_id)
+
+
+def _status_rows(*, user_id):
+    """[{"creator_id", "status", "leads", "with_followup"}] over all time, for the scope.
+
+    One grouped pass: totals, status counts and each user's all-time
+    confirmed/completed numbers are all sums over these rows.
+    """
+
+    def compute():
+        return list(
+            _leads_in_scope(user_id)
+            .order_by()
+            .values("creator_id", "status")
+            .annotate(leads=Count("id"), with_followup=Count("followup_date"))
+        )
+
+    return _shared(("status_rows", user_id), compute)
+
+
+def _day_rows(*, day, user_id):
+    """{creator_id: {"new_leads", "pending"}} for creators with a lead created or due within `day`.
+
+    `pending` counts the leads whose follow-up falls within the day. The OR of
+    two range conditions is served by the (created_at) and (followup_date)
+    indexes (per user: the (creator_id, ...) composites).
+    """
+
+    def compute():
+        start, end = day_bounds(day)
+        created = Q(created_at__gte=start, created_at__lt=end)
+        due = Q(followup_date__gte=start, followup_date__lt=end)
+        rows = (
+            _leads_in_scope(user_id)
+            .filter(created | due)
+            .order_by()
+            .values("creator_id")
+            .annotate(new_leads=Count("id", filter=created), pending=Count("id", filter=due))
+        )
+        return {
+            row["creator_id"]: {"new_leads": row["new_leads"], "pending": row["pending"]}
+            for row in rows
+        }
+
+    return _shared(("day_rows", day, user_id), compute)
+
+
+def _users_with_snapshot(*, day, user_id):
+    """[{"id", "username", "snapshot_initial"}]: every active user (team view) or the one
+    user, with their FollowupSnapshot count for `day` (None without a snapshot)."""
+    user_model = get_user_model()
+    snapshot = FollowupSnapshot.objects.filter(user_id=OuterRef("pk"), date=day).values(
+        "initial_count"
+    )[:1]
+    users = (
+        user_model.objects.filter(is_active=True)
+        if user_id is None
+        else user_model.objects.filter(pk=user_id)
+    )
+    return list(
+        users.annotate(snapshot_initial=Subquery(snapshot))
+        .order_by()
+        .values("id", "username", "snapshot_initial")
+    )
+
+
+# --- Public selectors ---------------------------------------------------------
+
+
+def active_users():
+    """[{"id", "username"}] of the active users, by username: a manager's choices."""
+    return list(
+        get_user_model()
+        .objects.filter(is_active=True)
+        .order_by("username")
+        .values("id", "username")
+    )
+
+
+def dashboard_day_metrics(*, day, user_id):
+    """{"totals": {"leads", "new_leads", "with_followup_pct"}, "status_counts": {status: n}}.
+
+    `status_counts` has every stored status value as a key, in LeadStatus order.
+    """
+    status_counts = dict.fromkeys(LeadStatus.values, 0)
+    leads = with_followup = 0
+    for row in _status_rows(user_id=user_id):
+        status_counts[row["status"]] += row["leads"]
+        leads += row["leads"]
+        with_followup += row["with_followup"]
+    new_leads = sum(row["new_leads"] for row in _day_rows(day=day, user_id=user_id).values())
+    return {
+        "totals": {
+            "leads": leads,
+            "new_leads": new_leads,
+            "with_followup_pct": _percentage(with_followup, leads),
+        },
+        "status_counts": status_counts,
+    }
+
+
+def dashboard_team_performance(*, day, user_id):
+    """{"team": [row...], "followups": {...}, "snapshot_taken": bool}.
+
+    A team row is {"user_id", "username", "initial", "worked", "pending",
+    "completion_pct", "new_leads", "confirmed", "completed", "from_snapshot"}.
+    Team view: one row per active user who created at least one lead; a
+    single user: that user's row alone (zeros when they have no leads).
+    Rows are sorted by completion_pct descending, initial descending, username.
+
+    `followups` is {"initial", "worked", "pending", "completion_pct"} for the
+    scope: `initial` sums the rows, `pending` counts every due lead in scope
+    (an inactive user's too). `snapshot_taken` is true when every row's
+    initial came from a snapshot (so also for an empty team).
+    """
+    day_rows = _day_rows(day=day, user_id=user_id)
+    by_status = {}
+    for row in _status_rows(user_id=user_id):
+        by_status[(row["creator_id"], row["status"])] = row["leads"]
+    users = _users_with_snapshot(day=day, user_id=user_id)
+    if user_id is None:
+        creators = {creator_id for creator_id, _ in by_status}
+        users = [user for user in users if user["id"] in creators]
+
+    team = []
+    for user in users:
+        day_row = day_rows.get(user["id"], {"new_leads": 0, "pending": 0})
+        pending = day_row["pending"]
+        from_snapshot = user["snapshot_initial"] is not None
+        initial = user["snapshot_initial"] if from_snapshot else pending
+        worked = max(0, initial - pending)
+        team.append(
+            {
+                "user_id": user["id"],
+                "username": user["username"],
+                "initial": initial,
+                "worked": worked,
+                "pending": pending,
+                "completion_pct": _percentage(worked, initial),
+                "new_leads": day_row["new_leads"],
+                "confirmed": by_status.get((user["id"], LeadStatus.CONFIRMED.value), 0),
+                "completed": by_status.get((user["id"], LeadStatus.COMPLETED.value), 0),
+                "from_snapshot": from_snapshot,
+            }
+        )
+    team.sort(key=lambda row: (-row["completion_pct"], -row["initial"], row["username"]))
+
+    initial = sum(row["initial"] for row in team)
+    pending = sum(row["pending"] for row in day_rows.values())
+    worked = max(0, initial - pending)
+    return {
+        "team": team,
+        "followups": {
+            "initial": initial,
+            "worked": worked,
+            "pending": pending,
+            "completion_pct": _percentage(worked, initial),
+        },
+        "snapshot_taken": all(row["from_snapshot"] for row in team),
+    }
+
+
+def dashboard_due_page(*, day, user_id, page):
+    """{"total", "page", "pages", "items": [...]}: the leads in scope due within `day`,
+    by follow-up then id, DUE_PAGE_SIZE per page (page 1 exists even when empty).
+
+    An item is {"id", "customer_name", "mobile", "car_registration", "status",
+    "followup_date" (ISO 8601, TIME_ZONE offset), "creator_id", "creator_username"}.
+    Raises DuePageOutOfRange for a page past the last. The total comes from
+    the day-bounded aggregate, so no separate COUNT runs.
+    """
+    total = sum(row["pending"] for row in _day_rows(day=day, user_id=user_id).values())
+    pages = max(1, math.ceil(total / DUE_PAGE_SIZE))
+    if not 1 <= page <= pages:
+        raise DuePageOutOfRange(page=page, pages=pages)
+    offset = (page - 1) * DUE_PAGE_SIZE
+    rows = (
+        _leads_in_scope(user_id)
+        .followup_on(day)
+        .order_by("followup_date", "id")
+        .values(
+            "id",
+            "customer_name",
+            "mobile",
+            "car_registration",
+            "status",
+            "followup_date",
+            "creator_id",
+            "creator__username",
+        )[offset : offset + DUE_PAGE_SIZE]
+    )
+    items = [
+        {
+            "id": row["id"],
+            "customer_name": row["customer_name"],
+            "mobile": row["mobile"],
+            "car_registration": row["car_registration"],
+            "status": row["status"],
+            "followup_date": timezone.localtime(row["followup_date"]).isoformat(),
+            "creator_id": row["creator_id"],
+            "creator_username": row["creator__username"],
+        }
+        for row in rows
+    ]
+    return {"total": total, "page": page, "pages": pages, "items": items}
+
+
+def dashboard_document(*, day, user, day_metrics, team_performance, due):
+    """The full dashboard document (the JSON endpoint's body) from the three families.
+
+    `user` is None for the team view, else {"id", "username"}. No queries.
+    """
+    return {
+        "date": day.isoformat(),
+        "user": user,
+        "snapshot_taken": team_performance["snapshot_taken"],
+        "totals": day_metrics["totals"],
+        "status_counts": day_metrics["status_counts"],
+        "followups": team_performance["followups"],
+        "team": team_performance["team"],
+        "due": due,
+    }

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from dashboard import views
+
+app_name = "dashboard"
+
+urlpatterns = [
+    path("dashboard/", views.index, name="index"),
+    path("dashboard/data.json", views.data, name="data"),
+]

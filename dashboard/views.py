@@ -1,0 +1,85 @@
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.utils.functional import SimpleLazyObject
+from django.views.decorators.http import require_safe
+
+from dashboard import selectors
+from dashboard.forms import DashboardForm
+
+
+def is_manager(user):
+    """Managers see the whole team or any one active user; others only themselves."""
+    return user.is_superuser or user.has_perm("leads.view_team_dashboard")
+
+
+def load_dashboard(*, day, user_id, page):
+    """The dashboard's data: the three selector families, each called once.
+
+    This is the one place the views fetch dashboard data, so a cache layer
+    wraps the three calls here. The due page comes first: a page out of range
+    (DuePageOutOfRange) then fails before the expensive all-time aggregate runs.
+    """
+    with selectors.shared_queries():
+        due = selectors.dashboard_due_page(day=day, user_id=user_id, page=page)
+        day_metrics = selectors.dashboard_day_metrics(day=day, user_id=user_id)
+        team_performance = selectors.dashboard_team_performance(day=day, user_id=user_id)
+    return {"day_metrics": day_metrics, "team_performance": team_performance, "due": due}
+
+
+def _dashboard(request):
+    """Validate the query string and load the data: (manager, form, active users, document).
+
+    The document is None when the form has errors (the page answers 400);
+    a non-manager asking for someone else's leads raises PermissionDenied.
+    """
+    manager = is_manager(request.user)
+    # Lazy: only a manager's page (the user menu) or a `user` parameter needs the list.
+    users = SimpleLazyObject(selectors.active_users) if manager else None
+    form = DashboardForm(request.GET, viewer=request.user, active_users=users)
+    if form.has_error("user", code="forbidden"):
+        raise PermissionDenied("You can only see your own dashboard.")
+    if not form.is_valid():
+        return manager, form, users, None
+    day, user, page = (form.cleaned_data[name] for name in ("date", "user", "page"))
+    try:
+        parts = load_dashboard(day=day, user_id=user and user["id"], page=page)
+    except selectors.DuePageOutOfRange as exc:
+        form.add_error("page", str(exc))
+        return manager, form, users, None
+    return manager, form, users, selectors.dashboard_document(day=day, user=user, **parts)
+
+
+@require_safe
+@login_required
+def index(request):
+    manager, form, users, data = _dashboard(request)
+    due = data["due"] if data else None
+    day = form.cleaned_data.get("date")
+    context = {
+        "form": form,
+        # The day shown, or what was typed when it is not a valid day.
+        "date_value": day.isoformat() if day else form.data.get("date", ""),
+        "data": data,
+        "is_manager": manager,
+        "active_users": users,
+        "next_url": request.get_full_path(),
+        "previous_page": due["page"] - 1 if due and due["page"] > 1 else None,
+        "next_page": due["page"] + 1 if due and due["page"] < due["pages"] else None,
+    }
+    return render(request, "dashboard/index.html", context, status=200 if data else 400)
+
+
+@require_safe
+def data(request):
+    if not request.user.is_authenticated:
+        return JsonResponse({"error": "Log in to see the dashboard."}, status=403)
+    try:
+        _, form, _, document = _dashboard(request)
+    except PermissionDenied as exc:
+        return JsonResponse({"error": str(exc)}, status=403)
+    if document is None:
+        errors = {field: list(messages) for field, messages in form.errors.items()}
+        return JsonResponse({"errors": errors}, status=400)
+    return JsonResponse(document)
