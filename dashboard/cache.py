@@ -221,15 +221,18 @@ class Fetched:
     outcome: str  # "hit", "miss", "partial", "bypass" or "down"
 
 
-def fetch(parts):
+def fetch(parts, *, bypass=None):
     """Return every part's value, from the cache when it holds a current one.
+
+    `bypass`: the result of `bypass_active()` if the caller already checked
+    it in this request (one query saved); None checks it here.
 
     One round trip reads the version tokens, one the entries; misses are
     computed (once per key across processes, see the module docstring) and
     stored. Never raises because of the cache: without it, everything is
     computed from the database.
     """
-    if bypass_active():
+    if bypass if bypass is not None else bypass_active():
         return Fetched({p.family: p.compute() for p in parts}, "bypass")
     try:
         versions = _read_versions({p.scope for p in parts})
@@ -274,13 +277,18 @@ def _compute_once(part, key):
                 return value
         # The holder is slow or gone: compute, and store too (same key, same
         # token, so the value is as current as the holder's would be).
-    value = part.compute()
     try:
-        _call("write", cache.set, key, value, timeout)
+        value = part.compute()
+        try:
+            _call("write", cache.set, key, value, timeout)
+        except CacheUnavailable:
+            pass
+    finally:
         if locked:
-            _call("unlock", cache.delete, lock_key)
-    except CacheUnavailable:
-        pass
+            try:
+                _call("unlock", cache.delete, lock_key)
+            except CacheUnavailable:
+                pass
     return value
 
 

@@ -5,27 +5,38 @@ from django.shortcuts import render
 from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_safe
 
-from dashboard import selectors
+from dashboard import cache, selectors
 from dashboard.forms import DashboardForm
 
 
-def is_manager(user):
-    """Managers see the whole team or any one active user; others only themselves."""
-    return user.is_superuser or user.has_perm("leads.view_team_dashboard")
+def load_dashboard(request, *, day, user_id, page, bypass=None):
+    """The dashboard's data: the three selector families, from the cache when
+    it holds current values (see dashboard/cache.py).
 
-
-def load_dashboard(*, day, user_id, page):
-    """The dashboard's data: the three selector families, each called once.
-
-    This is the one place the views fetch dashboard data, so a cache layer
-    wraps the three calls here. The due page comes first: a page out of range
-    (DuePageOutOfRange) then fails before the expensive all-time aggregate runs.
+    The due page comes first: a page out of range (DuePageOutOfRange) then
+    fails before the expensive all-time aggregate runs. Families computed in
+    one request share their lead aggregates (`shared_queries`).
     """
+    scope = cache.user_scope(user_id)
+    date = day.isoformat()
+    parts = [
+        cache.Part("due", scope, {"date": date, "page": page},
+                   lambda: selectors.dashboard_due_page(day=day, user_id=user_id, page=page)),
+        cache.Part("day", scope, {"date": date},
+                   lambda: selectors.dashboard_day_metrics(day=day, user_id=user_id)),
+        cache.Part("team", scope, {"date": date},
+                   lambda: selectors.dashboard_team_performance(day=day, user_id=user_id)),
+    ]
     with selectors.shared_queries():
-        due = selectors.dashboard_due_page(day=day, user_id=user_id, page=page)
-        day_metrics = selectors.dashboard_day_metrics(day=day, user_id=user_id)
-        team_performance = selectors.dashboard_team_performance(day=day, user_id=user_id)
-    return {"day_metrics": day_metrics, "team_performance": team_performance, "due": due}
+        fetched = cache.fetch(parts, bypass=bypass)
+    request.cache_outcome = fetched.outcome
+    values = fetched.values
+    return {"day_metrics": values["day"], "team_performance": values["team"], "due": values["due"]}
+
+
+def _active_users(*, bypass):
+    part = cache.Part("users", cache.USERS_SCOPE, {}, selectors.active_users)
+    return cache.fetch([part], bypass=bypass).values["users"]
 
 
 def _dashboard(request):
@@ -34,9 +45,10 @@ def _dashboard(request):
     The document is None when the form has errors (the page answers 400);
     a non-manager asking for someone else's leads raises PermissionDenied.
     """
-    manager = is_manager(request.user)
+    manager = selectors.viewer_is_manager(request.user)
+    bypass = cache.bypass_active()
     # Lazy: only a manager's page (the user menu) or a `user` parameter needs the list.
-    users = SimpleLazyObject(selectors.active_users) if manager else None
+    users = SimpleLazyObject(lambda: _active_users(bypass=bypass)) if manager else None
     form = DashboardForm(request.GET, viewer=request.user, active_users=users)
     if form.has_error("user", code="forbidden"):
         raise PermissionDenied("You can only see your own dashboard.")
@@ -44,7 +56,9 @@ def _dashboard(request):
         return manager, form, users, None
     day, user, page = (form.cleaned_data[name] for name in ("date", "user", "page"))
     try:
-        parts = load_dashboard(day=day, user_id=user and user["id"], page=page)
+        parts = load_dashboard(
+            request, day=day, user_id=user and user["id"], page=page, bypass=bypass
+        )
     except selectors.DuePageOutOfRange as exc:
         form.add_error("page", str(exc))
         return manager, form, users, None
@@ -83,3 +97,17 @@ def data(request):
         errors = {field: list(messages) for field, messages in form.errors.items()}
         return JsonResponse({"errors": errors}, status=400)
     return JsonResponse(document)
+
+
+@require_safe
+@login_required
+def cache_stats(request):
+    """Managers: the dashboard cache's hit rate, now and over the last window."""
+    if not selectors.viewer_is_manager(request.user):
+        raise PermissionDenied("Only managers can see the cache statistics.")
+    context = {
+        "current": cache.cache_stats(window_offset=0),
+        "previous": cache.cache_stats(window_offset=1),
+        "threshold_pct": int(100 * cache.HIT_RATE_WARNING),
+    }
+    return render(request, "dashboard/cache_stats.html", context)

@@ -16,12 +16,6 @@ def local(day, hour=0, minute=0, second=0):
     return timezone.make_aware(datetime(day.year, day.month, day.day, hour, minute, second))
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # Factories hash a password per user; the default hasher makes that ~0.4 s each.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def day():
     return DAY

@@ -1,0 +1,26 @@
+from django.core.management.base import BaseCommand
+
+from dashboard.cache import HIT_RATE_WARNING, cache_stats
+
+
+def _rate(value):
+    return "–" if value is None else f"{100 * value:.1f} %"
+
+
+class Command(BaseCommand):
+    help = "Print the dashboard cache's hits, misses and hit rate per key family."
+
+    def handle(self, *args, **options):
+        for title, offset in (("current window", 0), ("previous window", 1)):
+            stats = cache_stats(window_offset=offset)
+            self.stdout.write(f"{title} ({stats['window_seconds']} s)")
+            self.stdout.write(f"  {'family':<8} {'hits':>8} {'misses':>8} {'hit rate':>9}")
+            for row in stats["families"] + [{"family": "all", **stats["total"]}]:
+                self.stdout.write(
+                    f"  {row['family']:<8} {row['hits']:>8} {row['misses']:>8} {_rate(row['hit_rate']):>9}"
+                )
+        previous = cache_stats(window_offset=1)["total"]["hit_rate"]
+        if previous is not None and previous < HIT_RATE_WARNING:
+            self.stdout.write(
+                self.style.WARNING(f"Hit rate below {int(100 * HIT_RATE_WARNING)} % in the previous window.")
+            )

@@ -1,0 +1,163 @@
+"""The dashboard views through the cache: warm budget, freshness after writes, outages."""
+
+import time
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from dashboard import cache as dash_cache
+from leads import services
+from leads.models import Lead, LeadStatus
+from tests.dashboard.conftest import DAY, local
+from tests.factories import FollowupSnapshotFactory, LeadFactory
+
+pytestmark = pytest.mark.django_db
+
+INDEX = reverse("dashboard:index")
+DATA = reverse("dashboard:data")
+WARM_BUDGET = 3
+
+
+@pytest.fixture(autouse=True)
+def _reset_breaker():
+    dash_cache.breaker.reset()
+    yield
+    dash_cache.breaker.reset()
+
+
+def _queries(client, url, params):
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url, params)
+    assert response.status_code == 200
+    return len(captured), response
+
+
+@pytest.mark.parametrize("url", [INDEX, DATA], ids=["index", "data"])
+def test_warm_requests_stay_within_three_statements(client, manager, crafted, url):
+    params = {"date": DAY.isoformat()}
+    counts = {}
+    for viewer, extra in ((manager, {}), (manager, {"user": crafted.asha.pk}), (crafted.asha, {})):
+        client.force_login(viewer)
+        _queries(client, url, {**params, **extra})  # fills the cache
+        counts[(viewer.username, bool(extra))], response = _queries(client, url, {**params, **extra})
+        assert response.wsgi_request.cache_outcome == "hit"
+    # user, manager check, bypass check: the session comes from the cache.
+    assert counts == {(manager.username, False): 3, (manager.username, True): 3, ("asha", False): 3}
+
+
+def test_cold_then_warm_serves_the_same_document(client, manager, crafted):
+    client.force_login(manager)
+    cold = client.get(DATA, {"date": DAY.isoformat()})
+    warm = client.get(DATA, {"date": DAY.isoformat()})
+    assert cold.wsgi_request.cache_outcome == "miss"
+    assert warm.wsgi_request.cache_outcome == "hit"
+    assert cold.json() == warm.json()
+
+
+def _pending(client, **params):
+    return client.get(DATA, {"date": DAY.isoformat(), **params}).json()["followups"]["pending"]
+
+
+def test_committed_write_is_seen_on_the_next_request(
+    client, manager, crafted, django_capture_on_commit_callbacks
+):
+    client.force_login(manager)
+    assert _pending(client) == 5
+    with django_capture_on_commit_callbacks(execute=True):
+        LeadFactory(creator=crafted.ravi, followup_date=local(DAY, 15))
+    assert _pending(client) == 6
+    lead = crafted.leads.ravi_due_evening
+    with django_capture_on_commit_callbacks(execute=True):
+        lead.followup_date = None
+        lead.save()
+    assert _pending(client) == 5
+
+
+def test_bulk_update_and_admin_action_are_seen(client, manager, crafted, django_capture_on_commit_callbacks):
+    client.force_login(manager)
+    before = client.get(DATA, {"date": DAY.isoformat()}).json()["status_counts"]
+    with django_capture_on_commit_callbacks(execute=True):
+        services.leads_set_status(leads=Lead.objects.filter(creator=crafted.ravi),
+                                  status=LeadStatus.OPEN)
+    after = client.get(DATA, {"date": DAY.isoformat()}).json()["status_counts"]
+    assert (before["open"], after["open"]) == (1, 4)
+
+
+def test_write_to_one_user_keeps_another_users_entries(
+    client, manager, crafted, django_capture_on_commit_callbacks
+):
+    client.force_login(manager)
+    asha = {"date": DAY.isoformat(), "user": crafted.asha.pk}
+    client.get(DATA, asha)
+    client.get(DATA, {"date": DAY.isoformat()})
+    with django_capture_on_commit_callbacks(execute=True):
+        LeadFactory(creator=crafted.ravi, followup_date=local(DAY, 15))
+    assert client.get(DATA, asha).wsgi_request.cache_outcome == "hit"
+    assert client.get(DATA, {"date": DAY.isoformat()}).wsgi_request.cache_outcome == "miss"
+
+
+def test_snapshot_write_is_seen(client, manager, crafted, django_capture_on_commit_callbacks):
+    client.force_login(manager)
+    ravi = {"date": DAY.isoformat(), "user": crafted.ravi.pk}
+    assert client.get(DATA, ravi).json()["snapshot_taken"] is False
+    with django_capture_on_commit_callbacks(execute=True):
+        FollowupSnapshotFactory(user=crafted.ravi, date=DAY, initial_count=4)
+    document = client.get(DATA, ravi).json()
+    assert (document["snapshot_taken"], document["followups"]["initial"]) == (True, 4)
+
+
+def test_unreachable_redis_page_answers_quickly_and_writes_succeed(
+    client, manager, crafted, settings, django_capture_on_commit_callbacks
+):
+    client.force_login(manager)
+    dead = {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
+        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.25, "SOCKET_TIMEOUT": 0.25},
+    }
+    settings.CACHES = {"default": dead,
+                       "sessions": {**dead, "OPTIONS": {**dead["OPTIONS"], "IGNORE_EXCEPTIONS": True}}}
+    started = time.monotonic()
+    responses = [client.get(url, {"date": DAY.isoformat()}) for url in (INDEX, DATA, DATA)]
+    assert [r.status_code for r in responses] == [200, 200, 200]
+    assert responses[-1].wsgi_request.cache_outcome in {"down", "bypass"}
+    assert time.monotonic() - started < 3.0
+    with django_capture_on_commit_callbacks(execute=True):
+        lead = LeadFactory(creator=crafted.ravi, followup_date=local(DAY, 15))
+    assert Lead.objects.filter(pk=lead.pk).exists()
+    assert client.get(DATA, {"date": DAY.isoformat()}).json()["followups"]["pending"] == 6
+
+
+def test_cache_page_is_for_managers(client, manager, telecaller):
+    client.force_login(telecaller)
+    assert client.get(reverse("dashboard:cache_stats")).status_code == 403
+    client.force_login(manager)
+    client.get(DATA)
+    client.get(DATA)
+    response = client.get(reverse("dashboard:cache_stats"))
+    assert response.status_code == 200
+    total = response.context["current"]["total"]
+    assert (total["hits"], total["misses"]) == (3, 3)  # 3 families, missed then hit
+    assert 'id="current-window-rate">50 %' in response.content.decode()
+
+
+def test_cache_stats_command_prints_the_hit_rate(client, manager, capsys):
+    client.force_login(manager)
+    client.get(DATA)
+    client.get(DATA)
+    call_command("cache_stats")
+    out = capsys.readouterr().out
+    assert "current window (300 s)" in out
+    assert "  all             3        3    50.0 %" in out
+
+
+def test_dashboard_error_keeps_no_lock(client, manager):
+    client.force_login(manager)
+    assert client.get(DATA, {"page": "5"}).status_code == 400
+    started = time.monotonic()
+    assert client.get(DATA, {"page": "5"}).status_code == 400
+    # A lock left behind would make this request wait for it.
+    assert time.monotonic() - started < 1.0
