@@ -1,0 +1,238 @@
+"""The dashboard benchmark: the pre-optimisation baseline, and the harness
+that times it against the product's cold and warm paths.
+
+The baseline re-creates how the old app built the manager dashboard (one
+query per user and per number, the day's leads loaded into a list, the
+follow-up snapshot looked up user by user). It exists only here, to be
+measured; it must compute the same numbers as the product (a test checks).
+"""
+
+import json
+import math
+import statistics
+import time
+from contextlib import contextmanager
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from dashboard import selectors
+from dashboard.cache import invalidate_dashboard
+from leads.models import FollowupSnapshot, Lead, LeadStatus, day_bounds
+
+SQLITE_MAX_LEADS = 100_000
+
+
+# --- the baseline ------------------------------------------------------------
+
+def _pct(numerator, denominator):
+    return selectors._percentage(numerator, denominator)
+
+
+def baseline_document(*, day, user=None, page=1):
+    """The dashboard document the old way. `user`: None (team) or a User."""
+    start, end = day_bounds(day)
+    User = get_user_model()
+    if user is None:
+        scope = Lead.objects.all()
+        users = list(User.objects.filter(is_active=True).order_by("username"))
+        users = [u for u in users if Lead.objects.filter(creator=u).exists()]
+    else:
+        scope = Lead.objects.filter(creator=user)
+        users = [user]
+
+    total = scope.count()
+    with_followup = scope.exclude(followup_date=None).count()
+    status_counts = {status: scope.filter(status=status).count() for status in LeadStatus.values}
+
+    team = []
+    for member in users:
+        mine = Lead.objects.filter(creator=member)
+        pending = mine.filter(followup_date__gte=start, followup_date__lt=end).count()
+        snapshot = FollowupSnapshot.objects.filter(user=member, date=day).first()
+        initial = snapshot.initial_count if snapshot else pending
+        worked = max(0, initial - pending)
+        team.append({
+            "user_id": member.pk,
+            "username": member.username,
+            "initial": initial,
+            "worked": worked,
+            "pending": pending,
+            "completion_pct": _pct(worked, initial),
+            "new_leads": mine.filter(created_at__gte=start, created_at__lt=end).count(),
+            "confirmed": mine.filter(status=LeadStatus.CONFIRMED).count(),
+            "completed": mine.filter(status=LeadStatus.COMPLETED).count(),
+            "from_snapshot": snapshot is not None,
+        })
+    team.sort(key=lambda row: (-row["completion_pct"], -row["initial"], row["username"]))
+
+    due_leads = list(scope.filter(followup_date__gte=start, followup_date__lt=end)
+                     .order_by("followup_date", "id"))
+    pages = max(1, math.ceil(len(due_leads) / selectors.DUE_PAGE_SIZE))
+    chunk = due_leads[(page - 1) * selectors.DUE_PAGE_SIZE: page * selectors.DUE_PAGE_SIZE]
+    items = [{
+        "id": lead.pk,
+        "customer_name": lead.customer_name,
+        "mobile": lead.mobile,
+        "car_registration": lead.car_registration,
+        "status": lead.status,
+        "followup_date": timezone.localtime(lead.followup_date).isoformat(),
+        "creator_id": lead.creator_id,
+        "creator_username": lead.creator.username,
+    } for lead in chunk]
+
+    initial = sum(row["initial"] for row in team)
+    pending = len(due_leads)
+    worked = max(0, initial - pending)
+    return {
+        "date": day.isoformat(),
+        "user": None if user is None else {"id": user.pk, "username": user.username},
+        "snapshot_taken": all(row["from_snapshot"] for row in team),
+        "totals": {"leads": total,
+                   "new_leads": scope.filter(created_at__gte=start, created_at__lt=end).count(),
+                   "with_followup_pct": _pct(with_followup, total)},
+        "status_counts": status_counts,
+        "followups": {"initial": initial, "worked": worked, "pending": pending,
+                      "completion_pct": _pct(worked, initial)},
+        "team": team,
+        "due": {"total": pending, "page": page, "pages": pages, "items": items},
+    }
+
+
+# --- measuring -----------------------------------------------------------------
+
+def _summary(samples, statements):
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, math.ceil(0.95 * len(ordered)) - 1)]
+    return {"median_ms": round(1000 * statistics.median(ordered), 2),
+            "p95_ms": round(1000 * p95, 2),
+            "statements": statements, "runs": len(ordered)}
+
+
+@contextmanager
+def _captured():
+    with CaptureQueriesContext(connection) as captured:
+        yield captured
+
+
+def measure(func, *, repeat, before=None):
+    """Run func `repeat` times; return the timing summary and statements of the last run."""
+    samples, statements = [], 0
+    for _ in range(repeat):
+        if before:
+            before()
+        with _captured() as captured:
+            started = time.perf_counter()
+            func()
+            samples.append(time.perf_counter() - started)
+        statements = len(captured)
+    return _summary(samples, statements)
+
+
+def sequential_pass_seconds(repeat=3):
+    """U: one sequential pass over the lead table that no index can serve."""
+    samples = []
+    with connection.cursor() as cursor:
+        for _ in range(repeat):
+            started = time.perf_counter()
+            cursor.execute("SELECT count(*) FROM leads_lead WHERE customer_name <> ''")
+            cursor.fetchone()
+            samples.append(time.perf_counter() - started)
+    return statistics.median(samples)
+
+
+def _client_for(user):
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _get(client, url, params):
+    # secure=True: with DEBUG off the production settings redirect plain HTTP.
+    response = client.get(url, params, secure=True)
+    if response.status_code != 200:
+        raise RuntimeError(f"GET {url} {params} answered {response.status_code}")
+    return response
+
+
+def run(*, manager, telecaller, staff, day, repeat, baseline_repeat, search_mobile, log=print):
+    """Measure everything; return the figures as a dict."""
+    if "testserver" not in settings.ALLOWED_HOSTS:
+        settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    data_url = reverse("dashboard:data")
+    index_url = reverse("dashboard:index")
+    params = {"date": day.isoformat()}
+    every_owner = list(Lead.objects.order_by().values_list("creator_id", flat=True).distinct())
+
+    def cold_reset():
+        invalidate_dashboard(user_ids=every_owner, team=True, users_list=True)
+
+    unit = sequential_pass_seconds()
+    log(f"U (one sequential pass): {1000 * unit:.1f} ms")
+    figures = {"unit_ms": round(1000 * unit, 2), "views": {}}
+    for label, viewer in (("manager", manager), ("telecaller", telecaller)):
+        viewer_user = None if label == "manager" else viewer
+        client = _client_for(viewer)
+        log(f"{label}: baseline …")
+        baseline = measure(lambda: baseline_document(day=day, user=viewer_user),
+                           repeat=baseline_repeat)
+        log(f"{label}: cold and warm …")
+        cold = measure(lambda: _get(client, index_url, params), repeat=repeat, before=cold_reset)
+        cold_json = measure(lambda: _get(client, data_url, params), repeat=repeat, before=cold_reset)
+        _get(client, index_url, params)
+        warm = measure(lambda: _get(client, index_url, params), repeat=repeat)
+        figures["views"][label] = {
+            "baseline": baseline, "cold": cold, "cold_json": cold_json, "warm": warm,
+            "baseline_over_cold": round(baseline["median_ms"] / cold["median_ms"], 1),
+            "cold_over_warm": round(cold["median_ms"] / warm["median_ms"], 1),
+            "cold_over_unit": round(cold["median_ms"] / figures["unit_ms"], 3),
+            "warm_over_unit": round(warm["median_ms"] / figures["unit_ms"], 3),
+        }
+
+    staff_client = _client_for(staff)
+    pages = {
+        "admin changelist": (reverse("admin:leads_lead_changelist"), {}),
+        "admin, status filter": (reverse("admin:leads_lead_changelist"), {"status__exact": "confirmed"}),
+        "admin, formatted mobile": (reverse("admin:leads_lead_changelist"), {"q": search_mobile}),
+    }
+    try:
+        pages["/leads/?q= (mobile)"] = (reverse("leads:list"), {"q": search_mobile})
+    except Exception:  # the telecaller pages are not installed in this build
+        pass
+    figures["pages"] = {}
+    for label, (url, query) in pages.items():
+        _get(staff_client, url, query)
+        result = measure(lambda: _get(staff_client, url, query), repeat=repeat)
+        result["over_unit"] = round(result["median_ms"] / figures["unit_ms"], 3)
+        figures["pages"][label] = result
+    return figures
+
+
+def format_table(figures, *, leads, users, vendor):
+    lines = [f"Dashboard benchmark: {leads:,} leads, {users} users, {vendor}; "
+             f"U = {figures['unit_ms']:.1f} ms (one sequential pass)", ""]
+    header = f"{'view':<12} {'path':<10} {'median ms':>10} {'p95 ms':>9} {'stmts':>6} {'runs':>5} {'× U':>7}"
+    lines += [header, "-" * len(header)]
+    for label, view in figures["views"].items():
+        for path in ("baseline", "cold", "cold_json", "warm"):
+            row = view[path]
+            lines.append(f"{label:<12} {path:<10} {row['median_ms']:>10.2f} {row['p95_ms']:>9.2f} "
+                         f"{row['statements']:>6} {row['runs']:>5} "
+                         f"{row['median_ms'] / figures['unit_ms']:>7.3f}")
+        lines.append(f"{'':<12} baseline/cold = {view['baseline_over_cold']}, "
+                     f"cold/warm = {view['cold_over_warm']}")
+    lines += ["", f"{'page (staff)':<28} {'median ms':>10} {'p95 ms':>9} {'stmts':>6} {'× U':>7}"]
+    for label, row in figures["pages"].items():
+        lines.append(f"{label:<28} {row['median_ms']:>10.2f} {row['p95_ms']:>9.2f} "
+                     f"{row['statements']:>6} {row['over_unit']:>7.3f}")
+    return "\n".join(lines)
+
+
+def write_json(path, figures, **meta):
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump({**meta, **figures}, handle, indent=2)

@@ -1,0 +1,98 @@
+import time
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection, connections
+from django.utils import timezone
+
+from dashboard import benchmark
+from leads.demo_data import ensure_demo_users, generate_lead_rows, load_leads
+from leads.models import Lead
+
+
+class Command(BaseCommand):
+    help = (
+        "Benchmark the manager and telecaller dashboards (baseline, cold, warm) and the "
+        "admin/search pages on a generated data set in a database of its own."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--leads", type=int, default=1_000_000)
+        parser.add_argument("--users", type=int, default=25, help="telecallers")
+        parser.add_argument("--repeat", type=int, default=20)
+        parser.add_argument("--baseline-repeat", type=int, default=3,
+                            help="the baseline is slow: fewer runs (default 3)")
+        parser.add_argument("--seed", type=int, default=42)
+        parser.add_argument("--json", dest="json_path", help="also write the figures here")
+
+    def handle(self, *args, leads, users, repeat, baseline_repeat, seed, json_path, **options):
+        if leads < 1 or users < 1 or repeat < 1 or baseline_repeat < 1:
+            raise CommandError("--leads, --users, --repeat and --baseline-repeat must be positive.")
+        vendor = connection.vendor
+        if vendor == "sqlite" and leads > benchmark.SQLITE_MAX_LEADS:
+            raise CommandError(
+                f"SQLite is the embedded default, not a benchmark target: it is limited to "
+                f"{benchmark.SQLITE_MAX_LEADS:,} leads here. Set DATABASE_URL to a PostgreSQL "
+                f"database for {leads:,} leads."
+            )
+        name = self._use_bench_database(vendor, leads, users)
+        self.stdout.write(f"Benchmark database: {name}")
+        manager, telecaller, staff = self._ensure_data(leads=leads, users=users, seed=seed)
+
+        day = timezone.localdate()
+        search_mobile = self._formatted_mobile(telecaller)
+        figures = benchmark.run(
+            manager=manager, telecaller=telecaller, staff=staff, day=day, repeat=repeat,
+            baseline_repeat=baseline_repeat, search_mobile=search_mobile,
+            log=lambda line: self.stderr.write(line),
+        )
+        self.stdout.write(benchmark.format_table(figures, leads=leads, users=users, vendor=vendor))
+        if json_path:
+            benchmark.write_json(json_path, figures, leads=leads, users=users, vendor=vendor,
+                                 database=name, day=day.isoformat())
+            self.stdout.write(f"Figures written to {json_path}")
+
+    def _use_bench_database(self, vendor, leads, users):
+        """Point the default connection at a database named after the data set
+        (created when missing) and migrate it."""
+        default = connections["default"]
+        if vendor == "postgresql":
+            name = f"crm_bench_{leads}_{users}"
+            with default.cursor() as cursor:
+                cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+                if cursor.fetchone() is None:
+                    cursor.execute(f'CREATE DATABASE "{name}"')
+        else:
+            name = str(settings.BASE_DIR / f"bench-{leads}-{users}.sqlite3")
+        default.close()
+        settings.DATABASES["default"]["NAME"] = name
+        default.settings_dict["NAME"] = name
+        call_command("migrate", verbosity=0, interactive=False)
+        return name
+
+    def _ensure_data(self, *, leads, users, seed):
+        _, telecallers = ensure_demo_users(telecallers=users)
+        owners = [user.pk for user in telecallers]
+        counts = (Lead.objects.count(),
+                  Lead.objects.order_by().values("creator_id").distinct().count())
+        if counts != (leads, users):
+            self.stdout.write(f"Loading {leads:,} leads for {users} telecallers …")
+            Lead.objects.all().delete()
+            started = time.perf_counter()
+            load_leads(rows=generate_lead_rows(count=leads, creator_ids=owners, seed=seed))
+            self.stdout.write(f"Loaded in {time.perf_counter() - started:.1f} s")
+        else:
+            self.stdout.write(f"Reusing {leads:,} leads for {users} telecallers.")
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("VACUUM ANALYZE leads_lead")
+        User = get_user_model()
+        return (User.objects.get(username="manager"), telecallers[0],
+                User.objects.get(username="admin"))
+
+    @staticmethod
+    def _formatted_mobile(user):
+        mobile = Lead.objects.filter(creator=user).values_list("mobile", flat=True).first()
+        return f"+91 {mobile[:5]}-{mobile[5:]}"

@@ -1,0 +1,34 @@
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+
+from dashboard import selectors
+from dashboard.benchmark import baseline_document
+from tests.dashboard.conftest import DAY
+
+pytestmark = pytest.mark.django_db
+
+
+def product_document(*, day, user):
+    user_id = user and user.pk
+    return selectors.dashboard_document(
+        day=day,
+        user=user and {"id": user.pk, "username": user.username},
+        day_metrics=selectors.dashboard_day_metrics(day=day, user_id=user_id),
+        team_performance=selectors.dashboard_team_performance(day=day, user_id=user_id),
+        due=selectors.dashboard_due_page(day=day, user_id=user_id, page=1),
+    )
+
+
+@pytest.mark.parametrize("who", ["team", "asha", "ravi", "idle"])
+def test_baseline_computes_the_same_document_as_the_product(crafted, who):
+    user = None if who == "team" else getattr(crafted, who)
+    baseline = baseline_document(day=DAY, user=user)
+    assert baseline == product_document(day=DAY, user=user)
+    assert baseline["totals"]["leads"] == {"team": 9, "asha": 5, "ravi": 3, "idle": 0}[who]
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the SQLite limit")
+def test_bench_dashboard_refuses_sqlite_above_100000_leads():
+    with pytest.raises(CommandError, match="limited to 100,000 leads"):
+        call_command("bench_dashboard", "--leads", "100001")
