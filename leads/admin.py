@@ -4,7 +4,6 @@ from django.contrib.admin.helpers import ActionForm
 from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
 from django.db import connections
-from django.db.models import Q
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -12,7 +11,6 @@ from django.utils.functional import cached_property
 from leads import services
 from leads.csv_export import iter_lead_csv_rows
 from leads.models import FollowupSnapshot, Lead, LeadStatus, WorkedLead
-from leads.normalization import mobile_search_prefix, registration_search_prefix
 
 # Filtered changelists count at most this many rows: enough to page through,
 # cheap on a table of millions.
@@ -96,22 +94,8 @@ class LeadAdmin(admin.ModelAdmin):
     actions = ("set_status", "reassign", "export_csv")
 
     def get_search_results(self, request, queryset, search_term):
-        """Search through the mobile and registration indexes (prefix match on
-        the normalised term, never a leading wildcard); plain words search the
-        customer name."""
-        term = search_term.strip()
-        if not term:
-            return queryset, False
-        mobile = mobile_search_prefix(term)
-        if mobile is not None:
-            return queryset.filter(mobile__startswith=mobile), False
-        registration = registration_search_prefix(term)
-        condition = Q(customer_name__icontains=term)
-        if registration is not None:
-            if any(ch.isdigit() for ch in registration):
-                return queryset.filter(car_registration__startswith=registration), False
-            condition |= Q(car_registration__startswith=registration)
-        return queryset.filter(condition), False
+        # Mobile and registration through their indexes; names too (admin only).
+        return queryset.search(search_term, names=True), False
 
     @admin.action(description="Set status of selected leads", permissions=["change"])
     def set_status(self, request, queryset):
