@@ -10,6 +10,7 @@ from django.utils.functional import cached_property
 
 from leads import services
 from leads.csv_export import iter_lead_csv_rows
+from leads.forms import keep_stored_followup
 from leads.models import FollowupSnapshot, Lead, LeadStatus, WorkedLead
 
 # Filtered changelists count at most this many rows: enough to page through,
@@ -65,8 +66,22 @@ class LeadActionForm(ActionForm):
     )
 
 
+class LeadAdminForm(forms.ModelForm):
+    class Meta:
+        model = Lead
+        fields = "__all__"
+
+    def clean_followup_date(self):
+        # Admin shows seconds, the row may hold microseconds: an untouched
+        # follow-up must not look moved (and be recorded as worked).
+        return keep_stored_followup(
+            self.cleaned_data["followup_date"], self.instance.followup_date
+        )
+
+
 @admin.register(Lead)
 class LeadAdmin(admin.ModelAdmin):
+    form = LeadAdminForm
     list_display = (
         "customer_name",
         "mobile",
@@ -92,6 +107,19 @@ class LeadAdmin(admin.ModelAdmin):
     list_per_page = 100
     action_form = LeadActionForm
     actions = ("set_status", "reassign", "export_csv")
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        # Through the service: a moved follow-up is recorded as worked by the
+        # admin user, in the same transaction.
+        saved = services.lead_update(
+            lead=obj,
+            user=request.user,
+            changes={name: form.cleaned_data[name] for name in form.changed_data},
+        )
+        obj.modified_at = saved.modified_at
 
     def get_search_results(self, request, queryset, search_term):
         # Mobile and registration through their indexes; names too (admin only).
