@@ -139,7 +139,8 @@ class LeadListFilterForm(forms.Form):
         required=False, choices=[("", "All statuses"), *LeadStatus.choices], label="Status"
     )
     user = forms.ModelChoiceField(
-        required=False, queryset=get_user_model().objects.order_by("username"),
+        required=False,
+        queryset=get_user_model().objects.order_by("username").only("pk", "username"),
         empty_label="Everyone", label="User",
         error_messages={"invalid_choice": "No such user."},
     )

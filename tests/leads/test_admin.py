@@ -182,5 +182,6 @@ def test_admin_add_creates_a_lead_without_worked_rows(staff_client):
         "status": "open", "followup_date_0": "2026-12-01", "followup_date_1": "10:00:00",
         "remarks": "", "creator": owner.pk})
     assert response.status_code == 302
-    assert list(Lead.objects.values_list("mobile", "creator__username")) == [("9829012345", "owner")]
+    assert list(Lead.objects.values_list("mobile", "creator__username")) == [
+        ("9829012345", "owner")]
     assert WorkedLead.objects.count() == 0

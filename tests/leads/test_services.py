@@ -73,7 +73,8 @@ def test_lead_update_refuses_a_stale_token_and_writes_nothing():
     services.lead_update(lead=lead, user=lead.creator, changes={"remarks": "newer"})
     with pytest.raises(services.LeadChangedError) as excinfo:
         services.lead_update(lead=lead, user=lead.creator, expected_modified_at=opened_at,
-                             changes={"remarks": "mine", "followup_date": datetime(2027, 1, 1, tzinfo=IST)})
+                             changes={"remarks": "mine",
+                                      "followup_date": datetime(2027, 1, 1, tzinfo=IST)})
     assert excinfo.value.lead.remarks == "newer"
     lead.refresh_from_db()
     assert (lead.remarks, lead.followup_date) == ("newer", None)
@@ -110,7 +111,8 @@ def test_lead_update_validates_the_changed_fields():
 
 def test_lead_update_normalises_a_changed_mobile():
     lead = LeadFactory()
-    saved = services.lead_update(lead=lead, user=lead.creator, changes={"mobile": "+91 70000-00001"})
+    saved = services.lead_update(lead=lead, user=lead.creator,
+                                 changes={"mobile": "+91 70000-00001"})
     lead.refresh_from_db()
     assert (saved.mobile, lead.mobile) == ("7000000001", "7000000001")
 

@@ -108,7 +108,8 @@ def test_lead_list_status_filter(manager_client):
 @pytest.mark.parametrize(
     ("params", "field", "message"),
     [
-        ({"status": "won"}, "status", "Select a valid choice. won is not one of the available choices."),
+        ({"status": "won"}, "status",
+         "Select a valid choice. won is not one of the available choices."),
         ({"page": "abc"}, "page", "The page must be a whole number."),
         ({"page": "0"}, "page", "Ensure this value is greater than or equal to 1."),
         ({"user": "999999"}, "user", "No such user."),
@@ -229,7 +230,8 @@ def _edit_data(lead, **overrides):
 
 
 def test_lead_edit_shows_the_followup_in_time_zone(telecaller_client, telecaller):
-    lead = LeadFactory(creator=telecaller, followup_date=datetime(2026, 12, 1, 11, 0, tzinfo=ZoneInfo("UTC")))
+    lead = LeadFactory(creator=telecaller,
+                       followup_date=datetime(2026, 12, 1, 11, 0, tzinfo=ZoneInfo("UTC")))
     response = telecaller_client.get(_edit(lead))
     assert response.status_code == 200
     assert 'value="2026-12-01T16:30"' in response.content.decode()
@@ -349,7 +351,8 @@ def test_quick_update_saves_and_returns_to_next(telecaller_client, telecaller):
     assert first == "Asked for price"
     assert second.endswith(f" {telecaller.username}: Will come Monday")
     worked = WorkedLead.objects.get()
-    assert (worked.user, worked.old_followup_date, worked.new_followup_date) == (telecaller, old, new)
+    assert (worked.user, worked.old_followup_date, worked.new_followup_date) == (
+        telecaller, old, new)
     assert _messages(response) == ["Updated Asha Rao: Confirmed, next follow-up 30 Nov 2026 10:00."]
 
 
