@@ -1,9 +1,12 @@
 """Deliberate changes to lead data. Views, forms, admin and commands call these."""
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from leads.models import Lead, LeadStatus, WorkedLead
+from leads.models import FollowupSnapshot, Lead, LeadStatus, WorkedLead, day_bounds
 
 
 class LeadChangedError(Exception):
@@ -126,3 +129,43 @@ def lead_quick_update(*, lead, user, status, followup_date, remark=""):
         return lead_update(
             lead=current, user=user, changes=changes, expected_modified_at=current.modified_at
         )
+
+
+def followup_snapshots_take(*, day):
+    """Record, for every active user who has leads, how many of them have a
+    follow-up within the business day `day` (0 when none is due).
+
+    Two queries whatever the number of users: one SELECT of active users with
+    leads and their due count (a correlated grouped count, each served by the
+    (creator, followup_date) index), and one bulk upsert on (user, date).
+    Idempotent: a second run rewrites the same rows. Users without any lead
+    get no row. Returns the snapshots written.
+    """
+    start, end = day_bounds(day)
+    due = (
+        Lead.objects.filter(creator=OuterRef("pk"))
+        .followup_within(start, end)
+        .order_by()
+        .values("creator")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    counts = (
+        get_user_model().objects.filter(is_active=True)
+        .filter(Exists(Lead.objects.filter(creator=OuterRef("pk"))))
+        .annotate(due=Coalesce(Subquery(due, output_field=IntegerField()), Value(0)))
+        .order_by("pk")
+        .values_list("pk", "due")
+    )
+    snapshots = [
+        FollowupSnapshot(user_id=user_id, date=day, initial_count=count)
+        for user_id, count in counts
+    ]
+    if snapshots:
+        FollowupSnapshot.objects.bulk_create(
+            snapshots,
+            update_conflicts=True,
+            unique_fields=["user", "date"],
+            update_fields=["initial_count"],
+        )
+    return snapshots
