@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("dashboard.urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("leads/", include("leads.urls")),
 ]
 
 if settings.DEBUG_TOOLBAR_ENABLED:

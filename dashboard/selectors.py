@@ -27,7 +27,6 @@ from contextvars import ContextVar
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
 from django.core.paginator import InvalidPage
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils import timezone
@@ -161,24 +160,6 @@ def _users_with_snapshot(*, day, user_id):
 
 
 # --- Public selectors ---------------------------------------------------------
-
-
-def viewer_is_manager(user):
-    """Managers see the whole team: superusers, and users holding
-    `leads.view_team_dashboard` directly or through a group.
-
-    One query, where ``user.has_perm`` needs two (user and group
-    permissions): it runs on every dashboard request, cached or not.
-    """
-    if not user.is_active:
-        return False
-    if user.is_superuser:
-        return True
-    return (
-        Permission.objects.filter(content_type__app_label="leads", codename="view_team_dashboard")
-        .filter(Q(user=user) | Q(group__user=user))
-        .exists()
-    )
 
 
 def active_users():

@@ -7,6 +7,7 @@ from django.views.decorators.http import require_safe
 
 from dashboard import cache, selectors
 from dashboard.forms import DashboardForm
+from leads.models import user_sees_all_leads
 
 
 def load_dashboard(request, *, day, user_id, page, bypass=None):
@@ -45,7 +46,7 @@ def _dashboard(request):
     The document is None when the form has errors (the page answers 400);
     a non-manager asking for someone else's leads raises PermissionDenied.
     """
-    manager = selectors.viewer_is_manager(request.user)
+    manager = user_sees_all_leads(request.user)
     bypass = cache.bypass_active()
     # Lazy: only a manager's page (the user menu) or a `user` parameter needs the list.
     users = SimpleLazyObject(lambda: _active_users(bypass=bypass)) if manager else None
@@ -103,7 +104,7 @@ def data(request):
 @login_required
 def cache_stats(request):
     """Managers: the dashboard cache's hit rate, now and over the last window."""
-    if not selectors.viewer_is_manager(request.user):
+    if not user_sees_all_leads(request.user):
         raise PermissionDenied("Only managers can see the cache statistics.")
     context = {
         "current": cache.cache_stats(window_offset=0),

@@ -4,15 +4,14 @@ from django.contrib.admin.helpers import ActionForm
 from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
 from django.db import connections
-from django.db.models import Q
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 from django.utils.functional import cached_property
 
 from leads import services
 from leads.csv_export import iter_lead_csv_rows
+from leads.forms import keep_stored_followup
 from leads.models import FollowupSnapshot, Lead, LeadStatus, WorkedLead
-from leads.normalization import mobile_search_prefix, registration_search_prefix
 
 # Filtered changelists count at most this many rows: enough to page through,
 # cheap on a table of millions.
@@ -67,8 +66,22 @@ class LeadActionForm(ActionForm):
     )
 
 
+class LeadAdminForm(forms.ModelForm):
+    class Meta:
+        model = Lead
+        fields = "__all__"
+
+    def clean_followup_date(self):
+        # Admin shows seconds, the row may hold microseconds: an untouched
+        # follow-up must not look moved (and be recorded as worked).
+        return keep_stored_followup(
+            self.cleaned_data["followup_date"], self.instance.followup_date
+        )
+
+
 @admin.register(Lead)
 class LeadAdmin(admin.ModelAdmin):
+    form = LeadAdminForm
     list_display = (
         "customer_name",
         "mobile",
@@ -95,23 +108,22 @@ class LeadAdmin(admin.ModelAdmin):
     action_form = LeadActionForm
     actions = ("set_status", "reassign", "export_csv")
 
+    def save_model(self, request, obj, form, change):
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        # Through the service: a moved follow-up is recorded as worked by the
+        # admin user, in the same transaction.
+        saved = services.lead_update(
+            lead=obj,
+            user=request.user,
+            changes={name: form.cleaned_data[name] for name in form.changed_data},
+        )
+        obj.modified_at = saved.modified_at
+
     def get_search_results(self, request, queryset, search_term):
-        """Search through the mobile and registration indexes (prefix match on
-        the normalised term, never a leading wildcard); plain words search the
-        customer name."""
-        term = search_term.strip()
-        if not term:
-            return queryset, False
-        mobile = mobile_search_prefix(term)
-        if mobile is not None:
-            return queryset.filter(mobile__startswith=mobile), False
-        registration = registration_search_prefix(term)
-        condition = Q(customer_name__icontains=term)
-        if registration is not None:
-            if any(ch.isdigit() for ch in registration):
-                return queryset.filter(car_registration__startswith=registration), False
-            condition |= Q(car_registration__startswith=registration)
-        return queryset.filter(condition), False
+        # Mobile and registration through their indexes; names too (admin only).
+        return queryset.search(search_term, names=True), False
 
     @admin.action(description="Set status of selected leads", permissions=["change"])
     def set_status(self, request, queryset):

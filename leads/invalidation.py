@@ -39,7 +39,7 @@ class InvalidatingQuerySet(models.QuerySet):
     def update(self, **kwargs):
         owner_keys = {self.owner_field, self._owner_attname()}
         new_owner = next((kwargs[k] for k in owner_keys if k in kwargs), _ABSENT)
-        with transaction.atomic(using=self.db):
+        with transaction.atomic(using=self.db, savepoint=False):
             owners = self._owner_ids()
             pks = None
             if new_owner is not _ABSENT and not isinstance(new_owner, (int, models.Model)):
@@ -62,7 +62,7 @@ class InvalidatingQuerySet(models.QuerySet):
     update.alters_data = True
 
     def delete(self):
-        with transaction.atomic(using=self.db):
+        with transaction.atomic(using=self.db, savepoint=False):
             owners = self._owner_ids()
             deleted, per_model = super().delete()
             if deleted:
@@ -75,7 +75,7 @@ class InvalidatingQuerySet(models.QuerySet):
     def bulk_create(self, objs, *args, **kwargs):
         objs = list(objs)
         attname = self._owner_attname()
-        with transaction.atomic(using=self.db):
+        with transaction.atomic(using=self.db, savepoint=False):
             created = super().bulk_create(objs, *args, **kwargs)
             if created:
                 schedule_dashboard_invalidation(

@@ -2,10 +2,16 @@ from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 from leads.invalidation import InvalidatingQuerySet, schedule_dashboard_invalidation
-from leads.normalization import normalize_mobile, normalize_registration
+from leads.normalization import (
+    mobile_search_prefix,
+    normalize_mobile,
+    normalize_registration,
+    registration_search_prefix,
+)
 
 
 def day_bounds(day):
@@ -72,11 +78,71 @@ class LeadStatus(models.TextChoices):
     FEEDBACK = "feedback", "Feedback"
 
 
+def user_sees_all_leads(user):
+    """Managers (superusers, or holders of leads.view_team_dashboard directly
+    or through a group) see and edit every lead and the whole team's
+    dashboard; everyone else only their own.
+
+    One query, where ``user.has_perm`` needs two (user and group
+    permissions): it runs on every dashboard request, cached or not.
+    """
+    if not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    from django.contrib.auth.models import Permission
+
+    return (
+        Permission.objects.filter(content_type__app_label="leads", codename="view_team_dashboard")
+        .filter(Q(user=user) | Q(group__user=user))
+        .exists()
+    )
+
+
 class LeadQuerySet(InvalidatingQuerySet):
     owner_field = "creator"
 
     def owned_by(self, user):
         return self.filter(creator=user)
+
+    def visible_to(self, user):
+        """All leads for a manager, the user's own for anyone else."""
+        if user_sees_all_leads(user):
+            return self
+        return self.owned_by(user)
+
+    def with_mobile(self, mobile):
+        """Leads whose stored mobile equals `mobile` in any accepted format
+        (raises ValidationError when it is not a mobile)."""
+        return self.filter(mobile=normalize_mobile(mobile))
+
+    def search(self, term, *, names=False):
+        """Leads matching a search-box term.
+
+        A mobile in any format (or a prefix of one) and the beginning of a
+        registration match by prefix on the normalised value, through the
+        pattern-ops indexes (LIKE 'x%', never a leading wildcard). With
+        `names=True` a term that is not a number also matches inside customer
+        names: a scan, acceptable in admin only. A term that can be neither
+        matches nothing; a blank term matches everything.
+        """
+        term = term.strip()
+        if not term:
+            return self
+        mobile = mobile_search_prefix(term)
+        if mobile is not None:
+            return self.filter(mobile__startswith=mobile)
+        registration = registration_search_prefix(term)
+        if registration is not None and (
+            not names or any(ch.isdigit() for ch in registration)
+        ):
+            return self.filter(car_registration__startswith=registration)
+        if not names:
+            return self.none()
+        condition = Q(customer_name__icontains=term)
+        if registration is not None:
+            condition |= Q(car_registration__startswith=registration)
+        return self.filter(condition)
 
     def created_within(self, start, end):
         return self.filter(created_at__gte=start, created_at__lt=end)

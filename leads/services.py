@@ -1,9 +1,23 @@
 """Deliberate changes to lead data. Views, forms, admin and commands call these."""
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from leads.models import Lead, LeadStatus
+from leads.models import FollowupSnapshot, Lead, LeadStatus, WorkedLead, day_bounds
+
+
+class LeadChangedError(Exception):
+    """The lead changed since the caller read it; nothing was written.
+
+    `lead` holds the current row, so the caller can show the newer values.
+    """
+
+    def __init__(self, lead):
+        super().__init__(f"Lead {lead.pk} was changed by someone else.")
+        self.lead = lead
 
 
 def leads_set_status(*, leads, status):
@@ -24,6 +38,7 @@ def leads_reassign(*, leads, creator):
 
 def lead_create(*, creator, customer_name, mobile, car_registration="", status=None,
                 followup_date=None, remarks=""):
+    # Setting the first follow-up is not "working" a lead: no WorkedLead here.
     lead = Lead(
         creator=creator,
         customer_name=customer_name,
@@ -36,3 +51,121 @@ def lead_create(*, creator, customer_name, mobile, car_registration="", status=N
     lead.full_clean()
     lead.save()
     return lead
+
+
+def lead_update(*, lead, user, changes, expected_modified_at=None):
+    """Apply `changes` (field name -> value) to `lead` on behalf of `user`.
+
+    Optimistic concurrency: with `expected_modified_at` (the `modified_at` the
+    user's form was opened with) the write happens only if the row still has
+    it, otherwise LeadChangedError carries the current row and nothing is
+    written. The write itself is a conditional UPDATE (id and modified_at), so
+    it is race-free even where SELECT ... FOR UPDATE is a no-op (SQLite).
+
+    A change of the follow-up records a WorkedLead (work date = today in
+    TIME_ZONE) in the same transaction; status or remark changes alone record
+    nothing. Fields whose value does not change are not written; when nothing
+    changes, nothing is written. Raises ValidationError for invalid values of
+    the changed fields. Returns the lead as now stored.
+    """
+    names = set(changes)
+    with transaction.atomic():
+        current = Lead.objects.select_for_update().get(pk=lead.pk)
+        token = current.modified_at if expected_modified_at is None else expected_modified_at
+        if current.modified_at != token:
+            raise LeadChangedError(current)
+        before = {name: getattr(current, name) for name in names}
+        for name, value in changes.items():
+            setattr(current, name, value)
+        # Validate (and normalise) only what changes: a legacy row with an odd
+        # value elsewhere must not block a status update.
+        current.full_clean(
+            exclude=[f.name for f in Lead._meta.concrete_fields if f.name not in names]
+        )
+        changed = {name: getattr(current, name) for name in names
+                   if getattr(current, name) != before[name]}
+        if not changed:
+            return current
+        now = timezone.now()
+        written = Lead.objects.filter(pk=current.pk, modified_at=token).update(
+            **changed, modified_at=now
+        )
+        if written != 1:
+            raise LeadChangedError(Lead.objects.get(pk=current.pk))
+        current.modified_at = now
+        if "followup_date" in changed:
+            WorkedLead.objects.create(
+                lead=current,
+                user=user,
+                work_date=timezone.localdate(now),
+                old_followup_date=before["followup_date"],
+                new_followup_date=current.followup_date,
+                worked_at=now,
+            )
+    return current
+
+
+def _remarks_with(remarks, remark, *, user, at):
+    line = f"{timezone.localtime(at):%d %b %Y %H:%M} {user.get_username()}: {remark.strip()}"
+    return f"{remarks.rstrip()}\n{line}" if remarks.strip() else line
+
+
+def lead_quick_update(*, lead, user, status, followup_date, remark=""):
+    """The after-call update from the dashboard's due list.
+
+    Sets status and follow-up (None clears it) and appends `remark`, when not
+    blank, as a new line "28 Nov 2026 10:30 username: text" below the existing
+    remarks, so the call history is kept. The remarks are read under the row
+    lock and the write is conditional (see lead_update): a concurrent change
+    raises LeadChangedError instead of losing a remark.
+    """
+    with transaction.atomic():
+        current = Lead.objects.select_for_update().get(pk=lead.pk)
+        changes = {"status": status, "followup_date": followup_date}
+        if remark.strip():
+            changes["remarks"] = _remarks_with(
+                current.remarks, remark, user=user, at=timezone.now()
+            )
+        return lead_update(
+            lead=current, user=user, changes=changes, expected_modified_at=current.modified_at
+        )
+
+
+def followup_snapshots_take(*, day):
+    """Record, for every active user who has leads, how many of them have a
+    follow-up within the business day `day` (0 when none is due).
+
+    Two queries whatever the number of users: one SELECT of active users with
+    leads and their due count (a correlated grouped count, each served by the
+    (creator, followup_date) index), and one bulk upsert on (user, date).
+    Idempotent: a second run rewrites the same rows. Users without any lead
+    get no row. Returns the snapshots written.
+    """
+    start, end = day_bounds(day)
+    due = (
+        Lead.objects.filter(creator=OuterRef("pk"))
+        .followup_within(start, end)
+        .order_by()
+        .values("creator")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    counts = (
+        get_user_model().objects.filter(is_active=True)
+        .filter(Exists(Lead.objects.filter(creator=OuterRef("pk"))))
+        .annotate(due=Coalesce(Subquery(due, output_field=IntegerField()), Value(0)))
+        .order_by("pk")
+        .values_list("pk", "due")
+    )
+    snapshots = [
+        FollowupSnapshot(user_id=user_id, date=day, initial_count=count)
+        for user_id, count in counts
+    ]
+    if snapshots:
+        FollowupSnapshot.objects.bulk_create(
+            snapshots,
+            update_conflicts=True,
+            unique_fields=["user", "date"],
+            update_fields=["initial_count"],
+        )
+    return snapshots

@@ -191,7 +191,8 @@ def test_index_shows_the_due_list_with_contact_links(client, manager, crafted):
     assert f'href="https://wa.me/91{lead.mobile}"' in html
     assert f'href="/leads/{lead.pk}/edit/"' in html
     assert f'href="{reverse("admin:leads_lead_change", args=[lead.pk])}"' in html
-    assert html.count("<!-- quick update form: provided by the leads pages -->") == 5
+    assert html.count('class="quick-update"') == 5
+    assert f'action="/leads/{lead.pk}/quick-update/"' in html
     assert '<span class="status status-confirmed">Confirmed</span>' in html
     assert ('<tr data-status="needs_followup"><td>Needs Followup</td>'
             '<td class="num">2</td></tr>') in html

@@ -161,3 +161,25 @@ def test_dashboard_error_keeps_no_lock(client, manager):
     assert client.get(DATA, {"page": "5"}).status_code == 400
     # A lock left behind would make this request wait for it.
     assert time.monotonic() - started < 1.0
+
+
+def test_quick_update_from_the_due_list_moves_the_managers_numbers(
+    client, manager, crafted, django_capture_on_commit_callbacks
+):
+    """A telecaller moves a follow-up from the dashboard; the manager's cached
+    dashboard shows it on the next request."""
+    params = {"date": DAY.isoformat()}
+    client.force_login(manager)
+    before = client.get(DATA, params).json()["followups"]
+    lead = crafted.leads.asha_due_morning  # asha's day has a snapshot of 5
+    client.force_login(crafted.asha)
+    next_url = f"{INDEX}?date={DAY.isoformat()}"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("leads:quick_update", args=[lead.pk]), {
+            "status": LeadStatus.OPEN, "followup_date": "2024-05-12T10:00",
+            "remark": "Call on Sunday", "next": next_url})
+    assert (response.status_code, response["Location"]) == (302, next_url)
+    client.force_login(manager)
+    after = client.get(DATA, params).json()["followups"]
+    assert (before["pending"], after["pending"]) == (5, 4)
+    assert (before["worked"], after["worked"]) == (2, 3)

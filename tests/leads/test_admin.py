@@ -1,15 +1,19 @@
 import csv
 import io
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
-from leads.models import Lead, LeadStatus
+from leads.models import Lead, LeadStatus, WorkedLead
 from tests.factories import LeadFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
 CHANGELIST = reverse("admin:leads_lead_changelist")
+IST = ZoneInfo("Asia/Kolkata")
 
 
 @pytest.fixture
@@ -133,3 +137,51 @@ def test_worked_lead_and_snapshot_admin_are_read_only(staff_client):
     assert staff_client.get(reverse("admin:leads_workedlead_changelist")).status_code == 200
     assert staff_client.get(reverse("admin:leads_workedlead_add")).status_code == 403
     assert staff_client.get(reverse("admin:leads_followupsnapshot_add")).status_code == 403
+
+
+def _change_form_data(lead, **overrides):
+    local = timezone.localtime(lead.followup_date)
+    return {
+        "customer_name": lead.customer_name, "mobile": lead.mobile,
+        "car_registration": lead.car_registration, "status": lead.status,
+        "followup_date_0": f"{local:%Y-%m-%d}", "followup_date_1": f"{local:%H:%M:%S}",
+        "remarks": lead.remarks, "creator": lead.creator_id, **overrides,
+    }
+
+
+def test_admin_change_of_followup_records_worked_by_the_admin_user(staff_client):
+    old = datetime(2026, 11, 28, 10, 0, 0, 123456, tzinfo=IST)
+    lead = LeadFactory(followup_date=old)
+    url = reverse("admin:leads_lead_change", args=[lead.pk])
+    response = staff_client.post(url, _change_form_data(
+        lead, followup_date_0="2026-12-01", followup_date_1="16:30:00"))
+    assert response.status_code == 302
+    lead.refresh_from_db()
+    new = datetime(2026, 12, 1, 16, 30, tzinfo=IST)
+    assert lead.followup_date == new
+    worked = WorkedLead.objects.get()
+    assert (worked.lead, worked.user.username, worked.work_date, worked.old_followup_date,
+            worked.new_followup_date) == (lead, "boss", timezone.localdate(), old, new)
+
+
+def test_admin_remark_only_change_records_nothing(staff_client):
+    followup = datetime(2026, 11, 28, 10, 0, 7, 123456, tzinfo=IST)
+    lead = LeadFactory(followup_date=followup, remarks="")
+    url = reverse("admin:leads_lead_change", args=[lead.pk])
+    response = staff_client.post(url, _change_form_data(lead, remarks="Called twice"))
+    assert response.status_code == 302
+    lead.refresh_from_db()
+    assert (lead.remarks, lead.followup_date) == ("Called twice", followup)
+    assert WorkedLead.objects.count() == 0
+
+
+def test_admin_add_creates_a_lead_without_worked_rows(staff_client):
+    owner = UserFactory(username="owner")
+    response = staff_client.post(reverse("admin:leads_lead_add"), {
+        "customer_name": "Asha", "mobile": "+91 98290 12345", "car_registration": "",
+        "status": "open", "followup_date_0": "2026-12-01", "followup_date_1": "10:00:00",
+        "remarks": "", "creator": owner.pk})
+    assert response.status_code == 302
+    assert list(Lead.objects.values_list("mobile", "creator__username")) == [
+        ("9829012345", "owner")]
+    assert WorkedLead.objects.count() == 0

@@ -93,3 +93,64 @@ def test_migrations_match_the_models():
     from django.core.management import call_command
 
     call_command("makemigrations", "--check", "--dry-run", verbosity=0)
+
+
+# --- LeadQuerySet.search / visible_to / with_mobile ---------------------------------
+
+def _search(term, **kwargs):
+    return sorted(Lead.objects.search(term, **kwargs).values_list("customer_name", flat=True))
+
+
+def test_search_by_mobile_in_any_format_or_its_prefix():
+    LeadFactory(customer_name="wanted", mobile="9829012345")
+    LeadFactory(customer_name="other", mobile="9929012345")
+    assert _search("+91 98290-12345") == ["wanted"]
+    assert _search("098290") == ["wanted"]
+    assert _search("12345") == []  # the middle of a number is not a prefix
+
+
+def test_search_by_registration_prefix():
+    LeadFactory(customer_name="rj", car_registration="RJ14AB1234")
+    LeadFactory(customer_name="dl", car_registration="DL3CAF0001")
+    assert _search("rj 14-a") == ["rj"]
+    assert _search("dl") == ["dl"]
+
+
+def test_search_names_only_when_asked():
+    LeadFactory(customer_name="Sunita Sharma", car_registration="DL3CAF0001")
+    assert _search("sharma") == []
+    assert _search("sharma", names=True) == ["Sunita Sharma"]
+    assert _search("Mr. Sharma!") == []
+    assert _search("  ") == ["Sunita Sharma"]
+
+
+def test_search_is_a_prefix_match_in_sql():
+    mobile_sql = str(Lead.objects.search("+91 98290-12345").query)
+    registration_sql = str(Lead.objects.search("rj14").query)
+    assert "LIKE 9829012345%" in mobile_sql
+    assert "LIKE RJ14%" in registration_sql
+    assert "%9829012345" not in mobile_sql and "%RJ14" not in registration_sql
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL planner")
+@pytest.mark.parametrize(("term", "index"), [("98290", "lead_mobile_idx"),
+                                             ("RJ14", "lead_registration_idx")])
+def test_search_is_answered_through_its_index_on_postgresql(term, index):
+    LeadFactory.create_batch(3)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        plan = Lead.objects.search(term).explain()
+    assert index in plan
+
+
+def test_visible_to_gives_managers_everything_and_others_their_own(manager, telecaller):
+    own = LeadFactory(creator=telecaller)
+    other = LeadFactory()
+    assert list(Lead.objects.visible_to(telecaller)) == [own]
+    assert sorted(lead.pk for lead in Lead.objects.visible_to(manager)) == [own.pk, other.pk]
+
+
+def test_with_mobile_normalises_its_argument():
+    lead = LeadFactory(mobile="9829012345")
+    LeadFactory(mobile="9829012346")
+    assert list(Lead.objects.with_mobile("+91 98290 12345")) == [lead]

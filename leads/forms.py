@@ -1,0 +1,173 @@
+"""Forms of the telecaller pages. Field rules (mobile, registration, status)
+come from the model, so these agree with admin."""
+
+from datetime import datetime
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from leads.models import Lead, LeadStatus
+from leads.normalization import mobile_search_prefix, registration_search_prefix
+
+# What <input type="datetime-local"> sends and expects (minutes, local time).
+DATETIME_LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
+FOLLOWUP_HELP = f"Date and time in {settings.TIME_ZONE} time."
+
+
+class FollowupInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format=DATETIME_LOCAL_FORMAT)
+
+
+def followup_field(**kwargs):
+    # A datetime field parses naive input in the current time zone (TIME_ZONE)
+    # and shows stored values converted to it.
+    return forms.DateTimeField(
+        required=False,
+        widget=FollowupInput,
+        input_formats=[DATETIME_LOCAL_FORMAT, "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
+        error_messages={"invalid": "Enter a date and time, e.g. 2026-11-28 16:30."},
+        **kwargs,
+    )
+
+
+def keep_stored_followup(submitted, stored):
+    """`submitted`, or `stored` when the form merely echoed it back.
+
+    Forms show the follow-up to the minute (admin: to the second), so an
+    untouched field comes back less precise than the stored value; that must
+    not count as moving the follow-up.
+    """
+    if submitted is None or stored is None:
+        return submitted
+    if submitted in (stored.replace(microsecond=0), stored.replace(second=0, microsecond=0)):
+        return stored
+    return submitted
+
+
+class LeadCreateForm(forms.ModelForm):
+    followup_date = followup_field(label="Follow-up", help_text=FOLLOWUP_HELP)
+    save_anyway = forms.BooleanField(
+        required=False, label="Save anyway: this is a new enquiry, not a duplicate"
+    )
+
+    class Meta:
+        model = Lead
+        fields = ["customer_name", "mobile", "car_registration", "status", "followup_date",
+                  "remarks"]
+        labels = {"car_registration": "Car registration", "customer_name": "Customer name"}
+        widgets = {
+            "mobile": forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
+            "remarks": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Lead.clean() reports a missing name ("Enter the customer's name.");
+        # the form's own "required" would say it a second time.
+        self.fields["customer_name"].required = False
+        self.fields["customer_name"].widget.attrs["required"] = True
+
+    def lead_data(self):
+        """Keyword arguments for services.lead_create, normalised by the model."""
+        return {name: getattr(self.instance, name) for name in self.Meta.fields}
+
+
+class LeadEditForm(forms.ModelForm):
+    followup_date = followup_field(label="Follow-up", help_text=FOLLOWUP_HELP)
+    # The row version the form was opened with (optimistic concurrency).
+    modified_token = forms.CharField(widget=forms.HiddenInput)
+
+    class Meta:
+        model = Lead
+        fields = ["status", "followup_date", "remarks"]
+        widgets = {"remarks": forms.Textarea(attrs={"rows": 6})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["modified_token"].initial = self.instance.modified_at.isoformat()
+
+    def clean_followup_date(self):
+        return keep_stored_followup(
+            self.cleaned_data["followup_date"], self.instance.followup_date
+        )
+
+    def clean_modified_token(self):
+        try:
+            token = datetime.fromisoformat(self.cleaned_data["modified_token"])
+        except ValueError:
+            token = None
+        if token is None or timezone.is_naive(token):
+            raise forms.ValidationError(
+                "This form is damaged or out of date: reload the page and try again."
+            )
+        return token
+
+    def changes(self):
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+
+class QuickUpdateForm(forms.Form):
+    status = forms.ChoiceField(choices=LeadStatus.choices, label="Status")
+    followup_date = followup_field(label="Next follow-up")
+    remark = forms.CharField(required=False, max_length=1000, label="Remark")
+
+    def __init__(self, *args, lead, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lead = lead
+
+    def clean_followup_date(self):
+        return keep_stored_followup(self.cleaned_data["followup_date"], self.lead.followup_date)
+
+    def first_error(self):
+        """'Label: message' of the first invalid field, for a flash message."""
+        name, errors = next(iter(self.errors.items()))
+        label = self.fields[name].label if name in self.fields else "Form"
+        return f"{label}: {errors[0]}"
+
+
+class LeadListFilterForm(forms.Form):
+    q = forms.CharField(
+        required=False, max_length=30, label="Mobile or registration",
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "98290 12345 or RJ14"}),
+    )
+    status = forms.ChoiceField(
+        required=False, choices=[("", "All statuses"), *LeadStatus.choices], label="Status"
+    )
+    user = forms.ModelChoiceField(
+        required=False,
+        queryset=get_user_model().objects.order_by("username").only("pk", "username"),
+        empty_label="Everyone", label="User",
+        error_messages={"invalid_choice": "No such user."},
+    )
+    page = forms.IntegerField(
+        required=False, min_value=1, max_value=100_000, widget=forms.HiddenInput,
+        error_messages={"invalid": "The page must be a whole number."},
+    )
+
+    def __init__(self, *args, show_user_filter, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not show_user_filter:
+            del self.fields["user"]
+
+    def clean_q(self):
+        term = self.cleaned_data["q"].strip()
+        if term and mobile_search_prefix(term) is None and registration_search_prefix(term) is None:
+            raise forms.ValidationError(
+                "Search by mobile number (any format, or its first digits) or car "
+                "registration (its beginning, letters and digits)."
+            )
+        return term
+
+    def filter(self, leads):
+        data = self.cleaned_data
+        leads = leads.search(data["q"])
+        if data["status"]:
+            leads = leads.filter(status=data["status"])
+        if data.get("user") is not None:
+            leads = leads.owned_by(data["user"])
+        return leads

@@ -1,0 +1,34 @@
+from datetime import datetime
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from leads.services import followup_snapshots_take
+
+
+class Command(BaseCommand):
+    help = (
+        "Record each active user's follow-ups due within a business day (default: today in "
+        "TIME_ZONE). Run it once early in the day, e.g. 05:00; running it again overwrites."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--date", help="the business day, YYYY-MM-DD (default: today)")
+
+    def handle(self, *args, date=None, **options):
+        day = timezone.localdate() if date is None else _parse_day(date)
+        snapshots = followup_snapshots_take(day=day)
+        total = sum(snapshot.initial_count for snapshot in snapshots)
+        self.stdout.write(
+            f"Follow-up snapshot for {day.isoformat()}: {len(snapshots)} user(s), "
+            f"{total} follow-up(s)."
+        )
+
+
+def _parse_day(value):
+    try:
+        return datetime.strptime(value.strip(), "%Y-%m-%d").date()
+    except ValueError:
+        raise CommandError(
+            f"--date must be a calendar date as YYYY-MM-DD (e.g. 2026-11-28); got {value!r}."
+        ) from None

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from leads import views
+
+app_name = "leads"
+
+urlpatterns = [
+    path("", views.lead_list, name="list"),
+    path("new/", views.lead_create, name="create"),
+    path("<int:pk>/edit/", views.lead_edit, name="edit"),
+    path("<int:pk>/quick-update/", views.lead_quick_update, name="quick_update"),
+]

@@ -1,0 +1,153 @@
+"""The telecaller pages: my leads, add a lead, edit a lead, quick update."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse_lazy
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from leads import services
+from leads.forms import LeadCreateForm, LeadEditForm, LeadListFilterForm, QuickUpdateForm
+from leads.models import Lead, LeadStatus, user_sees_all_leads
+
+LEADS_PER_PAGE = 50
+# Where a quick update returns when its `next` is missing or unsafe.
+DASHBOARD_URL = reverse_lazy("dashboard:index")
+
+
+@login_required
+@require_GET
+def lead_list(request):
+    sees_all = user_sees_all_leads(request.user)
+    form = LeadListFilterForm(request.GET, show_user_filter=sees_all)
+    context = {"form": form, "sees_all": sees_all, "leads": [], "page": 1,
+               "has_previous": False, "has_next": False}
+    if not form.is_valid():
+        return render(request, "leads/lead_list.html", context, status=400)
+    # Previous/next pages without any COUNT: fetch one row more than a page.
+    page = form.cleaned_data["page"] or 1
+    offset = (page - 1) * LEADS_PER_PAGE
+    leads = (
+        form.filter(Lead.objects.visible_to(request.user))
+        .select_related("creator")
+        .order_by("-created_at", "-pk")[offset:offset + LEADS_PER_PAGE + 1]
+    )
+    leads = list(leads)
+    context.update(
+        leads=leads[:LEADS_PER_PAGE],
+        page=page,
+        has_previous=page > 1,
+        has_next=len(leads) > LEADS_PER_PAGE,
+    )
+    return render(request, "leads/lead_list.html", context)
+
+
+def _open_duplicates(user, mobile):
+    """Other leads, not completed, with this (normalised) mobile; each marked
+    whether `user` may open it (the warning names the owner either way)."""
+    sees_all = user_sees_all_leads(user)
+    duplicates = list(
+        Lead.objects.with_mobile(mobile).not_completed()
+        .select_related("creator").order_by("-created_at", "-pk")[:5]
+    )
+    for lead in duplicates:
+        lead.openable = sees_all or lead.creator_id == user.pk
+    return duplicates
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def lead_create(request):
+    duplicates = []
+    if request.method == "POST":
+        form = LeadCreateForm(request.POST)
+        if form.is_valid():
+            duplicates = _open_duplicates(request.user, form.instance.mobile)
+            # Warn before saving; the user confirms with "save anyway".
+            if not duplicates or form.cleaned_data["save_anyway"]:
+                lead = services.lead_create(creator=request.user, **form.lead_data())
+                messages.success(request, f"Added {lead.customer_name} ({lead.mobile}).")
+                return redirect("leads:list")
+    else:
+        form = LeadCreateForm()
+    return render(request, "leads/lead_form.html", {"form": form, "duplicates": duplicates})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def lead_edit(request, pk):
+    lead = get_object_or_404(Lead.objects.visible_to(request.user).select_related("creator"),
+                             pk=pk)
+    if request.method == "POST":
+        form = LeadEditForm(request.POST, instance=lead)
+        if form.is_valid():
+            try:
+                services.lead_update(
+                    lead=lead,
+                    user=request.user,
+                    changes=form.changes(),
+                    expected_modified_at=form.cleaned_data["modified_token"],
+                )
+            except services.LeadChangedError as exc:
+                refused = form.cleaned_data
+                current = exc.lead
+                return render(request, "leads/lead_edit.html", {
+                    "form": LeadEditForm(instance=current),
+                    "lead": current,
+                    "refused": {
+                        "status": LeadStatus(refused["status"]).label,
+                        "followup_date": refused["followup_date"],
+                        "remarks": refused["remarks"],
+                    },
+                }, status=409)
+            messages.success(request, f"Saved {lead.customer_name}.")
+            return redirect("leads:list")
+    else:
+        form = LeadEditForm(instance=lead)
+    return render(request, "leads/lead_edit.html", {"form": form, "lead": lead})
+
+
+def _next_url(request):
+    url = request.POST.get("next", "")
+    if url and url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return url
+    return DASHBOARD_URL
+
+
+@login_required
+@require_POST
+def lead_quick_update(request, pk):
+    lead = get_object_or_404(Lead.objects.visible_to(request.user), pk=pk)
+    back = HttpResponseRedirect(_next_url(request))
+    form = QuickUpdateForm(request.POST, lead=lead)
+    if not form.is_valid():
+        messages.error(request, f"{lead.customer_name} not updated. {form.first_error()}")
+        return back
+    try:
+        lead = services.lead_quick_update(
+            lead=lead,
+            user=request.user,
+            status=form.cleaned_data["status"],
+            followup_date=form.cleaned_data["followup_date"],
+            remark=form.cleaned_data["remark"],
+        )
+    except services.LeadChangedError:
+        messages.error(
+            request,
+            f"{lead.customer_name} was changed by someone else a moment ago; nothing was "
+            "saved. Check the lead and update it again.",
+        )
+        return back
+    followup = (
+        f"next follow-up {timezone.localtime(lead.followup_date):%d %b %Y %H:%M}"
+        if lead.followup_date else "no follow-up"
+    )
+    messages.success(
+        request, f"Updated {lead.customer_name}: {LeadStatus(lead.status).label}, {followup}."
+    )
+    return back

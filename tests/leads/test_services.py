@@ -1,0 +1,153 @@
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from leads import services
+from leads.models import Lead, LeadStatus, WorkedLead
+from tests.factories import LeadFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+IST = ZoneInfo("Asia/Kolkata")
+UTC = ZoneInfo("UTC")
+
+
+@pytest.fixture
+def frozen_now(monkeypatch):
+    """Pin timezone.now(): 2026-11-28 19:00 UTC is already 00:30 on the 29th in IST."""
+    now = datetime(2026, 11, 28, 19, 0, tzinfo=UTC)
+    monkeypatch.setattr("django.utils.timezone.now", lambda: now)
+    return now
+
+
+def test_lead_create_validates_and_normalises():
+    user = UserFactory()
+    lead = services.lead_create(creator=user, customer_name=" Asha ", mobile="098290 12345",
+                                car_registration="rj14 ab 1234")
+    lead.refresh_from_db()
+    assert (lead.customer_name, lead.mobile, lead.car_registration, lead.status) == (
+        "Asha", "9829012345", "RJ14AB1234", "needs_followup")
+    assert WorkedLead.objects.count() == 0
+
+
+def test_lead_update_records_a_moved_followup_on_todays_business_day(frozen_now):
+    old = datetime(2026, 11, 28, 18, 0, tzinfo=IST)
+    new = datetime(2026, 12, 1, 10, 30, tzinfo=IST)
+    lead = LeadFactory(followup_date=old)
+    user = UserFactory(username="caller")
+    saved = services.lead_update(lead=lead, user=user, changes={"followup_date": new})
+    assert (saved.followup_date, saved.modified_at) == (new, frozen_now)
+    worked = WorkedLead.objects.get()
+    assert (worked.lead_id, worked.user, worked.work_date, worked.old_followup_date,
+            worked.new_followup_date, worked.worked_at) == (
+        lead.pk, user, date(2026, 11, 29), old, new, frozen_now)
+
+
+def test_lead_update_clearing_the_followup_is_recorded():
+    old = datetime(2026, 11, 28, 18, 0, tzinfo=IST)
+    lead = LeadFactory(followup_date=old)
+    services.lead_update(lead=lead, user=lead.creator, changes={"followup_date": None})
+    worked = WorkedLead.objects.get()
+    assert (worked.old_followup_date, worked.new_followup_date) == (old, None)
+
+
+@pytest.mark.parametrize("changes", [{"remarks": "Called, busy"}, {"status": "open"},
+                                     {"remarks": "x", "status": "confirmed"}])
+def test_lead_update_without_a_followup_change_records_nothing(changes):
+    followup = datetime(2026, 11, 28, 18, 0, 5, 999, tzinfo=IST)
+    lead = LeadFactory(followup_date=followup)
+    services.lead_update(lead=lead, user=lead.creator,
+                         changes={**changes, "followup_date": followup})
+    lead.refresh_from_db()
+    assert {name: getattr(lead, name) for name in changes} == changes
+    assert WorkedLead.objects.count() == 0
+
+
+def test_lead_update_refuses_a_stale_token_and_writes_nothing():
+    lead = LeadFactory(remarks="theirs", followup_date=None)
+    opened_at = lead.modified_at
+    services.lead_update(lead=lead, user=lead.creator, changes={"remarks": "newer"})
+    with pytest.raises(services.LeadChangedError) as excinfo:
+        services.lead_update(lead=lead, user=lead.creator, expected_modified_at=opened_at,
+                             changes={"remarks": "mine",
+                                      "followup_date": datetime(2027, 1, 1, tzinfo=IST)})
+    assert excinfo.value.lead.remarks == "newer"
+    lead.refresh_from_db()
+    assert (lead.remarks, lead.followup_date) == ("newer", None)
+    assert WorkedLead.objects.count() == 0
+
+
+def test_lead_update_writes_with_a_conditional_update():
+    lead = LeadFactory()
+    with CaptureQueriesContext(connection) as queries:
+        services.lead_update(lead=lead, user=lead.creator, changes={"remarks": "x"},
+                             expected_modified_at=lead.modified_at)
+    updates = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("UPDATE")]
+    assert len(updates) == 1
+    where = updates[0].split("WHERE", 1)[1]
+    assert '"leads_lead"."id"' in where and '"leads_lead"."modified_at"' in where
+
+
+def test_lead_update_with_nothing_changed_writes_nothing():
+    lead = LeadFactory(status=LeadStatus.OPEN)
+    before = lead.modified_at
+    services.lead_update(lead=lead, user=lead.creator, changes={"status": "open"})
+    lead.refresh_from_db()
+    assert lead.modified_at == before
+
+
+def test_lead_update_validates_the_changed_fields():
+    lead = LeadFactory(mobile="9829012345")
+    with pytest.raises(ValidationError) as excinfo:
+        services.lead_update(lead=lead, user=lead.creator, changes={"mobile": "123"})
+    assert list(excinfo.value.message_dict) == ["mobile"]
+    lead.refresh_from_db()
+    assert lead.mobile == "9829012345"
+
+
+def test_lead_update_normalises_a_changed_mobile():
+    lead = LeadFactory()
+    saved = services.lead_update(lead=lead, user=lead.creator,
+                                 changes={"mobile": "+91 70000-00001"})
+    lead.refresh_from_db()
+    assert (saved.mobile, lead.mobile) == ("7000000001", "7000000001")
+
+
+def test_lead_quick_update_appends_a_dated_remark(frozen_now):
+    user = UserFactory(username="caller")
+    lead = LeadFactory(creator=user, remarks="Asked for price", followup_date=None)
+    new = datetime(2026, 11, 30, 10, 0, tzinfo=IST)
+    saved = services.lead_quick_update(lead=lead, user=user, status="confirmed",
+                                       followup_date=new, remark="  Will come Monday ")
+    lead.refresh_from_db()
+    assert lead.remarks == "Asked for price\n29 Nov 2026 00:30 caller: Will come Monday"
+    assert (lead.status, lead.followup_date, saved.followup_date) == ("confirmed", new, new)
+    assert WorkedLead.objects.get().work_date == date(2026, 11, 29)
+
+
+def test_lead_quick_update_first_remark_and_blank_remark(frozen_now):
+    user = UserFactory(username="caller")
+    empty = LeadFactory(creator=user, remarks="")
+    kept = LeadFactory(creator=user, remarks="keep me")
+    services.lead_quick_update(lead=empty, user=user, status="open",
+                               followup_date=empty.followup_date, remark="First call")
+    services.lead_quick_update(lead=kept, user=user, status="open",
+                               followup_date=kept.followup_date, remark="   ")
+    empty.refresh_from_db()
+    kept.refresh_from_db()
+    assert (empty.remarks, kept.remarks) == ("29 Nov 2026 00:30 caller: First call", "keep me")
+    assert WorkedLead.objects.count() == 0
+
+
+def test_lead_quick_update_reads_remarks_under_the_lock():
+    lead = LeadFactory(remarks="one")
+    Lead.objects.filter(pk=lead.pk).update(remarks="one\ntwo")  # `lead` is now stale
+    services.lead_quick_update(lead=lead, user=lead.creator, status=lead.status,
+                               followup_date=lead.followup_date, remark="three")
+    lead.refresh_from_db()
+    assert lead.remarks.split("\n")[:2] == ["one", "two"]
+    assert lead.remarks.split("\n")[2].endswith(f"{lead.creator.username}: three")

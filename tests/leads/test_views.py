@@ -1,0 +1,424 @@
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.contrib.messages import get_messages
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from leads.models import Lead, LeadStatus, WorkedLead
+from tests.factories import LeadFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+IST = ZoneInfo("Asia/Kolkata")
+LIST = reverse("leads:list")
+CREATE = reverse("leads:create")
+
+
+def _edit(lead):
+    return reverse("leads:edit", args=[lead.pk])
+
+
+def _quick(lead):
+    return reverse("leads:quick_update", args=[lead.pk])
+
+
+def _pks(response):
+    return [lead.pk for lead in response.context["leads"]]
+
+
+def _messages(response):
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+def _new_lead_data(**overrides):
+    return {"customer_name": "Asha Rao", "mobile": "+91 98290-12345",
+            "car_registration": "rj 14 ab 1234", "status": "needs_followup",
+            "followup_date": "2026-12-01T16:30", "remarks": "Wants a quote.", **overrides}
+
+
+# --- /leads/ ----------------------------------------------------------------
+
+def test_lead_list_requires_login(client):
+    response = client.get(LIST)
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('login')}?next={LIST}"
+
+
+def test_lead_list_shows_a_telecaller_only_own_leads_newest_first(telecaller_client, telecaller):
+    older = LeadFactory(creator=telecaller, created_at=datetime(2026, 11, 1, 10, tzinfo=IST))
+    newer = LeadFactory(creator=telecaller, created_at=datetime(2026, 11, 2, 10, tzinfo=IST))
+    LeadFactory(created_at=datetime(2026, 11, 3, 10, tzinfo=IST))  # someone else's
+    response = telecaller_client.get(LIST)
+    assert response.status_code == 200
+    assert _pks(response) == [newer.pk, older.pk]
+    assert response.context["sees_all"] is False
+    assert "user" not in response.context["form"].fields
+
+
+def test_lead_list_ignores_a_user_filter_from_a_telecaller(telecaller_client, telecaller):
+    own = LeadFactory(creator=telecaller)
+    other = LeadFactory()
+    response = telecaller_client.get(LIST, {"user": other.creator_id})
+    assert response.status_code == 200
+    assert _pks(response) == [own.pk]
+
+
+def test_lead_list_shows_a_manager_everyone_with_a_user_filter(manager_client):
+    first = LeadFactory(created_at=datetime(2026, 11, 1, 10, tzinfo=IST))
+    second = LeadFactory(created_at=datetime(2026, 11, 2, 10, tzinfo=IST))
+    everyone = manager_client.get(LIST)
+    one_user = manager_client.get(LIST, {"user": first.creator_id})
+    assert _pks(everyone) == [second.pk, first.pk]
+    assert _pks(one_user) == [first.pk]
+    assert second.creator.username in everyone.content.decode()
+
+
+def test_lead_list_shows_a_superuser_everyone(client):
+    client.force_login(UserFactory(superuser=True, username="root"))
+    lead = LeadFactory()
+    assert _pks(client.get(LIST)) == [lead.pk]
+
+
+def test_lead_list_search_by_formatted_mobile(telecaller_client, telecaller):
+    wanted = LeadFactory(creator=telecaller, mobile="9829012345")
+    LeadFactory(creator=telecaller, mobile="9829099999")
+    LeadFactory(mobile="9829012345")  # same customer, another user's lead
+    response = telecaller_client.get(LIST, {"q": "+91 98290-12345"})
+    assert _pks(response) == [wanted.pk]
+
+
+def test_lead_list_search_by_registration_prefix(telecaller_client, telecaller):
+    wanted = LeadFactory(creator=telecaller, car_registration="RJ14AB1234")
+    LeadFactory(creator=telecaller, car_registration="DL3CAF0001")
+    response = telecaller_client.get(LIST, {"q": "rj-14 a"})
+    assert _pks(response) == [wanted.pk]
+
+
+def test_lead_list_status_filter(manager_client):
+    confirmed = LeadFactory(status=LeadStatus.CONFIRMED)
+    LeadFactory(status=LeadStatus.OPEN)
+    response = manager_client.get(LIST, {"status": "confirmed"})
+    assert _pks(response) == [confirmed.pk]
+
+
+@pytest.mark.parametrize(
+    ("params", "field", "message"),
+    [
+        ({"status": "won"}, "status",
+         "Select a valid choice. won is not one of the available choices."),
+        ({"page": "abc"}, "page", "The page must be a whole number."),
+        ({"page": "0"}, "page", "Ensure this value is greater than or equal to 1."),
+        ({"user": "999999"}, "user", "No such user."),
+        ({"q": "Mr. Sharma!"}, "q", "Search by mobile number (any format, or its first digits) or "
+                                    "car registration (its beginning, letters and digits)."),
+    ],
+)
+def test_lead_list_bad_filter_values_answer_400(manager_client, params, field, message):
+    LeadFactory()
+    response = manager_client.get(LIST, params)
+    assert response.status_code == 400
+    assert response.context["form"].errors == {field: [message]}
+    assert response.context["leads"] == []
+    assert "Fix the filter below to see leads." in response.content.decode()
+
+
+def test_lead_list_pages_by_50_without_counting(telecaller_client, telecaller):
+    leads = LeadFactory.create_batch(51, creator=telecaller)
+    with CaptureQueriesContext(connection) as queries:
+        first = telecaller_client.get(LIST)
+    second = telecaller_client.get(LIST, {"page": 2})
+    third = telecaller_client.get(LIST, {"page": 3})
+    newest_first = sorted(leads, key=lambda lead: (lead.created_at, lead.pk), reverse=True)
+    assert _pks(first) == [lead.pk for lead in newest_first[:50]]
+    assert (first.context["has_previous"], first.context["has_next"]) == (False, True)
+    assert _pks(second) == [newest_first[50].pk]
+    assert (second.context["has_previous"], second.context["has_next"]) == (True, False)
+    assert (third.status_code, _pks(third)) == (200, [])
+    assert [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"].upper()] == []
+    assert 'href="?page=2"' in first.content.decode()
+
+
+# --- /leads/new/ ---------------------------------------------------------------
+
+def test_lead_create_page_renders(telecaller_client):
+    response = telecaller_client.get(CREATE)
+    assert response.status_code == 200
+    assert response.context["form"].initial == {}
+    assert 'type="datetime-local"' in response.content.decode()
+
+
+def test_lead_create_saves_for_the_telecaller(telecaller_client, telecaller):
+    response = telecaller_client.post(CREATE, _new_lead_data())
+    assert response.status_code == 302
+    assert response["Location"] == LIST
+    lead = Lead.objects.get()
+    assert (lead.creator, lead.customer_name, lead.mobile, lead.car_registration, lead.status) == (
+        telecaller, "Asha Rao", "9829012345", "RJ14AB1234", "needs_followup")
+    assert lead.followup_date == datetime(2026, 12, 1, 16, 30, tzinfo=IST)
+    assert WorkedLead.objects.count() == 0
+    assert _messages(response) == ["Added Asha Rao (9829012345)."]
+
+
+def test_lead_create_by_a_manager_is_the_managers_lead(manager_client, manager):
+    manager_client.post(CREATE, _new_lead_data())
+    assert list(Lead.objects.values_list("creator", flat=True)) == [manager.pk]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("mobile", "12345", "Enter a 10-digit Indian mobile number starting with 6, 7, 8 or 9 "
+                            "(spaces, dashes, a leading 0, +91 or 91 are fine)."),
+        ("car_registration", "XX", "Enter a car registration such as RJ14AB1234, DL3CAF0001 or "
+                                   "22BH1234AA."),
+        ("followup_date", "tomorrow", "Enter a date and time, e.g. 2026-11-28 16:30."),
+        ("status", "won", "Select a valid choice. won is not one of the available choices."),
+        ("customer_name", "  ", "Enter the customer's name."),
+    ],
+)
+def test_lead_create_shows_errors_next_to_the_field(telecaller_client, field, value, message):
+    response = telecaller_client.post(CREATE, _new_lead_data(**{field: value}))
+    assert response.status_code == 200
+    assert response.context["form"].errors == {field: [message]}
+    assert Lead.objects.count() == 0
+
+
+def test_lead_create_warns_about_an_open_lead_with_the_same_mobile(telecaller_client, telecaller):
+    own = LeadFactory(creator=telecaller, mobile="9829012345", customer_name="Mine")
+    others = LeadFactory(mobile="9829012345", customer_name="Theirs",
+                         creator=UserFactory(username="colleague"))
+    response = telecaller_client.post(CREATE, _new_lead_data())
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert Lead.objects.count() == 2
+    assert sorted(lead.pk for lead in response.context["duplicates"]) == sorted([own.pk, others.pk])
+    assert f'href="{_edit(own)}"' in html
+    assert f'href="{_edit(others)}"' not in html  # a telecaller cannot open it
+    assert "colleague" in html
+    assert 'name="save_anyway"' in html
+
+
+def test_lead_create_saves_anyway_when_confirmed(telecaller_client):
+    LeadFactory(mobile="9829012345")
+    response = telecaller_client.post(CREATE, _new_lead_data(save_anyway="on"))
+    assert response.status_code == 302
+    assert Lead.objects.filter(mobile="9829012345").count() == 2
+
+
+def test_lead_create_manager_gets_links_to_everyones_duplicates(manager_client):
+    others = LeadFactory(mobile="9829012345")
+    response = manager_client.post(CREATE, _new_lead_data())
+    assert f'href="{_edit(others)}"' in response.content.decode()
+
+
+def test_lead_create_ignores_completed_leads_with_the_same_mobile(telecaller_client):
+    LeadFactory(mobile="9829012345", status=LeadStatus.COMPLETED)
+    response = telecaller_client.post(CREATE, _new_lead_data())
+    assert response.status_code == 302
+    assert Lead.objects.filter(mobile="9829012345").count() == 2
+
+
+# --- /leads/<id>/edit/ ------------------------------------------------------------
+
+def _edit_data(lead, **overrides):
+    return {"status": lead.status, "followup_date": "", "remarks": lead.remarks,
+            "modified_token": lead.modified_at.isoformat(), **overrides}
+
+
+def test_lead_edit_shows_the_followup_in_time_zone(telecaller_client, telecaller):
+    lead = LeadFactory(creator=telecaller,
+                       followup_date=datetime(2026, 12, 1, 11, 0, tzinfo=ZoneInfo("UTC")))
+    response = telecaller_client.get(_edit(lead))
+    assert response.status_code == 200
+    assert 'value="2026-12-01T16:30"' in response.content.decode()
+    assert response.context["form"]["modified_token"].value() == lead.modified_at.isoformat()
+
+
+def test_lead_edit_of_another_users_lead_is_404(telecaller_client):
+    lead = LeadFactory(remarks="theirs")
+    assert telecaller_client.get(_edit(lead)).status_code == 404
+    response = telecaller_client.post(_edit(lead), _edit_data(lead, remarks="mine now"))
+    assert response.status_code == 404
+    lead.refresh_from_db()
+    assert lead.remarks == "theirs"
+
+
+def test_lead_edit_moves_the_followup_and_records_worked(telecaller_client, telecaller):
+    old = datetime(2026, 11, 28, 10, 0, 0, 123456, tzinfo=IST)
+    lead = LeadFactory(creator=telecaller, followup_date=old)
+    response = telecaller_client.post(_edit(lead), _edit_data(
+        lead, status="confirmed", followup_date="2026-12-01T16:30", remarks="Coming Monday"))
+    assert response.status_code == 302
+    assert response["Location"] == LIST
+    lead.refresh_from_db()
+    new = datetime(2026, 12, 1, 16, 30, tzinfo=IST)
+    assert (lead.status, lead.followup_date, lead.remarks) == ("confirmed", new, "Coming Monday")
+    worked = WorkedLead.objects.get()
+    assert (worked.lead, worked.user, worked.old_followup_date, worked.new_followup_date) == (
+        lead, telecaller, old, new)
+
+
+def test_lead_edit_remark_only_records_nothing(telecaller_client, telecaller):
+    followup = datetime(2026, 11, 28, 10, 0, 37, 123456, tzinfo=IST)
+    lead = LeadFactory(creator=telecaller, followup_date=followup)
+    # The browser echoes the follow-up back to the minute.
+    response = telecaller_client.post(_edit(lead), _edit_data(
+        lead, followup_date="2026-11-28T10:00", remarks="Switched off"))
+    assert response.status_code == 302
+    lead.refresh_from_db()
+    assert (lead.followup_date, lead.remarks) == (followup, "Switched off")
+    assert WorkedLead.objects.count() == 0
+
+
+def test_lead_edit_status_only_records_nothing(telecaller_client, telecaller):
+    lead = LeadFactory(creator=telecaller, followup_date=None)
+    telecaller_client.post(_edit(lead), _edit_data(lead, status="open"))
+    lead.refresh_from_db()
+    assert lead.status == "open"
+    assert WorkedLead.objects.count() == 0
+
+
+def test_lead_edit_by_a_manager_of_someone_elses_lead(manager_client, manager):
+    lead = LeadFactory(followup_date=None)
+    assert manager_client.get(_edit(lead)).status_code == 200
+    response = manager_client.post(_edit(lead), _edit_data(lead, followup_date="2026-12-02T09:15"))
+    assert response.status_code == 302
+    worked = WorkedLead.objects.get()
+    assert (worked.user, worked.old_followup_date, worked.new_followup_date) == (
+        manager, None, datetime(2026, 12, 2, 9, 15, tzinfo=IST))
+
+
+def test_lead_edit_refuses_when_the_lead_changed_since_opened(telecaller_client, telecaller):
+    lead = LeadFactory(creator=telecaller, status=LeadStatus.NEEDS_FOLLOWUP, remarks="first")
+    opened = telecaller_client.get(_edit(lead))
+    token = opened.context["form"]["modified_token"].value()
+    # Meanwhile a manager changes the lead.
+    Lead.objects.filter(pk=lead.pk).update(status=LeadStatus.OPEN, remarks="manager's note",
+                                           modified_at=datetime(2030, 1, 1, tzinfo=IST))
+    response = telecaller_client.post(_edit(lead), _edit_data(
+        lead, status="confirmed", remarks="mine", followup_date="2026-12-01T16:30",
+        modified_token=token))
+    assert response.status_code == 409
+    lead.refresh_from_db()
+    assert (lead.status, lead.remarks) == ("open", "manager's note")
+    assert WorkedLead.objects.count() == 0
+    form = response.context["form"]
+    assert (form["status"].value(), form["remarks"].value()) == ("open", "manager's note")
+    assert form["modified_token"].value() == lead.modified_at.isoformat()
+    assert response.context["refused"]["remarks"] == "mine"
+    assert "Not saved: someone changed this lead after you opened it" in response.content.decode()
+
+
+def test_lead_edit_bad_followup_shows_the_error_and_saves_nothing(telecaller_client, telecaller):
+    lead = LeadFactory(creator=telecaller, remarks="before")
+    response = telecaller_client.post(_edit(lead), _edit_data(
+        lead, followup_date="31/02/2026", remarks="after"))
+    assert response.status_code == 200
+    assert response.context["form"].errors == {
+        "followup_date": ["Enter a date and time, e.g. 2026-11-28 16:30."]}
+    lead.refresh_from_db()
+    assert lead.remarks == "before"
+
+
+def test_lead_edit_refuses_a_damaged_token(telecaller_client, telecaller):
+    lead = LeadFactory(creator=telecaller, remarks="before")
+    response = telecaller_client.post(_edit(lead), _edit_data(lead, modified_token="yesterday"))
+    assert response.context["form"].errors == {"modified_token": [
+        "This form is damaged or out of date: reload the page and try again."]}
+    lead.refresh_from_db()
+    assert lead.remarks == "before"
+
+
+# --- quick update ----------------------------------------------------------------
+
+def test_quick_update_saves_and_returns_to_next(telecaller_client, telecaller):
+    old = datetime(2026, 11, 28, 11, 0, tzinfo=IST)
+    lead = LeadFactory(creator=telecaller, followup_date=old, remarks="Asked for price",
+                       customer_name="Asha Rao")
+    response = telecaller_client.post(_quick(lead), {
+        "status": "confirmed", "followup_date": "2026-11-30T10:00", "remark": "Will come Monday",
+        "next": "/dashboard/?user=3&day=2026-11-28"})
+    assert response.status_code == 302
+    assert response["Location"] == "/dashboard/?user=3&day=2026-11-28"
+    lead.refresh_from_db()
+    new = datetime(2026, 11, 30, 10, 0, tzinfo=IST)
+    assert (lead.status, lead.followup_date) == ("confirmed", new)
+    first, second = lead.remarks.split("\n")
+    assert first == "Asked for price"
+    assert second.endswith(f" {telecaller.username}: Will come Monday")
+    worked = WorkedLead.objects.get()
+    assert (worked.user, worked.old_followup_date, worked.new_followup_date) == (
+        telecaller, old, new)
+    assert _messages(response) == ["Updated Asha Rao: Confirmed, next follow-up 30 Nov 2026 10:00."]
+
+
+def test_quick_update_error_names_the_field_and_saves_nothing(telecaller_client, telecaller):
+    lead = LeadFactory(creator=telecaller, customer_name="Asha Rao", remarks="")
+    response = telecaller_client.post(_quick(lead), {
+        "status": "confirmed", "followup_date": "soon", "remark": "x", "next": "/dashboard/"})
+    assert response.status_code == 302
+    assert response["Location"] == "/dashboard/"
+    assert _messages(response) == [
+        "Asha Rao not updated. Next follow-up: Enter a date and time, e.g. 2026-11-28 16:30."]
+    lead.refresh_from_db()
+    assert (lead.status, lead.remarks) == ("needs_followup", "")
+    assert WorkedLead.objects.count() == 0
+
+
+def test_quick_update_bad_status_names_the_status(telecaller_client, telecaller):
+    lead = LeadFactory(creator=telecaller, customer_name="Asha Rao")
+    response = telecaller_client.post(_quick(lead), {"status": "won", "next": "/dashboard/"})
+    assert _messages(response) == [
+        "Asha Rao not updated. Status: Select a valid choice. won is not one of the available "
+        "choices."]
+
+
+@pytest.mark.parametrize("next_url", ["https://evil.example/", "//evil.example/x", ""])
+def test_quick_update_falls_back_to_the_dashboard(telecaller_client, telecaller, next_url):
+    lead = LeadFactory(creator=telecaller)
+    response = telecaller_client.post(_quick(lead), {"status": "open", "next": next_url})
+    assert response["Location"] == "/dashboard/"
+
+
+def test_quick_update_of_another_users_lead_is_404(telecaller_client):
+    lead = LeadFactory()
+    response = telecaller_client.post(_quick(lead), {"status": "completed", "next": "/dashboard/"})
+    assert response.status_code == 404
+    lead.refresh_from_db()
+    assert lead.status == "needs_followup"
+
+
+def test_quick_update_by_a_manager(manager_client):
+    lead = LeadFactory()
+    manager_client.post(_quick(lead), {"status": "completed", "next": "/dashboard/"})
+    lead.refresh_from_db()
+    assert (lead.status, lead.followup_date) == ("completed", None)
+
+
+def test_quick_update_refuses_get(telecaller_client, telecaller):
+    lead = LeadFactory(creator=telecaller)
+    assert telecaller_client.get(_quick(lead)).status_code == 405
+
+
+# --- CSRF -------------------------------------------------------------------------
+
+def test_posts_without_csrf_token_are_refused(telecaller):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(telecaller)
+    lead = LeadFactory(creator=telecaller, remarks="before")
+    assert client.post(CREATE, _new_lead_data()).status_code == 403
+    assert client.post(_edit(lead), _edit_data(lead, remarks="after")).status_code == 403
+    assert client.post(_quick(lead), {"status": "open", "next": "/dashboard/"}).status_code == 403
+    lead.refresh_from_db()
+    assert (Lead.objects.count(), lead.status, lead.remarks) == (1, "needs_followup", "before")
+
+
+def test_lead_list_search_that_matches_nothing_explains_the_search(telecaller_client, telecaller):
+    LeadFactory(creator=telecaller, customer_name="Ravi Kumar")
+    response = telecaller_client.get(LIST, {"q": "Ravi Kumar"})
+    assert (response.status_code, _pks(response)) == (200, [])
+    assert "names are not searched here" in response.content.decode()
