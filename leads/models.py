@@ -221,7 +221,10 @@ class LeadCountDelta(models.Model):
     objects = LeadCountDeltaManager()
 
     def __str__(self):
-        return f"{self.creator_id}/{self.status}: {self.leads:+d} ({self.with_followup:+d} with follow-up)"
+        return (
+            f"{self.creator_id}/{self.status}: {self.leads:+d} "
+            f"({self.with_followup:+d} with follow-up)"
+        )
 
 
 class WorkedLead(models.Model):
