@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from leads.counters import LeadCountDeltaManager
 from leads.invalidation import InvalidatingQuerySet, schedule_dashboard_invalidation
 from leads.normalization import (
     mobile_search_prefix,
@@ -248,6 +249,48 @@ class Lead(models.Model):
         self.customer_name = (self.customer_name or "").strip()
         if not self.customer_name:
             raise ValidationError({"customer_name": "Enter the customer's name."})
+
+
+class LeadCountDelta(models.Model):
+    """Append-only changes to the lead counts per (creator, status): the sum
+    of all rows is how many leads each creator has in each status, and how
+    many of them have a follow-up date.
+
+    Database triggers on leads_lead write it (migration 0004), so the ORM,
+    COPY loaders and raw SQL scripts all keep it right; nothing in Python
+    writes it except compaction and rebuild. On PostgreSQL one statement-level
+    trigger per event inserts the statement's net change per group (a COPY of
+    a million rows adds a few dozen rows); on SQLite row-level triggers add
+    +1/-1 rows.
+
+    Writers only ever INSERT here, never update a shared counter row, so
+    concurrent transactions never wait for or deadlock on each other: with
+    one UPDATE-d row per group, two transactions moving leads between the
+    same two statuses in opposite directions would lock the two counter rows
+    in opposite orders. Readers sum the table (``objects.totals()``), and
+    ``objects.compact()`` folds it back to one row per group now and then.
+    """
+
+    # No database constraint or index: triggers write this table, and a
+    # creator who still owns leads cannot be deleted (Lead.creator is PROTECT).
+    creator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
+    status = models.CharField(max_length=20)
+    leads = models.BigIntegerField()
+    with_followup = models.BigIntegerField()
+
+    objects = LeadCountDeltaManager()
+
+    def __str__(self):
+        return (
+            f"{self.creator_id}/{self.status}: {self.leads:+d} "
+            f"({self.with_followup:+d} with follow-up)"
+        )
 
 
 class WorkedLead(models.Model):
