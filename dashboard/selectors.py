@@ -14,11 +14,11 @@ the denominator is 0), and emitted as JSON numbers (Python floats): a value
 with one decimal place round-trips exactly through float's shortest repr
 (33.3 stays 33.3), and clients get a number they can compare and sort.
 
-Queries (cold, all three families inside `shared_queries()`): one grouped
-all-time pass over the scope by (creator, status), one day-bounded pass by
-creator that the (created_at) / (followup_date) range indexes serve, one users
-+ snapshots query, and one page of due leads. The count is independent of the
-number of users and leads.
+Queries (cold, all three families inside `shared_queries()`): the all-time
+counts by (creator, status) from the counters the database maintains
+(LeadCountDelta: no scan of the lead table), one day-bounded statement of
+index-only range counts per creator, one users + snapshots query, and one
+page of due leads. The count is independent of the number of users and leads.
 """
 
 import math
@@ -28,10 +28,10 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib.auth import get_user_model
 from django.core.paginator import InvalidPage
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, OuterRef, Subquery, Value
 from django.utils import timezone
 
-from leads.models import FollowupSnapshot, Lead, LeadStatus, day_bounds
+from leads.models import FollowupSnapshot, Lead, LeadCountDelta, LeadStatus, day_bounds
 
 DUE_PAGE_SIZE = 50
 
@@ -56,12 +56,15 @@ _shared_results = ContextVar("dashboard_shared_results", default=None)
 def shared_queries():
     """Within the block, each lead aggregate runs at most once.
 
-    The three families read the same two aggregates (the all-time pass by
-    creator and status, the day-bounded pass by creator). Called one after the
-    other for one request they would run them twice, and the all-time pass is
-    the expensive one (it reads every lead in scope). Outside the block every
-    call computes afresh, so results never outlive the request.
+    The three families read the same two aggregates (the all-time counts by
+    creator and status, the day-bounded counts by creator). Called one after
+    the other for one request they would run them twice. Outside the block every
+    call computes afresh, so results never outlive the request. Each public
+    selector also opens a block for itself (joining an enclosing one).
     """
+    if _shared_results.get() is not None:  # already inside a block: join it
+        yield
+        return
     token = _shared_results.set({})
     try:
         yield
@@ -98,17 +101,14 @@ def _leads_in_scope(user_id):
 def _status_rows(*, user_id):
     """[{"creator_id", "status", "leads", "with_followup"}] over all time, for the scope.
 
-    One grouped pass: totals, status counts and each user's all-time
-    confirmed/completed numbers are all sums over these rows.
+    Read from the counters the database keeps (LeadCountDelta, maintained by
+    triggers on leads_lead), not by scanning the lead table: totals, status
+    counts and each user's all-time confirmed/completed numbers are all sums
+    over these rows.
     """
 
     def compute():
-        return list(
-            _leads_in_scope(user_id)
-            .order_by()
-            .values("creator_id", "status")
-            .annotate(leads=Count("id"), with_followup=Count("followup_date"))
-        )
+        return LeadCountDelta.objects.totals(creator_id=user_id)
 
     return _shared(("status_rows", user_id), compute)
 
@@ -116,26 +116,32 @@ def _status_rows(*, user_id):
 def _day_rows(*, day, user_id):
     """{creator_id: {"new_leads", "pending"}} for creators with a lead created or due within `day`.
 
-    `pending` counts the leads whose follow-up falls within the day. The OR of
-    two range conditions is served by the (created_at) and (followup_date)
-    indexes (per user: the (creator_id, ...) composites).
+    `pending` counts the leads whose follow-up falls within the day. One
+    statement of two grouped counts (UNION ALL), each restricted to the
+    creators the counters know, so PostgreSQL answers both with index-only
+    range scans per creator on (creator_id, followup_date) and (creator_id,
+    created_at) instead of visiting the day's rows in the table.
     """
 
     def compute():
         start, end = day_bounds(day)
-        created = Q(created_at__gte=start, created_at__lt=end)
-        due = Q(followup_date__gte=start, followup_date__lt=end)
-        rows = (
-            _leads_in_scope(user_id)
-            .filter(created | due)
-            .order_by()
+        creators = sorted({row["creator_id"] for row in _status_rows(user_id=user_id)})
+        in_scope = Lead.objects.filter(creator_id__in=creators).order_by()
+        due = (
+            in_scope.filter(followup_date__gte=start, followup_date__lt=end)
             .values("creator_id")
-            .annotate(new_leads=Count("id", filter=created), pending=Count("id", filter=due))
+            .annotate(kind=Value("pending"), n=Count("*"))
         )
-        return {
-            row["creator_id"]: {"new_leads": row["new_leads"], "pending": row["pending"]}
-            for row in rows
-        }
+        created = (
+            in_scope.filter(created_at__gte=start, created_at__lt=end)
+            .values("creator_id")
+            .annotate(kind=Value("new_leads"), n=Count("*"))
+        )
+        rows = {}
+        for row in due.union(created, all=True):
+            counts = rows.setdefault(row["creator_id"], {"new_leads": 0, "pending": 0})
+            counts[row["kind"]] = row["n"]
+        return rows
 
     return _shared(("day_rows", day, user_id), compute)
 
@@ -172,6 +178,7 @@ def active_users():
     )
 
 
+@shared_queries()
 def dashboard_day_metrics(*, day, user_id):
     """{"totals": {"leads", "new_leads", "with_followup_pct"}, "status_counts": {status: n}}.
 
@@ -194,6 +201,7 @@ def dashboard_day_metrics(*, day, user_id):
     }
 
 
+@shared_queries()
 def dashboard_team_performance(*, day, user_id):
     """{"team": [row...], "followups": {...}, "snapshot_taken": bool}.
 
@@ -255,6 +263,7 @@ def dashboard_team_performance(*, day, user_id):
     }
 
 
+@shared_queries()
 def dashboard_due_page(*, day, user_id, page):
     """{"total", "page", "pages", "items": [...]}: the leads in scope due within `day`,
     by follow-up then id, DUE_PAGE_SIZE per page (page 1 exists even when empty).
