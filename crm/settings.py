@@ -28,6 +28,19 @@ def env_bool(name, default=False):
     raise ImproperlyConfigured(f"{name} must be one of 1/0, true/false, yes/no, on/off; got {value!r}.")
 
 
+def env_float(name, default):
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        number = float(value.strip())
+    except ValueError:
+        number = -1.0
+    if not 0 <= number < float("inf"):
+        raise ImproperlyConfigured(f"{name} must be a number >= 0; got {value!r}.")
+    return number
+
+
 def env_list(name, default):
     value = os.environ.get(name)
     if value is None or value.strip() == "":
@@ -72,6 +85,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost, so its Server-Timing total and query count cover every other
+    # middleware (sessions, authentication) as well as the view.
+    "crm.middleware.QueryTimingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -217,6 +233,12 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": "INFO"},
 }
+
+# --- Observability ----------------------------------------------------------
+
+# Statements slower than this are logged at WARNING on `crm.slow_query`
+# (crm/middleware.py), SQL text only, never parameter values.
+CRM_SLOW_QUERY_MS = env_float("CRM_SLOW_QUERY_MS", 100.0)
 
 # --- Development tools ------------------------------------------------------
 

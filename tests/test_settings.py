@@ -39,3 +39,44 @@ def test_settings_reject_a_malformed_boolean():
     result = _import_settings(DJANGO_DEBUG="maybe")
     assert result.returncode != 0
     assert "DJANGO_DEBUG must be one of" in result.stderr
+
+
+def _setting(expression, **env):
+    clean = {k: v for k, v in os.environ.items()
+             if not k.startswith(("DJANGO_", "REDIS_", "CRM_"))}
+    clean.update(env)
+    clean["DJANGO_SETTINGS_MODULE"] = "crm.settings"
+    return subprocess.run(
+        [sys.executable, "-c", "import django; django.setup(); from django.conf import settings; "
+         f"print({expression})"],
+        cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60,
+    )
+
+
+def test_settings_leave_the_debug_toolbar_out_of_tests():
+    from django.conf import settings
+
+    assert "debug_toolbar" not in settings.INSTALLED_APPS
+    assert all("debug_toolbar" not in name for name in settings.MIDDLEWARE)
+
+
+def test_settings_load_the_debug_toolbar_in_development():
+    result = _setting(
+        "'debug_toolbar' in settings.INSTALLED_APPS, "
+        "settings.MIDDLEWARE[0] == 'debug_toolbar.middleware.DebugToolbarMiddleware'",
+        DJANGO_DEBUG="1",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "True"]
+
+
+def test_settings_slow_query_threshold_from_the_environment():
+    result = _setting("settings.CRM_SLOW_QUERY_MS", DJANGO_DEBUG="1", CRM_SLOW_QUERY_MS="250")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["250.0"]
+
+
+def test_settings_reject_a_malformed_slow_query_threshold():
+    result = _setting("settings.CRM_SLOW_QUERY_MS", DJANGO_DEBUG="1", CRM_SLOW_QUERY_MS="fast")
+    assert result.returncode != 0
+    assert "CRM_SLOW_QUERY_MS must be a number" in result.stderr
