@@ -28,6 +28,19 @@ def env_bool(name, default=False):
     raise ImproperlyConfigured(f"{name} must be one of 1/0, true/false, yes/no, on/off; got {value!r}.")
 
 
+def env_int(name, default):
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        number = int(value.strip())
+    except ValueError:
+        number = -1
+    if number < 0:
+        raise ImproperlyConfigured(f"{name} must be a whole number >= 0; got {value!r}.")
+    return number
+
+
 def env_float(name, default):
     value = os.environ.get(name)
     if value is None or value.strip() == "":
@@ -89,6 +102,7 @@ MIDDLEWARE = [
     # middleware (sessions, authentication) as well as the view.
     "crm.middleware.QueryTimingMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -129,6 +143,10 @@ if DATABASE_URL:
         }
     except Exception as exc:  # dj-database-url raises several types for bad URLs
         raise ImproperlyConfigured(f"DATABASE_URL could not be parsed: {exc}") from exc
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # An unreachable server fails fast (and /healthz answers) instead of
+        # hanging for the operating system's TCP timeout; the URL may override it.
+        DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 else:
     DATABASES = {
         "default": {
@@ -223,6 +241,40 @@ USE_TZ = True  # the database stores UTC; TIME_ZONE defines the business day
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+
+# WhiteNoise serves the collected files with far-future headers in production.
+# The manifest storage needs `collectstatic` to have run, so development and
+# tests keep the plain storage, and WhiteNoise reads the source folders.
+_PLAIN_STATIC = DEBUG or TESTING
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if _PLAIN_STATIC
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = _PLAIN_STATIC
+WHITENOISE_AUTOREFRESH = _PLAIN_STATIC
+
+# --- Security ---------------------------------------------------------------
+
+# With debug off everything is on, so `check --deploy` passes without further
+# variables; the DJANGO_SECURE_* variables relax it for a plain-HTTP intranet.
+# The proxy in front must set X-Forwarded-Proto itself (overwriting a client's).
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Never under the test runner: Django forces DEBUG off there and the test
+# client speaks plain HTTP, so every request would be a redirect. A test that
+# is about the redirect turns it on with the `settings` fixture.
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG) and not TESTING
+# Load balancers probe over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
+SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
 
 # --- Logging ----------------------------------------------------------------
 
