@@ -1,7 +1,14 @@
+import json
 import os
+import shutil
+import socket
 import subprocess
 import sys
+import time
+import uuid
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,16 +48,22 @@ def test_settings_reject_a_malformed_boolean():
     assert "DJANGO_DEBUG must be one of" in result.stderr
 
 
-def _setting(expression, **env):
+def _django(code, **env):
+    """Run `code` in a fresh process after django.setup(), with `env` in place of
+    the caller's DJANGO_*, REDIS_* and CRM_* variables."""
     clean = {k: v for k, v in os.environ.items()
              if not k.startswith(("DJANGO_", "REDIS_", "CRM_"))}
     clean.update(env)
     clean["DJANGO_SETTINGS_MODULE"] = "crm.settings"
     return subprocess.run(
-        [sys.executable, "-c", "import django; django.setup(); from django.conf import settings; "
-         f"print({expression})"],
+        [sys.executable, "-c", "import django; django.setup(); from django.conf import settings\n"
+         + code],
         cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60,
     )
+
+
+def _setting(expression, **env):
+    return _django(f"print({expression})", **env)
 
 
 def test_settings_leave_the_debug_toolbar_out_of_tests():
@@ -154,3 +167,154 @@ def test_settings_tests_use_http_and_plain_static_files():
         "django.middleware.security.SecurityMiddleware",
         "whitenoise.middleware.WhiteNoiseMiddleware",
     ]
+
+
+SENTINEL_ENV = {"DJANGO_DEBUG": "1", "REDIS_SENTINEL_MASTER": "crm"}
+
+
+def test_settings_switch_both_caches_to_sentinel():
+    result = _django(
+        "import json\n"
+        "print(json.dumps({alias: {'LOCATION': c['LOCATION'], 'OPTIONS': {\n"
+        "    k: v for k, v in c['OPTIONS'].items()\n"
+        "    if k not in ('CONNECTION_POOL_KWARGS', 'SENTINEL_KWARGS')}}\n"
+        "    for alias, c in settings.CACHES.items()}))",
+        **SENTINEL_ENV, REDIS_SENTINELS="10.0.0.5:26379, [fd00::6]:26380", REDIS_SENTINEL_DB="3",
+        REDIS_URL="redis://127.0.0.1:6379/1",
+    )
+    assert result.returncode == 0, result.stderr
+    caches = json.loads(result.stdout)
+    for alias, ignore_exceptions in (("default", False), ("sessions", True)):
+        assert caches[alias] == {
+            "LOCATION": ["redis://crm/3"],
+            "OPTIONS": {
+                "CLIENT_CLASS": "django_redis.client.SentinelClient",
+                "CONNECTION_FACTORY": "django_redis.pool.SentinelConnectionFactory",
+                "SENTINELS": [["10.0.0.5", 26379], ["fd00::6", 26380]],
+                "SOCKET_CONNECT_TIMEOUT": 0.25,
+                "SOCKET_TIMEOUT": 0.25,
+                "IGNORE_EXCEPTIONS": ignore_exceptions,
+            },
+        }
+
+
+def test_settings_give_the_sentinels_short_timeouts_and_no_retries():
+    result = _setting(
+        "(lambda o: (o['SENTINEL_KWARGS']['socket_connect_timeout'], "
+        "o['SENTINEL_KWARGS']['socket_timeout'], o['SENTINEL_KWARGS']['retry'].get_retries(), "
+        "o['CONNECTION_POOL_KWARGS']['retry'].get_retries()))(settings.CACHES['default']['OPTIONS'])",
+        **SENTINEL_ENV, REDIS_SENTINELS="127.0.0.1:26379",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "(0.25, 0.25, 0, 0)"
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"REDIS_SENTINELS": "127.0.0.1:26379"}, "Set REDIS_SENTINELS and REDIS_SENTINEL_MASTER"),
+        ({"REDIS_SENTINEL_MASTER": "crm"}, "Set REDIS_SENTINELS and REDIS_SENTINEL_MASTER"),
+        ({**SENTINEL_ENV, "REDIS_SENTINELS": "127.0.0.1"}, "REDIS_SENTINELS must be"),
+        ({**SENTINEL_ENV, "REDIS_SENTINELS": "127.0.0.1:99999"}, "REDIS_SENTINELS must be"),
+        ({**SENTINEL_ENV, "REDIS_SENTINELS": "h:1", "REDIS_SENTINEL_MASTER": "Crm/x"},
+         "REDIS_SENTINEL_MASTER must use"),
+    ],
+)
+def test_settings_reject_an_incomplete_sentinel_configuration(env, message):
+    result = _setting("settings.CACHES", **{"DJANGO_DEBUG": "1", **env})
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+# --- a real sentinel, when the machine has one ------------------------------
+
+SENTINEL_PORT = 26390
+SENTINEL_DB = 14  # neither the suite's 15 nor `make run`'s 1
+
+
+def _port_free(port):
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _sentinel_command(conf):
+    if shutil.which("redis-sentinel"):
+        return [shutil.which("redis-sentinel"), str(conf)]
+    if shutil.which("redis-server"):
+        return [shutil.which("redis-server"), str(conf), "--sentinel"]
+    pytest.skip("neither redis-sentinel nor redis-server is installed")
+
+
+@pytest.fixture
+def sentinel(tmp_path):
+    """A sentinel on a loopback port watching the local Redis as master `crm`."""
+    import redis
+
+    local = redis.Redis(host="127.0.0.1", port=6379, socket_connect_timeout=0.5)
+    try:
+        local.ping()
+    except redis.RedisError:
+        pytest.skip("no Redis at 127.0.0.1:6379 for the sentinel to monitor")
+    port = SENTINEL_PORT if _port_free(SENTINEL_PORT) else _free_port()
+    conf = tmp_path / "sentinel.conf"
+    conf.write_text(
+        f"port {port}\nbind 127.0.0.1\ndir {tmp_path}\n"
+        "sentinel monitor crm 127.0.0.1 6379 1\n"
+    )
+    command = _sentinel_command(conf) + ["--port", str(port), "--bind", "127.0.0.1"]
+    with open(tmp_path / "sentinel.log", "w") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=0.5,
+                             decode_responses=True)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                if client.sentinel_get_master_addr_by_name("crm"):
+                    break
+            except redis.RedisError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("sentinel did not start: " + (tmp_path / "sentinel.log").read_text())
+            time.sleep(0.1)
+        yield port
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def test_settings_sentinel_cache_reaches_the_master(sentinel):
+    import redis
+
+    key = f"sentinel-test-{uuid.uuid4().hex}"
+    result = _django(
+        "from django.core.cache import caches\n"
+        f"key = {key!r}\n"
+        "default, sessions = caches['default'], caches['sessions']\n"
+        "print(default.set(key, 'via-sentinel', 60), default.get(key), sessions.get(key),\n"
+        "      type(default.client.get_client().connection_pool).__name__)",
+        **SENTINEL_ENV, REDIS_SENTINELS=f"127.0.0.1:{sentinel}", REDIS_SENTINEL_DB=str(SENTINEL_DB),
+    )
+    master = redis.Redis(host="127.0.0.1", port=6379, db=SENTINEL_DB)
+    try:
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.split() == [
+            "True", "via-sentinel", "via-sentinel", "SentinelConnectionPool",
+        ]
+        assert master.exists(f"crm:1:{key}") == 1
+    finally:
+        master.delete(f"crm:1:{key}")
