@@ -172,7 +172,7 @@ def _sentinel_addresses(items):
     for item in items:
         host, _, port = item.rpartition(":")
         host = host.strip("[]")
-        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        if not host or not (port.isascii() and port.isdigit()) or not 0 < int(port) < 65536:
             raise ImproperlyConfigured(
                 f"REDIS_SENTINELS must be comma-separated host:port pairs; got {item!r}."
             )
@@ -182,7 +182,9 @@ def _sentinel_addresses(items):
 
 REDIS_SENTINELS = _sentinel_addresses(env_list("REDIS_SENTINELS", []))
 if bool(REDIS_SENTINELS) != bool(REDIS_SENTINEL_MASTER):
-    raise ImproperlyConfigured("Set REDIS_SENTINELS and REDIS_SENTINEL_MASTER together, or neither.")
+    raise ImproperlyConfigured(
+        "Set REDIS_SENTINELS and REDIS_SENTINEL_MASTER together, or neither."
+    )
 # The name becomes the host part of a URL, which urllib lower-cases.
 if REDIS_SENTINEL_MASTER and not re.fullmatch(r"[a-z0-9][a-z0-9_.-]*", REDIS_SENTINEL_MASTER):
     raise ImproperlyConfigured(
