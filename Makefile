@@ -1,10 +1,12 @@
-# `make run` and `make test` do all the set-up on a fresh machine.
+# `make run` and `make test` do all the set-up on a fresh machine; `make serve`
+# runs the production configuration (see README, "Production").
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1:8000
+WEB_CONCURRENCY ?= 2
 
-.PHONY: run test install migrate clean
+.PHONY: run serve secret-key-set test install migrate clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -12,6 +14,11 @@ $(PY):
 # Reinstall only when a requirements file changed.
 $(VENV)/.installed: $(PY) requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+# Production needs only the runtime set.
+$(VENV)/.installed-runtime: $(PY) requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
 
 install: $(VENV)/.installed
@@ -22,6 +29,17 @@ migrate: install
 run: migrate
 	DJANGO_DEBUG=1 $(PY) manage.py seed_demo --if-empty
 	DJANGO_DEBUG=1 $(PY) manage.py runserver $(HOST)
+
+# Settings refuse to start without DJANGO_SECRET_KEY when debug is off; this
+# says so in one line, before installing anything.
+secret-key-set:
+	@test -n "$$DJANGO_SECRET_KEY" || { echo "make serve: set DJANGO_SECRET_KEY to a long random value (see README, Production)" >&2; exit 1; }
+
+serve: secret-key-set $(VENV)/.installed-runtime
+	DJANGO_DEBUG=0 $(PY) manage.py collectstatic --noinput
+	DJANGO_DEBUG=0 $(PY) manage.py migrate --noinput
+	DJANGO_DEBUG=0 exec $(VENV)/bin/gunicorn crm.wsgi --bind $(HOST) \
+		--workers $(WEB_CONCURRENCY) --no-control-socket
 
 test: install
 	$(PY) -m pytest

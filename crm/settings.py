@@ -5,6 +5,7 @@ without any of them the project runs on SQLite and the local-memory cache.
 """
 
 import os
+import re
 import sys
 from importlib.util import find_spec
 from pathlib import Path
@@ -26,6 +27,32 @@ def env_bool(name, default=False):
     if value in {"0", "false", "no", "off"}:
         return False
     raise ImproperlyConfigured(f"{name} must be one of 1/0, true/false, yes/no, on/off; got {value!r}.")
+
+
+def env_int(name, default):
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        number = int(value.strip())
+    except ValueError:
+        number = -1
+    if number < 0:
+        raise ImproperlyConfigured(f"{name} must be a whole number >= 0; got {value!r}.")
+    return number
+
+
+def env_float(name, default):
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        number = float(value.strip())
+    except ValueError:
+        number = -1.0
+    if not 0 <= number < float("inf"):
+        raise ImproperlyConfigured(f"{name} must be a number >= 0; got {value!r}.")
+    return number
 
 
 def env_list(name, default):
@@ -72,7 +99,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost, so its Server-Timing total and query count cover every other
+    # middleware (sessions, authentication) as well as the view.
+    "crm.middleware.QueryTimingMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -113,6 +144,10 @@ if DATABASE_URL:
         }
     except Exception as exc:  # dj-database-url raises several types for bad URLs
         raise ImproperlyConfigured(f"DATABASE_URL could not be parsed: {exc}") from exc
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # An unreachable server fails fast (and /healthz answers) instead of
+        # hanging for the operating system's TCP timeout; the URL may override it.
+        DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 else:
     DATABASES = {
         "default": {
@@ -125,6 +160,38 @@ else:
 
 REDIS_URL = os.environ.get("REDIS_URL", "").strip()
 
+# Redis Sentinel (high availability): the sentinels' addresses and the name of
+# the master they watch. When set they replace REDIS_URL: the client asks the
+# sentinels for the current master, so a failover needs no configuration change.
+REDIS_SENTINEL_MASTER = os.environ.get("REDIS_SENTINEL_MASTER", "").strip()
+REDIS_SENTINEL_DB = env_int("REDIS_SENTINEL_DB", 0)
+
+
+def _sentinel_addresses(items):
+    addresses = []
+    for item in items:
+        host, _, port = item.rpartition(":")
+        host = host.strip("[]")
+        if not host or not (port.isascii() and port.isdigit()) or not 0 < int(port) < 65536:
+            raise ImproperlyConfigured(
+                f"REDIS_SENTINELS must be comma-separated host:port pairs; got {item!r}."
+            )
+        addresses.append((host, int(port)))
+    return addresses
+
+
+REDIS_SENTINELS = _sentinel_addresses(env_list("REDIS_SENTINELS", []))
+if bool(REDIS_SENTINELS) != bool(REDIS_SENTINEL_MASTER):
+    raise ImproperlyConfigured(
+        "Set REDIS_SENTINELS and REDIS_SENTINEL_MASTER together, or neither."
+    )
+# The name becomes the host part of a URL, which urllib lower-cases.
+if REDIS_SENTINEL_MASTER and not re.fullmatch(r"[a-z0-9][a-z0-9_.-]*", REDIS_SENTINEL_MASTER):
+    raise ImproperlyConfigured(
+        "REDIS_SENTINEL_MASTER must use lower-case letters, digits, '.', '_' and '-'; "
+        f"got {REDIS_SENTINEL_MASTER!r}."
+    )
+
 
 def _redis_test_url(url):
     """The same Redis server, database 15: the suite flushes its cache between
@@ -133,34 +200,57 @@ def _redis_test_url(url):
     return urlunsplit((parts.scheme, parts.netloc, "/15", parts.query, parts.fragment))
 
 
-def _redis_cache(location, *, ignore_exceptions):
+def _redis_cache(location, *, ignore_exceptions, sentinels=()):
     from redis.backoff import NoBackoff
     from redis.retry import Retry
 
+    # A dead Redis must not make every request slow: short timeouts and no
+    # client-side retries (for the sentinels too).
+    timeouts = {"SOCKET_CONNECT_TIMEOUT": 0.25, "SOCKET_TIMEOUT": 0.25}
+    options = {
+        "CLIENT_CLASS": "django_redis.client.DefaultClient",
+        **timeouts,
+        "CONNECTION_POOL_KWARGS": {"retry": Retry(NoBackoff(), 0)},
+        "IGNORE_EXCEPTIONS": ignore_exceptions,
+    }
+    if sentinels:
+        options.update({
+            "CLIENT_CLASS": "django_redis.client.SentinelClient",
+            "CONNECTION_FACTORY": "django_redis.pool.SentinelConnectionFactory",
+            "SENTINELS": list(sentinels),
+            "SENTINEL_KWARGS": {
+                **{name.lower(): value for name, value in timeouts.items()},
+                "retry": Retry(NoBackoff(), 0),
+            },
+        })
+        # Given one URL as a string, SentinelClient would send reads to
+        # replicas. The dashboard cache must read its own writes (version
+        # tokens, locks) and sessions too, so a one-item list: master only.
+        location = [location]
     return {
         "BACKEND": "django_redis.cache.RedisCache",
         "LOCATION": location,
         "KEY_PREFIX": "crm",
-        "OPTIONS": {
-            "CLIENT_CLASS": "django_redis.client.DefaultClient",
-            # A dead Redis must not make every request slow: short timeouts
-            # and no client-side retries.
-            "SOCKET_CONNECT_TIMEOUT": 0.25,
-            "SOCKET_TIMEOUT": 0.25,
-            "CONNECTION_POOL_KWARGS": {"retry": Retry(NoBackoff(), 0)},
-            "IGNORE_EXCEPTIONS": ignore_exceptions,
-        },
+        "OPTIONS": options,
     }
 
 
-if REDIS_URL:
-    _location = _redis_test_url(REDIS_URL) if TESTING else REDIS_URL
+if REDIS_SENTINELS:
+    _location = f"redis://{REDIS_SENTINEL_MASTER}/{REDIS_SENTINEL_DB}"
+elif REDIS_URL:
+    _location = REDIS_URL
+else:
+    _location = ""
+
+if _location:
+    if TESTING:
+        _location = _redis_test_url(_location)
     CACHES = {
         # The dashboard cache raises on errors: dashboard/cache.py must know
         # when an invalidation failed (and handles every error itself).
-        "default": _redis_cache(_location, ignore_exceptions=False),
+        "default": _redis_cache(_location, ignore_exceptions=False, sentinels=REDIS_SENTINELS),
         # Sessions fall back to the database when Redis is unreachable.
-        "sessions": _redis_cache(_location, ignore_exceptions=True),
+        "sessions": _redis_cache(_location, ignore_exceptions=True, sentinels=REDIS_SENTINELS),
     }
 else:
     CACHES = {
@@ -208,6 +298,40 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
+# WhiteNoise serves the collected files with far-future headers in production.
+# The manifest storage needs `collectstatic` to have run, so development and
+# tests keep the plain storage, and WhiteNoise reads the source folders.
+_PLAIN_STATIC = DEBUG or TESTING
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if _PLAIN_STATIC
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = _PLAIN_STATIC
+WHITENOISE_AUTOREFRESH = _PLAIN_STATIC
+
+# --- Security ---------------------------------------------------------------
+
+# With debug off everything is on, so `check --deploy` passes without further
+# variables; the DJANGO_SECURE_* variables relax it for a plain-HTTP intranet.
+# The proxy in front must set X-Forwarded-Proto itself (overwriting a client's).
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Never under the test runner: Django forces DEBUG off there and the test
+# client speaks plain HTTP, so every request would be a redirect. A test that
+# is about the redirect turns it on with the `settings` fixture.
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG) and not TESTING
+# Load balancers probe over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
+SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
 # --- Logging ----------------------------------------------------------------
 
 LOGGING = {
@@ -217,6 +341,12 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": "INFO"},
 }
+
+# --- Observability ----------------------------------------------------------
+
+# Statements slower than this are logged at WARNING on `crm.slow_query`
+# (crm/middleware.py), SQL text only, never parameter values.
+CRM_SLOW_QUERY_MS = env_float("CRM_SLOW_QUERY_MS", 100.0)
 
 # --- Development tools ------------------------------------------------------
 

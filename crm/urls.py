@@ -3,12 +3,15 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from crm.health import healthz
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="dashboard:index"), name="home"),
     path("", include("dashboard.urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("leads/", include("leads.urls")),
+    path("healthz", healthz, name="healthz"),
 ]
 
 if settings.DEBUG_TOOLBAR_ENABLED:

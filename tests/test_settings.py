@@ -1,7 +1,14 @@
+import json
 import os
+import shutil
+import socket
 import subprocess
 import sys
+import time
+import uuid
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,3 +46,280 @@ def test_settings_reject_a_malformed_boolean():
     result = _import_settings(DJANGO_DEBUG="maybe")
     assert result.returncode != 0
     assert "DJANGO_DEBUG must be one of" in result.stderr
+
+
+def _django(code, **env):
+    """Run `code` in a fresh process after django.setup(), with `env` in place of
+    the caller's DJANGO_*, REDIS_* and CRM_* variables."""
+    clean = {k: v for k, v in os.environ.items()
+             if not k.startswith(("DJANGO_", "REDIS_", "CRM_"))}
+    clean.update(env)
+    clean["DJANGO_SETTINGS_MODULE"] = "crm.settings"
+    return subprocess.run(
+        [sys.executable, "-c", "import django; django.setup(); from django.conf import settings\n"
+         + code],
+        cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60,
+    )
+
+
+def _setting(expression, **env):
+    return _django(f"print({expression})", **env)
+
+
+def test_settings_leave_the_debug_toolbar_out_of_tests():
+    from django.conf import settings
+
+    assert "debug_toolbar" not in settings.INSTALLED_APPS
+    assert all("debug_toolbar" not in name for name in settings.MIDDLEWARE)
+
+
+def test_settings_load_the_debug_toolbar_in_development():
+    result = _setting(
+        "'debug_toolbar' in settings.INSTALLED_APPS, "
+        "settings.MIDDLEWARE[0] == 'debug_toolbar.middleware.DebugToolbarMiddleware'",
+        DJANGO_DEBUG="1",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "True"]
+
+
+def test_settings_slow_query_threshold_from_the_environment():
+    result = _setting("settings.CRM_SLOW_QUERY_MS", DJANGO_DEBUG="1", CRM_SLOW_QUERY_MS="250")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["250.0"]
+
+
+def test_settings_reject_a_malformed_slow_query_threshold():
+    result = _setting("settings.CRM_SLOW_QUERY_MS", DJANGO_DEBUG="1", CRM_SLOW_QUERY_MS="fast")
+    assert result.returncode != 0
+    assert "CRM_SLOW_QUERY_MS must be a number" in result.stderr
+
+
+PRODUCTION_KEY = "k3Y-" + "0123456789abcdefghijklmnopqrstuvwxyz" * 2
+
+
+def test_settings_pass_the_deploy_check_with_only_a_secret_key():
+    clean = {k: v for k, v in os.environ.items()
+             if not k.startswith(("DJANGO_", "REDIS_", "CRM_"))}
+    clean.update(DJANGO_SETTINGS_MODULE="crm.settings", DJANGO_SECRET_KEY=PRODUCTION_KEY)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_settings_are_secure_by_default_in_production():
+    result = _setting(
+        "settings.SECURE_SSL_REDIRECT, settings.SESSION_COOKIE_SECURE, "
+        "settings.CSRF_COOKIE_SECURE, "
+        "settings.SECURE_HSTS_SECONDS, settings.SECURE_HSTS_INCLUDE_SUBDOMAINS, "
+        "settings.SECURE_HSTS_PRELOAD, settings.SECURE_PROXY_SSL_HEADER == "
+        "('HTTP_X_FORWARDED_PROTO', 'https'), settings.STORAGES['staticfiles']['BACKEND']",
+        DJANGO_SECRET_KEY=PRODUCTION_KEY,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "True", "True", "True", "31536000", "True", "True", "True",
+        "whitenoise.storage.CompressedManifestStaticFilesStorage",
+    ]
+
+
+def test_settings_relax_for_a_plain_http_intranet():
+    result = _setting(
+        "settings.SECURE_SSL_REDIRECT, settings.SESSION_COOKIE_SECURE, "
+        "settings.CSRF_COOKIE_SECURE, "
+        "settings.SECURE_HSTS_SECONDS, settings.SECURE_HSTS_INCLUDE_SUBDOMAINS, "
+        "settings.SECURE_HSTS_PRELOAD",
+        DJANGO_SECRET_KEY=PRODUCTION_KEY, DJANGO_SECURE_SSL_REDIRECT="0",
+        DJANGO_SECURE_COOKIES="0", DJANGO_SECURE_HSTS_SECONDS="0",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "False", "False", "0", "False", "False"]
+
+
+def test_settings_reject_a_malformed_hsts_duration():
+    result = _setting("settings.SECURE_HSTS_SECONDS",
+                      DJANGO_SECRET_KEY=PRODUCTION_KEY, DJANGO_SECURE_HSTS_SECONDS="1y")
+    assert result.returncode != 0
+    assert "DJANGO_SECURE_HSTS_SECONDS must be a whole number" in result.stderr
+
+
+def test_settings_development_is_plain_http_with_plain_static_files():
+    result = _setting(
+        "settings.SECURE_SSL_REDIRECT, settings.SESSION_COOKIE_SECURE, "
+        "settings.SECURE_HSTS_SECONDS, "
+        "settings.STORAGES['staticfiles']['BACKEND']",
+        DJANGO_DEBUG="1",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "False", "False", "0", "django.contrib.staticfiles.storage.StaticFilesStorage",
+    ]
+
+
+def test_settings_tests_use_http_and_plain_static_files():
+    from django.conf import settings
+
+    assert settings.SECURE_SSL_REDIRECT is False
+    assert settings.STORAGES["staticfiles"]["BACKEND"] == (
+        "django.contrib.staticfiles.storage.StaticFilesStorage"
+    )
+    assert settings.MIDDLEWARE[1:3] == [
+        "django.middleware.security.SecurityMiddleware",
+        "whitenoise.middleware.WhiteNoiseMiddleware",
+    ]
+
+
+SENTINEL_ENV = {"DJANGO_DEBUG": "1", "REDIS_SENTINEL_MASTER": "crm"}
+
+
+def test_settings_switch_both_caches_to_sentinel():
+    result = _django(
+        "import json\n"
+        "print(json.dumps({alias: {'LOCATION': c['LOCATION'], 'OPTIONS': {\n"
+        "    k: v for k, v in c['OPTIONS'].items()\n"
+        "    if k not in ('CONNECTION_POOL_KWARGS', 'SENTINEL_KWARGS')}}\n"
+        "    for alias, c in settings.CACHES.items()}))",
+        **SENTINEL_ENV, REDIS_SENTINELS="10.0.0.5:26379, [fd00::6]:26380", REDIS_SENTINEL_DB="3",
+        REDIS_URL="redis://127.0.0.1:6379/1",
+    )
+    assert result.returncode == 0, result.stderr
+    caches = json.loads(result.stdout)
+    for alias, ignore_exceptions in (("default", False), ("sessions", True)):
+        assert caches[alias] == {
+            "LOCATION": ["redis://crm/3"],
+            "OPTIONS": {
+                "CLIENT_CLASS": "django_redis.client.SentinelClient",
+                "CONNECTION_FACTORY": "django_redis.pool.SentinelConnectionFactory",
+                "SENTINELS": [["10.0.0.5", 26379], ["fd00::6", 26380]],
+                "SOCKET_CONNECT_TIMEOUT": 0.25,
+                "SOCKET_TIMEOUT": 0.25,
+                "IGNORE_EXCEPTIONS": ignore_exceptions,
+            },
+        }
+
+
+def test_settings_give_the_sentinels_short_timeouts_and_no_retries():
+    result = _django(
+        "options = settings.CACHES['default']['OPTIONS']\n"
+        "sentinel = options['SENTINEL_KWARGS']\n"
+        "print(sentinel['socket_connect_timeout'], sentinel['socket_timeout'],\n"
+        "      sentinel['retry'].get_retries(),\n"
+        "      options['CONNECTION_POOL_KWARGS']['retry'].get_retries())",
+        **SENTINEL_ENV, REDIS_SENTINELS="127.0.0.1:26379",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["0.25", "0.25", "0", "0"]
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"REDIS_SENTINELS": "127.0.0.1:26379"}, "Set REDIS_SENTINELS and REDIS_SENTINEL_MASTER"),
+        ({"REDIS_SENTINEL_MASTER": "crm"}, "Set REDIS_SENTINELS and REDIS_SENTINEL_MASTER"),
+        ({**SENTINEL_ENV, "REDIS_SENTINELS": "127.0.0.1"}, "REDIS_SENTINELS must be"),
+        ({**SENTINEL_ENV, "REDIS_SENTINELS": "127.0.0.1:99999"}, "REDIS_SENTINELS must be"),
+        ({**SENTINEL_ENV, "REDIS_SENTINELS": "h:1", "REDIS_SENTINEL_MASTER": "Crm/x"},
+         "REDIS_SENTINEL_MASTER must use"),
+    ],
+)
+def test_settings_reject_an_incomplete_sentinel_configuration(env, message):
+    result = _setting("settings.CACHES", **{"DJANGO_DEBUG": "1", **env})
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+# --- a real sentinel, when the machine has one ------------------------------
+
+SENTINEL_PORT = 26390
+SENTINEL_DB = 14  # neither the suite's 15 nor `make run`'s 1
+
+
+def _port_free(port):
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _sentinel_command(conf):
+    if shutil.which("redis-sentinel"):
+        return [shutil.which("redis-sentinel"), str(conf)]
+    if shutil.which("redis-server"):
+        return [shutil.which("redis-server"), str(conf), "--sentinel"]
+    pytest.skip("neither redis-sentinel nor redis-server is installed")
+
+
+@pytest.fixture
+def sentinel(tmp_path):
+    """A sentinel on a loopback port watching the local Redis as master `crm`."""
+    import redis
+
+    local = redis.Redis(host="127.0.0.1", port=6379, socket_connect_timeout=0.5)
+    try:
+        local.ping()
+    except redis.RedisError:
+        pytest.skip("no Redis at 127.0.0.1:6379 for the sentinel to monitor")
+    port = SENTINEL_PORT if _port_free(SENTINEL_PORT) else _free_port()
+    conf = tmp_path / "sentinel.conf"
+    conf.write_text(
+        f"port {port}\nbind 127.0.0.1\ndir {tmp_path}\n"
+        "sentinel monitor crm 127.0.0.1 6379 1\n"
+    )
+    command = _sentinel_command(conf) + ["--port", str(port), "--bind", "127.0.0.1"]
+    with open(tmp_path / "sentinel.log", "w") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=0.5,
+                             decode_responses=True)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                if client.sentinel_get_master_addr_by_name("crm"):
+                    break
+            except redis.RedisError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("sentinel did not start: " + (tmp_path / "sentinel.log").read_text())
+            time.sleep(0.1)
+        yield port
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def test_settings_sentinel_cache_reaches_the_master(sentinel):
+    import redis
+
+    key = f"sentinel-test-{uuid.uuid4().hex}"
+    result = _django(
+        "from django.core.cache import caches\n"
+        f"key = {key!r}\n"
+        "default, sessions = caches['default'], caches['sessions']\n"
+        "print(default.set(key, 'via-sentinel', 60), default.get(key), sessions.get(key),\n"
+        "      type(default.client.get_client().connection_pool).__name__)",
+        **SENTINEL_ENV, REDIS_SENTINELS=f"127.0.0.1:{sentinel}", REDIS_SENTINEL_DB=str(SENTINEL_DB),
+    )
+    master = redis.Redis(host="127.0.0.1", port=6379, db=SENTINEL_DB)
+    try:
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.split() == [
+            "True", "via-sentinel", "via-sentinel", "SentinelConnectionPool",
+        ]
+        assert master.exists(f"crm:1:{key}") == 1
+    finally:
+        master.delete(f"crm:1:{key}")

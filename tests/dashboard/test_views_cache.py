@@ -183,3 +183,12 @@ def test_quick_update_from_the_due_list_moves_the_managers_numbers(
     after = client.get(DATA, params).json()["followups"]
     assert (before["pending"], after["pending"]) == (5, 4)
     assert (before["worked"], after["worked"]) == (2, 3)
+
+
+def test_server_timing_names_the_cache_outcome(client, manager, crafted):
+    client.force_login(manager)
+    cold = client.get(INDEX, {"date": DAY.isoformat()})
+    warm = client.get(INDEX, {"date": DAY.isoformat()})
+    assert 'cache;desc="miss"' in cold["Server-Timing"]
+    assert 'cache;desc="hit"' in warm["Server-Timing"]
+    assert 'desc="3 queries"' in warm["Server-Timing"]

@@ -1,0 +1,92 @@
+"""Project-wide middleware: per-request SQL timing, the slow-query log and the
+Server-Timing header.
+
+Every response gets::
+
+    Server-Timing: db;dur=12.3;desc="7 queries", cache;desc="hit", total;dur=45.6
+
+``db`` is the time spent executing SQL (every database alias) and the number
+of statements; ``cache`` appears when the view set ``request.cache_outcome``;
+``total`` is the time spent inside this middleware, i.e. everything else in the
+stack plus the view. For a streaming response the header is set before the
+body is streamed, so it covers what ran until then.
+
+A statement slower than ``settings.CRM_SLOW_QUERY_MS`` is logged at WARNING on
+the ``crm.slow_query`` logger with its duration and the first 200 characters of
+its SQL text as the driver received it: placeholders, never the parameter
+values (they can hold customers' phone numbers).
+"""
+
+import logging
+import re
+from contextlib import ExitStack
+from time import perf_counter
+
+from django.conf import settings
+from django.db import connections
+
+slow_query_logger = logging.getLogger("crm.slow_query")
+
+SQL_LOG_CHARS = 200
+# The outcome goes inside a quoted string: anything but a plain token is dropped.
+_OUTCOME_RE = re.compile(r"[A-Za-z0-9_-]{1,32}")
+
+
+class _StatementTimer:
+    """The `execute_wrapper` for one request: counts, sums and reports slow ones."""
+
+    __slots__ = ("count", "seconds", "slow_seconds")
+
+    def __init__(self, slow_seconds):
+        self.count = 0
+        self.seconds = 0.0
+        self.slow_seconds = slow_seconds
+
+    def __call__(self, execute, sql, params, many, context):
+        start = perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            elapsed = perf_counter() - start
+            self.count += 1
+            self.seconds += elapsed
+            if elapsed > self.slow_seconds:
+                _log_slow(elapsed, sql, context)
+
+
+def _log_slow(elapsed, sql, context):
+    alias = context["connection"].alias
+    duration_ms = round(elapsed * 1000, 1)
+    # Only the statement text goes into the record: `params` is never passed.
+    text = str(sql)[:SQL_LOG_CHARS]
+    slow_query_logger.warning(
+        "Slow SQL statement: %.1f ms on %s: %s", duration_ms, alias, text,
+        extra={"duration_ms": duration_ms, "db_alias": alias},
+    )
+
+
+class QueryTimingMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        timer = _StatementTimer(settings.CRM_SLOW_QUERY_MS / 1000)
+        start = perf_counter()
+        with ExitStack() as stack:
+            for connection in connections.all(initialized_only=False):
+                stack.enter_context(connection.execute_wrapper(timer))
+            response = self.get_response(request)
+        total = perf_counter() - start
+        _add_server_timing(response, timer, total, getattr(request, "cache_outcome", None))
+        return response
+
+
+def _add_server_timing(response, timer, total, cache_outcome):
+    entries = [f'db;dur={timer.seconds * 1000:.1f};desc="{timer.count} queries"']
+    if isinstance(cache_outcome, str) and _OUTCOME_RE.fullmatch(cache_outcome):
+        entries.append(f'cache;desc="{cache_outcome}"')
+    entries.append(f"total;dur={total * 1000:.1f}")
+    existing = response.headers.get("Server-Timing")
+    if existing:
+        entries.insert(0, existing)
+    response.headers["Server-Timing"] = ", ".join(entries)
