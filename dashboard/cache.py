@@ -67,6 +67,7 @@ def family_timeouts():
     return {
         "day": settings.DASHBOARD_DAY_METRICS_TTL,
         "due": settings.DASHBOARD_DAY_METRICS_TTL,
+        "page": settings.DASHBOARD_DAY_METRICS_TTL,
         "team": settings.DASHBOARD_TEAM_PERFORMANCE_TTL,
         "charts": settings.DASHBOARD_TEAM_PERFORMANCE_TTL,
         "users": settings.DASHBOARD_TEAM_PERFORMANCE_TTL,

@@ -1,7 +1,11 @@
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_safe
 
@@ -40,11 +44,19 @@ def _active_users(*, bypass):
     return cache.fetch([part], bypass=bypass).values["users"]
 
 
-def _dashboard(request):
-    """Validate the query string and load the data: (manager, form, active users, document).
+# Per-request values in the cached page body: the body is shared by every
+# viewer of the same scope, day, page and role, the CSRF token and the URL
+# to come back to are not.
+CSRF_PLACEHOLDER = "__CRM_CSRF_TOKEN__"
+NEXT_URL_PLACEHOLDER = "__CRM_NEXT_URL__"
 
-    The document is None when the form has errors (the page answers 400);
+
+def _dashboard(request, *, html=False):
+    """Validate the query string and load the data: (manager, form, active users, result).
+
+    The result is None when the form has errors (the page answers 400);
     a non-manager asking for someone else's leads raises PermissionDenied.
+    It is the JSON document, or with `html` the page body (see `_page_body`).
     """
     manager = user_sees_all_leads(request.user)
     bypass = cache.bypass_active()
@@ -56,34 +68,64 @@ def _dashboard(request):
     if not form.is_valid():
         return manager, form, users, None
     day, user, page = (form.cleaned_data[name] for name in ("date", "user", "page"))
+    user_id = user and user["id"]
+
+    def document():
+        parts = load_dashboard(request, day=day, user_id=user_id, page=page, bypass=bypass)
+        return selectors.dashboard_document(day=day, user=user, **parts)
+
     try:
-        parts = load_dashboard(
-            request, day=day, user_id=user and user["id"], page=page, bypass=bypass
+        if not html:
+            return manager, form, users, document()
+        part = cache.Part(
+            "page", cache.user_scope(user_id),
+            {"date": day.isoformat(), "page": page, "manager": int(manager),
+             "staff": int(request.user.is_staff)},
+            lambda: _page_body(document(), manager=manager, staff=request.user.is_staff),
         )
+        fetched = cache.fetch([part], bypass=bypass)
+        request.cache_outcome = fetched.outcome
+        return manager, form, users, fetched.values["page"]
     except selectors.DuePageOutOfRange as exc:
         form.add_error("page", str(exc))
         return manager, form, users, None
-    return manager, form, users, selectors.dashboard_document(day=day, user=user, **parts)
+
+
+def _page_body(data, *, manager, staff):
+    """The dashboard page's data sections rendered once, for the cache:
+    {"html", "date", "user", "due": {"total", "page", "pages"}}."""
+    html = render_to_string("dashboard/includes/body.html", {
+        "data": data, "is_manager": manager, "is_staff": staff,
+        "csrf_token": CSRF_PLACEHOLDER, "next_url": NEXT_URL_PLACEHOLDER,
+    })
+    due = data["due"]
+    return {"html": html, "date": data["date"], "user": data["user"],
+            "due": {"total": due["total"], "page": due["page"], "pages": due["pages"]}}
+
+
+def _personalise(body, request):
+    html = body["html"].replace(CSRF_PLACEHOLDER, get_token(request))
+    return mark_safe(html.replace(NEXT_URL_PLACEHOLDER, escape(request.get_full_path())))
 
 
 @require_safe
 @login_required
 def index(request):
-    manager, form, users, data = _dashboard(request)
-    due = data["due"] if data else None
+    manager, form, users, body = _dashboard(request, html=True)
+    due = body["due"] if body else None
     day = form.cleaned_data.get("date")
     context = {
         "form": form,
         # The day shown, or what was typed when it is not a valid day.
         "date_value": day.isoformat() if day else form.data.get("date", ""),
-        "data": data,
+        "data": body,
+        "body_html": _personalise(body, request) if body else "",
         "is_manager": manager,
         "active_users": users,
-        "next_url": request.get_full_path(),
         "previous_page": due["page"] - 1 if due and due["page"] > 1 else None,
         "next_page": due["page"] + 1 if due and due["page"] < due["pages"] else None,
     }
-    return render(request, "dashboard/index.html", context, status=200 if data else 400)
+    return render(request, "dashboard/index.html", context, status=200 if body else 400)
 
 
 @require_safe

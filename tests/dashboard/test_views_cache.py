@@ -1,5 +1,6 @@
 """The dashboard views through the cache: warm budget, freshness after writes, outages."""
 
+import re
 import time
 
 import pytest
@@ -192,3 +193,37 @@ def test_server_timing_names_the_cache_outcome(client, manager, crafted):
     assert 'cache;desc="miss"' in cold["Server-Timing"]
     assert 'cache;desc="hit"' in warm["Server-Timing"]
     assert 'desc="3 queries"' in warm["Server-Timing"]
+
+
+def test_cached_page_body_gets_each_viewers_own_csrf_token_and_next_url(manager, crafted):
+    from django.test import Client
+
+    params = {"date": DAY.isoformat()}
+    first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    first.force_login(manager)
+    second.force_login(crafted.asha)  # a different scope: fills its own entry
+    second_manager = Client(enforce_csrf_checks=True)
+    second_manager.force_login(manager)
+    first.get(INDEX, params)
+    warm = second_manager.get(INDEX, {**params, "page": 1})
+    assert warm.wsgi_request.cache_outcome == "hit"
+    html = warm.content.decode()
+    assert "__CRM_" not in html
+    assert f'name="next" value="{INDEX}?date={DAY.isoformat()}&amp;page=1"' in html
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+    lead = crafted.leads.ravi_due_evening
+    response = second_manager.post(reverse("leads:quick_update", args=[lead.pk]), {
+        "csrfmiddlewaretoken": token, "status": LeadStatus.OPEN,
+        "followup_date": "2024-05-12T10:00", "remark": "", "next": INDEX})
+    assert response.status_code == 302
+    lead.refresh_from_db()
+    assert lead.status == LeadStatus.OPEN
+
+
+def test_cached_page_body_differs_by_role(client, manager, crafted):
+    staff = {"date": DAY.isoformat(), "user": crafted.asha.pk}
+    client.force_login(manager)  # staff: admin links in the due list
+    assert "Admin</a>" in client.get(INDEX, staff).content.decode()
+    client.force_login(crafted.asha)  # same scope, not staff
+    html = client.get(INDEX, {"date": DAY.isoformat()}).content.decode()
+    assert "/admin/leads/lead/" not in html

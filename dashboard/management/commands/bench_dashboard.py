@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from dashboard import benchmark
 from leads.demo_data import ensure_demo_users, generate_lead_rows, load_leads
-from leads.models import Lead
+from leads.models import Lead, LeadCountDelta
 
 
 class Command(BaseCommand):
@@ -37,6 +37,10 @@ class Command(BaseCommand):
                 f"{benchmark.SQLITE_MAX_LEADS:,} leads here. Set DATABASE_URL to a PostgreSQL "
                 f"database for {leads:,} leads."
             )
+        # The real views render {% static %}: with DEBUG off that needs the
+        # collected manifest, as `make serve` prepares it.
+        if not settings.DEBUG:
+            call_command("collectstatic", interactive=False, verbosity=0)
         name = self._use_bench_database(vendor, leads, users)
         self.stdout.write(f"Benchmark database: {name}")
         manager, telecaller, staff = self._ensure_data(leads=leads, users=users, seed=seed)
@@ -85,9 +89,12 @@ class Command(BaseCommand):
             self.stdout.write(f"Loaded in {time.perf_counter() - started:.1f} s")
         else:
             self.stdout.write(f"Reusing {leads:,} leads for {users} telecallers.")
+        # Fold the counters' delta rows, as the scheduled compaction does.
+        LeadCountDelta.objects.compact()
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("VACUUM ANALYZE leads_lead")
+                cursor.execute("VACUUM ANALYZE leads_leadcountdelta")
         User = get_user_model()
         return (User.objects.get(username="manager"), telecallers[0],
                 User.objects.get(username="admin"))
