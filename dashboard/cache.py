@@ -33,11 +33,14 @@ Concurrent misses on one key compute once: the first takes a short lock
 holder is slow. If the cache is unreachable the dashboard computes from the
 database; a per-process breaker skips the cache for a few seconds after an
 error and a warning is logged once per interval. Hits and misses are counted
-per family in time buckets (``cache_stats``).
+per family in time buckets (``cache_stats``), gathered in the process and
+flushed to the cache at most once a second.
 """
 
 import logging
+import threading
 import time
+from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Callable
@@ -345,23 +348,54 @@ def _stats_key(family, outcome, bucket):
     return f"{KEY_PREFIX}:stats:{family}:{outcome}:{bucket}"
 
 
+# Counting costs no round trip per request: counts gather in the process
+# and reach the cache at most once a second (and before any read of them).
+STATS_FLUSH_SECONDS = 1.0
+_pending_counts = Counter()
+_pending_lock = threading.Lock()
+_last_flush = [0.0]
+
+
 def _count(families, outcome):
+    if not families:
+        return
     bucket = _bucket()
-    for family in families:
+    with _pending_lock:
+        for family in families:
+            _pending_counts[(family, outcome, bucket)] += 1
+        due = time.monotonic() - _last_flush[0] >= STATS_FLUSH_SECONDS
+    if due:
+        flush_stats()
+
+
+def discard_pending_stats():
+    """Forget counts not yet flushed (tests start each case from zero)."""
+    with _pending_lock:
+        _pending_counts.clear()
+
+
+def flush_stats():
+    """Add this process's gathered hit/miss counts to the shared counters."""
+    with _pending_lock:
+        pending = dict(_pending_counts)
+        _pending_counts.clear()
+        _last_flush[0] = time.monotonic()
+    for (family, outcome, bucket), n in pending.items():
         key = _stats_key(family, outcome, bucket)
         try:
             try:
-                _call("stats", cache.incr, key)
+                _call("stats", cache.incr, key, n)
             except ValueError:
-                if not _call("stats", cache.add, key, 1, STATS_WINDOW_SECONDS * 3):
-                    _call("stats", cache.incr, key)
+                if not _call("stats", cache.add, key, n, STATS_WINDOW_SECONDS * 3):
+                    _call("stats", cache.incr, key, n)
         except CacheUnavailable:
-            return
+            return  # counts are best effort: an outage drops them
 
 
 def cache_stats(*, window_offset=0):
     """Hits, misses and hit rate per family for one stats window (0 = the
     current one, 1 = the one before). Rate is None when nothing was looked up."""
+    flush_stats()
     bucket = _bucket(window_offset)
     families = sorted(family_timeouts())
     keys = [_stats_key(f, o, bucket) for f in families for o in ("hit", "miss")]

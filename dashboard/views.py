@@ -108,6 +108,16 @@ def _personalise(body, request):
     return mark_safe(html.replace(NEXT_URL_PLACEHOLDER, escape(request.get_full_path())))
 
 
+def _selected_user_id(form):
+    if form.is_valid():
+        user = form.cleaned_data["user"]
+        return user and user["id"]
+    try:
+        return int(form.data.get("user", ""))
+    except ValueError:
+        return None
+
+
 @require_safe
 @login_required
 def index(request):
@@ -121,7 +131,9 @@ def index(request):
         "data": body,
         "body_html": _personalise(body, request) if body else "",
         "is_manager": manager,
-        "active_users": users,
+        # A plain list: the menu loops over it, and a lazy proxy costs on every access.
+        "active_users": list(users) if manager else None,
+        "selected_user_id": _selected_user_id(form),
         "previous_page": due["page"] - 1 if due and due["page"] > 1 else None,
         "next_page": due["page"] + 1 if due and due["page"] < due["pages"] else None,
     }

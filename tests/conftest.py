@@ -4,6 +4,9 @@ from django.core.cache import caches
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
+    from dashboard.cache import discard_pending_stats
+
+    discard_pending_stats()
     for alias in ("default", "sessions"):
         caches[alias].clear()
     yield

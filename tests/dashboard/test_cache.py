@@ -206,3 +206,14 @@ def test_good_hit_rate_logs_nothing(caplog, monkeypatch):
     with caplog.at_level(logging.WARNING, logger="dashboard.cache"):
         dash_cache._maybe_warn_hit_rate()
     assert caplog.text == ""
+
+
+def test_counts_reach_the_shared_cache_once_the_flush_interval_passed(monkeypatch):
+    monkeypatch.setattr(dash_cache, "STATS_FLUSH_SECONDS", 3600)
+    dash_cache._last_flush[0] = time.monotonic()
+    fetch([part(Counter())])
+    key = dash_cache._stats_key("day", "miss", dash_cache._bucket())
+    assert default_cache.get(key) is None  # gathered in the process
+    monkeypatch.setattr(dash_cache, "STATS_FLUSH_SECONDS", 0)
+    fetch([part(Counter())])
+    assert (default_cache.get(key), default_cache.get(key.replace(":miss:", ":hit:"))) == (1, 1)
