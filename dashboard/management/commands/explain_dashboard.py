@@ -1,0 +1,54 @@
+from datetime import date as date_type
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from dashboard import selectors
+
+
+class Command(BaseCommand):
+    help = (
+        "Print the query plan of every statement the dashboard runs for a day and scope: "
+        "EXPLAIN (ANALYZE, BUFFERS) on PostgreSQL, EXPLAIN QUERY PLAN on SQLite. "
+        "It computes from the database, never from the cache."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--date", help="YYYY-MM-DD (default: today in TIME_ZONE)")
+        parser.add_argument("--user", type=int, help="a user id (default: the whole team)")
+
+    def handle(self, *args, date, user, **options):
+        day = self._day(date)
+        if user is not None and not get_user_model().objects.filter(pk=user).exists():
+            raise CommandError(f"No user with id {user}.")
+        with CaptureQueriesContext(connection) as captured, selectors.shared_queries():
+            selectors.dashboard_due_page(day=day, user_id=user, page=1)
+            selectors.dashboard_day_metrics(day=day, user_id=user)
+            selectors.dashboard_team_performance(day=day, user_id=user)
+        statements = [q["sql"] for q in captured.captured_queries]
+        scope = "the whole team" if user is None else f"user {user}"
+        self.stdout.write(f"Dashboard for {day.isoformat()}, {scope}: {len(statements)} statements\n")
+        prefix = ("EXPLAIN (ANALYZE, BUFFERS) " if connection.vendor == "postgresql"
+                  else "EXPLAIN QUERY PLAN ")
+        with connection.cursor() as cursor:
+            for number, sql in enumerate(statements, 1):
+                self.stdout.write(f"-- {number}. {sql}")
+                cursor.execute(prefix + sql)
+                for row in cursor.fetchall():
+                    self.stdout.write("   " + " | ".join(str(cell) for cell in row))
+                self.stdout.write("")
+
+    @staticmethod
+    def _day(value):
+        if value is None:
+            return timezone.localdate()
+        try:
+            day = date_type.fromisoformat(value)
+        except ValueError:
+            raise CommandError(f"--date must be YYYY-MM-DD, got {value!r}.") from None
+        if not date_type(2000, 1, 1) <= day <= date_type(2100, 12, 31):
+            raise CommandError("--date must be between 2000-01-01 and 2100-12-31.")
+        return day

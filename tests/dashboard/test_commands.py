@@ -1,0 +1,35 @@
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+
+from tests.dashboard.conftest import DAY
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("who", ["team", "asha"])
+def test_explain_dashboard_prints_a_plan_per_statement(crafted, capsys, who):
+    args = ["--date", DAY.isoformat()]
+    if who == "asha":
+        args += ["--user", str(crafted.asha.pk)]
+    call_command("explain_dashboard", *args)
+    out = capsys.readouterr().out
+    assert out.startswith(f"Dashboard for {DAY.isoformat()}, ")
+    statements = int(out.split(": ", 1)[1].split(" statements", 1)[0])
+    assert statements == 4
+    assert out.count("\n-- ") == statements
+    if connection.vendor == "postgresql":
+        # On a table this small PostgreSQL rightly prefers sequential scans.
+        assert out.count("Execution Time") == statements
+    else:
+        assert "lead_creator_followup_idx" in out
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--date", "2024-02-30"], "YYYY-MM-DD"),
+    (["--date", "1999-12-31"], "between 2000-01-01"),
+    (["--user", "999999"], "No user with id 999999"),
+])
+def test_explain_dashboard_rejects_bad_input(db, args, message):
+    with pytest.raises(CommandError, match=message):
+        call_command("explain_dashboard", *args)
