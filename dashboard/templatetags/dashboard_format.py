@@ -4,18 +4,7 @@ from datetime import datetime
 
 from django import template
 
-from leads.models import LeadStatus
-
 register = template.Library()
-
-
-@register.filter
-def status_label(value):
-    """"needs_followup" -> "Needs Followup" (an unknown value is shown as stored)."""
-    try:
-        return LeadStatus(value).label
-    except ValueError:
-        return value
 
 
 @register.filter
