@@ -118,7 +118,7 @@ def test_no_marker_when_the_window_is_zero(settings):
 
 # --- through a dashboard request ----------------------------------------------
 
-pytestmark_requests = pytest.mark.django_db(transaction=True, databases=["default", "replica1"])
+committed_on_both = pytest.mark.django_db(transaction=True, databases=["default", "replica1"])
 
 
 def _dashboard_queries(client, params):
@@ -127,7 +127,10 @@ def _dashboard_queries(client, params):
             CaptureQueriesContext(connections["replica1"]) as replica:
         response = client.get(DATA, params)
     assert response.status_code == 200
-    return [q["sql"] for q in primary.captured_queries], [q["sql"] for q in replica.captured_queries]
+    return (
+        [query["sql"] for query in primary.captured_queries],
+        [query["sql"] for query in replica.captured_queries],
+    )
 
 
 def _touches(statements, table):
@@ -146,7 +149,7 @@ def _bypass():
     CacheBypass.objects.create(pk=CacheBypass.SINGLETON, until=timezone.now() + timedelta(hours=1))
 
 
-@pytestmark_requests
+@committed_on_both
 def test_dashboard_reads_uncached_data_from_the_replica(client, boss, _bypass):
     LeadFactory.create_batch(3, creator=boss)
     client.force_login(boss)
@@ -161,7 +164,7 @@ def test_dashboard_reads_uncached_data_from_the_replica(client, boss, _bypass):
     assert client.get(DATA).json()["totals"]["leads"] == 3
 
 
-@pytestmark_requests
+@committed_on_both
 def test_dashboard_computes_what_it_caches_on_the_primary(client, boss):
     LeadFactory.create_batch(3, creator=boss)
     client.force_login(boss)
@@ -170,7 +173,7 @@ def test_dashboard_computes_what_it_caches_on_the_primary(client, boss):
     assert _touches(primary, LeadCountDelta._meta.db_table) == 1
 
 
-@pytestmark_requests
+@committed_on_both
 def test_a_user_who_just_wrote_reads_from_the_primary(client, boss, _bypass):
     lead = LeadFactory(creator=boss)
     client.force_login(boss)
@@ -192,7 +195,7 @@ def test_a_user_who_just_wrote_reads_from_the_primary(client, boss, _bypass):
     assert _touches(replica, LeadCountDelta._meta.db_table) == 1
 
 
-@pytestmark_requests
+@committed_on_both
 def test_failed_or_safe_requests_set_no_marker(client, boss):
     client.force_login(boss)
     assert db_routers.WROTE_COOKIE not in client.get(DATA).cookies
