@@ -1,5 +1,5 @@
 """Project-wide middleware: per-request SQL timing, the slow-query log and the
-Server-Timing header.
+Server-Timing header; the read-your-writes marker for read replicas.
 
 Every response gets::
 
@@ -24,6 +24,8 @@ from time import perf_counter
 
 from django.conf import settings
 from django.db import connections
+
+from crm import db_routers
 
 slow_query_logger = logging.getLogger("crm.slow_query")
 
@@ -90,3 +92,26 @@ def _add_server_timing(response, timer, total, cache_outcome):
     if existing:
         entries.insert(0, existing)
     response.headers["Server-Timing"] = ", ".join(entries)
+
+
+class ReadYourWritesMiddleware:
+    """Marks a client that has just written (see crm/db_routers.py).
+
+    Any request with an unsafe method (POST, PUT, PATCH, DELETE) that did not
+    fail (status below 400: a save's redirect, a form shown again) may have
+    written, and for the next CRM_READ_YOUR_WRITES_SECONDS that client's
+    dashboard reads stay on the primary. Marking a request that wrote nothing
+    only costs the primary a few reads; missing one would show the user their
+    change "lost" on a lagging replica.
+    """
+
+    UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.method in self.UNSAFE_METHODS and response.status_code < 400:
+            db_routers.mark_write(response)
+        return response

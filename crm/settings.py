@@ -110,6 +110,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "crm.middleware.ReadYourWritesMiddleware",
 ]
 
 ROOT_URLCONF = "crm.urls"
@@ -135,19 +136,22 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Database ---------------------------------------------------------------
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "").strip()
-if DATABASE_URL:
+
+
+def _database(url, name):
     try:
-        DATABASES = {
-            "default": dj_database_url.parse(
-                DATABASE_URL, conn_max_age=600, conn_health_checks=True
-            )
-        }
+        database = dj_database_url.parse(url, conn_max_age=600, conn_health_checks=True)
     except Exception as exc:  # dj-database-url raises several types for bad URLs
-        raise ImproperlyConfigured(f"DATABASE_URL could not be parsed: {exc}") from exc
-    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        raise ImproperlyConfigured(f"{name} could not be parsed: {exc}") from exc
+    if database["ENGINE"] == "django.db.backends.postgresql":
         # An unreachable server fails fast (and /healthz answers) instead of
         # hanging for the operating system's TCP timeout; the URL may override it.
-        DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+        database.setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+    return database
+
+
+if DATABASE_URL:
+    DATABASES = {"default": _database(DATABASE_URL, "DATABASE_URL")}
 else:
     DATABASES = {
         "default": {
@@ -155,6 +159,28 @@ else:
             "NAME": BASE_DIR / "db.sqlite3",
         }
     }
+
+# Read replicas (PostgreSQL streaming replicas of DATABASE_URL): `replica1`,
+# `replica2`, ... in the order given. crm/db_routers.py sends only the
+# dashboard's read side there. Under the test runner each one is a test
+# mirror of the primary (no test database is created on the replica server),
+# and a `replica1` mirror exists even without the variable, so the routing is
+# tested on every run.
+DATABASE_REPLICA_URLS = env_list("DATABASE_REPLICA_URLS", [])
+if DATABASE_REPLICA_URLS and not DATABASE_URL:
+    raise ImproperlyConfigured("DATABASE_REPLICA_URLS needs DATABASE_URL (the primary) as well.")
+for _number, _url in enumerate(DATABASE_REPLICA_URLS, start=1):
+    DATABASES[f"replica{_number}"] = _database(_url, "DATABASE_REPLICA_URLS")
+if TESTING and not DATABASE_REPLICA_URLS:
+    DATABASES["replica1"] = dict(DATABASES["default"])
+DATABASE_REPLICAS = [alias for alias in DATABASES if alias != "default"]
+for _alias in DATABASE_REPLICAS:
+    DATABASES[_alias]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["crm.db_routers.PrimaryReplicaRouter"]
+
+# After a successful write (POST, ...) a client's dashboard reads stay on the
+# primary this long, so a lagging replica never hides the user's own change.
+CRM_READ_YOUR_WRITES_SECONDS = env_int("CRM_READ_YOUR_WRITES_SECONDS", 5)
 
 # --- Cache ------------------------------------------------------------------
 

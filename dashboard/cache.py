@@ -26,6 +26,20 @@ checks that row (one primary-key lookup) and, while it is active, neither
 reads nor stores entries. By the time it ends, every entry stored before the
 failure has expired, so none can be served.
 
+Read replicas
+-------------
+The dashboard view runs ``fetch`` inside ``crm.db_routers.use_replica()``, yet
+every value this module *stores* is computed on the primary (``use_primary``
+in ``_compute_once``); replicas serve only values that are not stored (cache
+down, bypass active, lock unavailable). Why: the version tokens are read
+before computing. A write commits on the primary, then bumps its tokens; a
+request that reads the new token and computes on a replica that has not yet
+replayed the commit would store the old numbers under the *new* token, and
+they would be served until the next write or the timeout. On the primary,
+a token read after the bump means the commit is visible. Values served once
+and thrown away may lag by the replica's delay, like any replica read (and a
+user who has just written reads from the primary: read-your-writes).
+
 Misses, outages, monitoring
 ---------------------------
 Concurrent misses on one key compute once: the first takes a short lock
@@ -48,6 +62,8 @@ from typing import Any, Callable
 from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
+
+from crm.db_routers import use_primary
 
 logger = logging.getLogger(__name__)
 
@@ -190,7 +206,11 @@ def build_key(family, scope, params, token):
 def bypass_active():
     from dashboard.models import CacheBypass
 
-    return CacheBypass.objects.filter(pk=CacheBypass.SINGLETON, until__gt=timezone.now()).exists()
+    # On the primary: a replica could still miss a bypass recorded just now.
+    with use_primary():
+        return CacheBypass.objects.filter(
+            pk=CacheBypass.SINGLETON, until__gt=timezone.now()
+        ).exists()
 
 
 def _record_bypass():
@@ -282,7 +302,10 @@ def _compute_once(part, key):
         # The holder is slow or gone: compute, and store too (same key, same
         # token, so the value is as current as the holder's would be).
     try:
-        value = part.compute()
+        # Stored under a token read before this point: only the primary is
+        # sure to hold every write that bumped it (module docstring).
+        with use_primary():
+            value = part.compute()
         try:
             _call("write", cache.set, key, value, timeout)
         except CacheUnavailable:

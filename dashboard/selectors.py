@@ -31,6 +31,7 @@ from django.core.paginator import InvalidPage
 from django.db.models import Count, OuterRef, Subquery, Value
 from django.utils import timezone
 
+from crm.db_routers import reading_from_replica
 from leads.models import FollowupSnapshot, Lead, LeadCountDelta, LeadStatus, day_bounds
 
 DUE_PAGE_SIZE = 50
@@ -76,6 +77,9 @@ def _shared(key, compute):
     results = _shared_results.get()
     if results is None:
         return compute()
+    # A result read from a replica is never reused for a value computed on
+    # the primary (which the cache may store): see dashboard/cache.py.
+    key = (reading_from_replica(), key)
     if key not in results:
         results[key] = compute()
     return results[key]

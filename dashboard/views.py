@@ -9,6 +9,7 @@ from django.utils.safestring import mark_safe
 from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_safe
 
+from crm.db_routers import use_replica, wrote_recently
 from dashboard import cache, selectors
 from dashboard.forms import DashboardForm
 from leads.models import user_sees_all_leads
@@ -21,6 +22,10 @@ def load_dashboard(request, *, day, user_id, page, bypass=None):
     The due page comes first: a page out of range (DuePageOutOfRange) then
     fails before the expensive all-time aggregate runs. Families computed in
     one request share their lead aggregates (`shared_queries`).
+
+    The selectors may read from a replica (crm/db_routers.py), unless this
+    client wrote within the read-your-writes window; values the cache stores
+    are computed on the primary all the same (dashboard/cache.py).
     """
     scope = cache.user_scope(user_id)
     date = day.isoformat()
@@ -32,7 +37,7 @@ def load_dashboard(request, *, day, user_id, page, bypass=None):
         cache.Part("team", scope, {"date": date},
                    lambda: selectors.dashboard_team_performance(day=day, user_id=user_id)),
     ]
-    with selectors.shared_queries():
+    with use_replica(enabled=not wrote_recently(request)), selectors.shared_queries():
         fetched = cache.fetch(parts, bypass=bypass)
     request.cache_outcome = fetched.outcome
     values = fetched.values

@@ -323,3 +323,40 @@ def test_settings_sentinel_cache_reaches_the_master(sentinel):
         assert master.exists(f"crm:1:{key}") == 1
     finally:
         master.delete(f"crm:1:{key}")
+
+
+def test_settings_add_a_database_per_replica_url():
+    result = _django(
+        "d = settings.DATABASES\n"
+        "print(settings.DATABASE_REPLICAS)\n"
+        "print([(d[a]['HOST'], d[a]['NAME'], d[a]['CONN_MAX_AGE'], d[a]['OPTIONS'],"
+        " d[a]['TEST']['MIRROR']) for a in settings.DATABASE_REPLICAS])\n"
+        "print(settings.CRM_READ_YOUR_WRITES_SECONDS)",
+        DJANGO_DEBUG="1",
+        DATABASE_URL="postgres://crm@primary:5432/crm",
+        DATABASE_REPLICA_URLS="postgres://crm@replica-a:5432/crm, postgres://crm@replica-b/crm",
+        CRM_READ_YOUR_WRITES_SECONDS="8",
+    )
+    assert result.returncode == 0, result.stderr
+    aliases, databases, window = result.stdout.splitlines()
+    assert aliases == "['replica1', 'replica2']"
+    assert databases == (
+        "[('replica-a', 'crm', 600, {'connect_timeout': 5}, 'default'), "
+        "('replica-b', 'crm', 600, {'connect_timeout': 5}, 'default')]"
+    )
+    assert window == "8"
+
+
+def test_settings_have_no_replica_by_default():
+    result = _setting("settings.DATABASE_REPLICAS", DJANGO_DEBUG="1", DATABASE_URL="")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["[]"]
+
+
+def test_settings_refuse_replicas_without_a_primary():
+    result = _setting(
+        "settings.DATABASE_REPLICAS", DJANGO_DEBUG="1", DATABASE_URL="",
+        DATABASE_REPLICA_URLS="postgres://crm@replica-a/crm",
+    )
+    assert result.returncode != 0
+    assert "DATABASE_REPLICA_URLS needs DATABASE_URL" in result.stderr

@@ -217,3 +217,42 @@ def test_counts_reach_the_shared_cache_once_the_flush_interval_passed(monkeypatc
     monkeypatch.setattr(dash_cache, "STATS_FLUSH_SECONDS", 0)
     fetch([part(Counter())])
     assert (default_cache.get(key), default_cache.get(key.replace(":miss:", ":hit:"))) == (1, 1)
+
+
+# --- read replicas ------------------------------------------------------------
+
+def _where():
+    """A compute that answers where it would read: "primary" or the replica alias."""
+    from crm.db_routers import reading_from_replica
+
+    return reading_from_replica() or "primary"
+
+
+def test_values_the_cache_stores_are_computed_on_the_primary():
+    # A replica that lags behind a commit whose version bump this request
+    # already saw would store old numbers under the new token.
+    from crm.db_routers import use_replica
+
+    with use_replica():
+        first = fetch([part(_where)], bypass=False)
+    second = fetch([part(_where)], bypass=False)
+    assert (first.outcome, first.values) == ("miss", {"day": "primary"})
+    assert (second.outcome, second.values) == ("hit", {"day": "primary"})
+
+
+def test_values_served_without_storing_may_come_from_a_replica(settings):
+    from crm.db_routers import use_replica
+
+    with use_replica():
+        bypassed = fetch([part(_where)], bypass=True)
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "django_redis.cache.RedisCache",
+                "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
+                "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.25, "SOCKET_TIMEOUT": 0.25},
+            },
+            "sessions": settings.CACHES["sessions"],
+        }
+        down = fetch([part(_where)], bypass=False)
+    assert (bypassed.outcome, bypassed.values) == ("bypass", {"day": "replica1"})
+    assert (down.outcome, down.values) == ("down", {"day": "replica1"})

@@ -2,6 +2,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from leads.locks import job_lock
 from leads.models import LeadCountDelta
 
 
@@ -42,7 +43,13 @@ class Command(BaseCommand):
             for row in drift:
                 self.stdout.write(f"  {_describe(row)}")
         else:
-            before, after = LeadCountDelta.objects.compact()
+            # Concurrent compactions are safe (see LeadCountDelta.objects.compact)
+            # but pointless: with the crontab on every host, one does the work.
+            with job_lock("compact_lead_counts") as acquired:
+                if not acquired:
+                    self.stdout.write("compact_lead_counts is already running; nothing done.")
+                    return
+                before, after = LeadCountDelta.objects.compact()
             self.stdout.write(
                 f"Compacted {before} lead counter row(s) into {after} ({_elapsed(started)})."
             )

@@ -3,13 +3,15 @@ from datetime import datetime
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from leads.locks import job_lock
 from leads.services import followup_snapshots_take
 
 
 class Command(BaseCommand):
     help = (
         "Record each active user's follow-ups due within a business day (default: today in "
-        "TIME_ZONE). Run it once early in the day, e.g. 05:00; running it again overwrites."
+        "TIME_ZONE). Run it once early in the day, e.g. 05:00; running it again overwrites. "
+        "A second run while one is in progress (on any host) does nothing and exits 0."
     )
 
     def add_arguments(self, parser):
@@ -17,7 +19,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, date=None, **options):
         day = timezone.localdate() if date is None else _parse_day(date)
-        snapshots = followup_snapshots_take(day=day)
+        with job_lock("snapshot_followups") as acquired:
+            if not acquired:
+                self.stdout.write("snapshot_followups is already running; nothing done.")
+                return
+            snapshots = followup_snapshots_take(day=day)
         total = sum(snapshot.initial_count for snapshot in snapshots)
         self.stdout.write(
             f"Follow-up snapshot for {day.isoformat()}: {len(snapshots)} user(s), "

@@ -1,0 +1,383 @@
+"""Load test: gunicorn (2 workers) on PostgreSQL + Redis with 100,000 demo leads,
+60 s of mixed traffic from wrk on loopback, then a check that the dashboard
+serves exactly what a fresh recomputation gives.
+
+    make load-test              # or: .venv/bin/python bench/load_test.py [--seconds 60]
+
+Not part of the test suite. What it does, in order:
+
+1. (Re)creates the PostgreSQL database `crm_load` (--database-url), migrates
+   it and seeds it: `seed_demo --force --leads 100000 --users 25`, debug off.
+   Empties Redis database 4 (--redis-url), which nothing else uses.
+2. Starts gunicorn (`--workers 2 --no-control-socket`) on 127.0.0.1 with debug
+   off and the documented plain-HTTP intranet switches
+   (DJANGO_SECURE_SSL_REDIRECT=0, DJANGO_SECURE_COOKIES=0,
+   DJANGO_SECURE_HSTS_SECONDS=0): wrk speaks plain HTTP to loopback.
+3. Logs each virtual user in with a real login POST (CSRF token from the form),
+   then runs wrk (bench/load_mix.lua) for --seconds: managers read the team's
+   and single users' dashboards (JSON and HTML, several dates), telecallers
+   their own, and one request in 11 is a telecaller's quick update of one of
+   their leads due today (a new follow-up each time). Any response other than
+   a 200 read or a 302 update is an error.
+4. Reads the dashboard cache's hit/miss counters before and after: the hit
+   rate of the run.
+5. Verifies: for every date/user the run read, data.json through the server
+   (cached) equals the selectors computed directly on the database, cache
+   bypassed; WorkedLead grew by exactly the number of updates applied (each
+   update's remark line and its WorkedLead row are written together), at
+   least every update answered 302 and at most every update sent; the lead
+   counters match the lead table.
+6. Stops gunicorn. Bounded: wrk stops after --seconds or --max-responses per
+   thread, whichever comes first, and is killed if it overruns by 60 s.
+
+Exit status 0 only with zero errors and a clean verification.
+"""
+
+import argparse
+import http.cookiejar
+import json
+import os
+import re
+import secrets
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+HOST = "127.0.0.1"
+NEXT_PATH = "/dashboard/?from=quick-update"
+WRITE_EVERY = 11  # one update per ten reads
+TELECALLERS_LOGGED_IN = 12
+LEADS_PER_TELECALLER = 40
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", default="postgres://root@127.0.0.1:5432/crm_load")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/4")
+    parser.add_argument("--port", type=int, default=8871)
+    parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--leads", type=int, default=100_000)
+    parser.add_argument("--users", type=int, default=25)
+    parser.add_argument("--max-responses", type=int, default=500_000, help="per wrk thread")
+    parser.add_argument("--keep-data", action="store_true", help="reuse the seeded database")
+    return parser.parse_args()
+
+
+def server_env(args, secret_key):
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("DJANGO_", "REDIS_", "CRM_", "DATABASE_"))}
+    env.update(
+        DJANGO_SETTINGS_MODULE="crm.settings",
+        DATABASE_URL=args.database_url,
+        REDIS_URL=args.redis_url,
+        DJANGO_DEBUG="0",
+        DJANGO_SECRET_KEY=secret_key,
+        DJANGO_ALLOWED_HOSTS=HOST,
+        DJANGO_CSRF_TRUSTED_ORIGINS=f"http://{HOST}:{args.port}",
+        DJANGO_SECURE_SSL_REDIRECT="0",
+        DJANGO_SECURE_COOKIES="0",
+        DJANGO_SECURE_HSTS_SECONDS="0",
+    )
+    return env
+
+
+def manage(env, *command):
+    subprocess.run([PYTHON, "manage.py", *command], cwd=ROOT, env=env, check=True)
+
+
+def recreate_database(url):
+    import psycopg
+
+    parts = urllib.parse.urlsplit(url)
+    name = parts.path.lstrip("/")
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", name) or not name.endswith("_load"):
+        sys.exit(f"refusing to recreate {name!r}: the load test's database name must end in _load")
+    maintenance = urllib.parse.urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(maintenance, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}"')
+
+
+def start_gunicorn(args, env, log):
+    command = [str(Path(PYTHON).parent / "gunicorn"), "crm.wsgi", "--bind", f"{HOST}:{args.port}",
+               "--workers", "2", "--no-control-socket"]
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log,
+                               start_new_session=True)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://{HOST}:{args.port}/healthz", timeout=2) as answer:
+                if answer.status == 200:
+                    return process
+        except OSError:
+            time.sleep(0.3)
+    stop(process)
+    sys.exit("gunicorn did not answer /healthz within 30 s")
+
+
+def stop(process):
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)  # gunicorn stops its workers gracefully
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+class Browser:
+    """One virtual user: a cookie jar and a real login through the login form."""
+
+    def __init__(self, base):
+        self.base = base
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+
+    def cookie(self, name):
+        return next((c.value for c in self.jar if c.name == name), None)
+
+    def login(self, username, password):
+        with self.opener.open(f"{self.base}/accounts/login/", timeout=30) as page:
+            html = page.read().decode()
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+        form = urllib.parse.urlencode(
+            {"username": username, "password": password, "csrfmiddlewaretoken": token}
+        ).encode()
+        with self.opener.open(f"{self.base}/accounts/login/", data=form, timeout=30) as answer:
+            if not answer.url.startswith(f"{self.base}/dashboard/"):
+                sys.exit(f"login of {username} failed (ended at {answer.url})")
+        # Django rotates the CSRF token at login: the new cookie is the one to send.
+        return {"cookie": f"sessionid={self.cookie('sessionid')}; "
+                          f"csrftoken={self.cookie('csrftoken')}",
+                "csrf": self.cookie("csrftoken")}
+
+    def get_json(self, path):
+        with self.opener.open(f"{self.base}{path}", timeout=30) as answer:
+            return json.loads(answer.read())
+
+
+def lua_value(value):
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {lua_value(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "{" + ", ".join(lua_value(v) for v in value) + "}"
+    if isinstance(value, str):
+        return json.dumps(value)  # a JSON string literal is a valid Lua string here (ASCII)
+    return str(value)
+
+
+def stats_by_window():
+    from dashboard.cache import cache_stats
+
+    windows = {}
+    for offset in (0, 1):
+        stats = cache_stats(window_offset=offset)
+        windows[stats["window_start"]] = stats["total"]
+    return windows
+
+
+def hit_rate(before, after):
+    hits = misses = 0
+    for start, total in after.items():
+        earlier = before.get(start, {"hits": 0, "misses": 0})
+        hits += total["hits"] - earlier["hits"]
+        misses += total["misses"] - earlier["misses"]
+    return hits, misses
+
+
+def main():
+    args = parse_args()
+    env = server_env(args, secrets.token_urlsafe(50))
+    os.environ.update(env)
+    for name in [k for k in os.environ if k not in env and k.startswith(("CRM_", "DATABASE_"))]:
+        del os.environ[name]
+    sys.path.insert(0, str(ROOT))
+
+    if not args.keep_data:
+        print(f"== database {args.database_url}: recreate, migrate, seed {args.leads} leads")
+        recreate_database(args.database_url)
+        manage(env, "migrate", "--noinput", "-v", "0")
+        manage(env, "seed_demo", "--force", "--leads", str(args.leads), "--users", str(args.users))
+    manage(env, "collectstatic", "--noinput", "-v", "0")
+    manage(env, "compact_lead_counts")
+
+    import django
+
+    django.setup()
+    import redis
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from leads.models import Lead, WorkedLead
+
+    redis.Redis.from_url(args.redis_url).flushdb()
+
+    User = get_user_model()
+    today = timezone.localdate()
+    dates = [today, today - timedelta(days=1), today + timedelta(days=1), today - timedelta(days=7)]
+    telecallers = list(User.objects.filter(username__startswith="telecaller")
+                       .order_by("username")[:TELECALLERS_LOGGED_IN])
+
+    base = f"http://{HOST}:{args.port}"
+    log_path = Path(tempfile.gettempdir()) / "crm-load-test-gunicorn.log"
+    with open(log_path, "w") as log:
+        server = start_gunicorn(args, env, log)
+        try:
+            report = run(args, base, dates, telecallers, today, Lead, WorkedLead, User)
+        finally:
+            stop(server)
+    print(f"gunicorn stopped (log: {log_path})")
+    print(json.dumps(report, indent=2))
+    sys.exit(0 if report["ok"] else 1)
+
+
+def run(args, base, dates, telecallers, today, Lead, WorkedLead, User):
+    print(f"== logging in {len(telecallers) + 2} virtual users")
+    started = time.monotonic()
+    manager = Browser(base)
+    sessions = [manager.login("manager", "manager"), Browser(base).login("admin", "admin")]
+    for user in telecallers:
+        sessions.append(Browser(base).login(user.username, "telecaller"))
+    print(f"   {time.monotonic() - started:.1f} s")
+
+    # What each virtual user reads: (path, session index, scope user id or None).
+    reads, combos = [], set()
+    watched = [user.pk for user in telecallers[:6]]
+    for day in dates:
+        d = day.isoformat()
+        for session in (1, 2):  # the two managers
+            reads.append((f"/dashboard/data.json?date={d}", session))
+            reads.append((f"/dashboard/?date={d}", session))
+            combos.add((d, None))
+            for user_id in watched:
+                reads.append((f"/dashboard/data.json?date={d}&user={user_id}", session))
+                combos.add((d, user_id))
+    for index, user in enumerate(telecallers, start=3):
+        for day in dates[:2]:
+            d = day.isoformat()
+            reads.append((f"/dashboard/data.json?date={d}", index))
+            reads.append((f"/dashboard/?date={d}", index))
+            combos.add((d, user.pk))
+
+    writes = []
+    for index, user in enumerate(telecallers, start=3):
+        due = Lead.objects.filter(creator=user).followup_on(today).order_by("pk")
+        writes += [{"lead": pk, "session": index}
+                   for pk in due.values_list("pk", flat=True)[:LEADS_PER_TELECALLER]]
+    # Interleave the telecallers, so every stretch of the run has all of them.
+    writes.sort(key=lambda w: (w["lead"] % 97, w["lead"]))
+
+    data = {
+        "sessions": sessions,
+        "reads": [{"path": path, "session": session} for path, session in reads],
+        "writes": writes,
+        "write_every": WRITE_EVERY,
+        "next_path": NEXT_PATH,
+        # Follow-ups move to minutes from 60 days ahead, each update a new minute.
+        "followup_base": int(time.time()) // 60 * 60 + 60 * 86400,
+        "max_responses": args.max_responses,
+    }
+    data_file = Path(tempfile.gettempdir()) / "crm-load-test-data.lua"
+    data_file.write_text("return " + lua_value(data) + "\n")
+
+    worked_before = WorkedLead.objects.count()
+    stats_before = stats_by_window()
+    print(f"== wrk: {args.seconds} s, {args.threads} threads, {args.connections} connections, "
+          f"{len(reads)} read URLs, {len(writes)} leads to update")
+    command = ["wrk", "-t", str(args.threads), "-c", str(args.connections),
+               "-d", f"{args.seconds}s", "--timeout", "10s", "--latency",
+               "-s", str(ROOT / "bench" / "load_mix.lua"), base, "--", str(args.threads)]
+    result = subprocess.run(command, env={**os.environ, "CRM_LOAD_DATA": str(data_file)},
+                            capture_output=True, text=True, timeout=args.seconds + 60)
+    print(result.stdout)
+    if result.returncode != 0:
+        print(result.stderr)
+        sys.exit("wrk failed")
+    line = next(line for line in result.stdout.splitlines() if line.startswith("CRM_LOAD_RESULT"))
+    load = json.loads(line.split(" ", 1)[1])
+    hits, misses = hit_rate(stats_before, stats_by_window())
+
+    print("== verifying the dashboard against a fresh recomputation")
+    stale = verify_dashboard(manager, combos, User)
+    worked = WorkedLead.objects.count() - worked_before
+    remark_lines = sum(
+        remarks.count("load test call ")
+        for remarks in Lead.objects.filter(remarks__contains="load test call ")
+        .values_list("remarks", flat=True)
+    )
+    counters = subprocess.run([PYTHON, "manage.py", "compact_lead_counts", "--verify"],
+                              cwd=ROOT, capture_output=True, text=True)
+
+    seconds = load["duration_us"] / 1e6
+    errors = load["bad_responses"] + load["socket_errors"] + load["timeouts"]
+    updates_consistent = (
+        worked == remark_lines
+        and load["writes_ok"] <= worked <= load["writes_sent"]
+        and worked - load["writes_ok"] <= args.connections  # in flight when wrk stopped
+    )
+    return {
+        "requests": load["requests"],
+        "seconds": round(seconds, 1),
+        "requests_per_second": round(load["requests"] / seconds, 1),
+        "latency_ms": {name: round(load[f"{name}_us"] / 1000, 1)
+                       for name in ("p50", "p95", "p99", "max")},
+        "reads_ok": load["reads_ok"],
+        "updates_sent": load["writes_sent"],
+        "updates_answered_302": load["writes_ok"],
+        "errors": errors,
+        "error_samples": load["error_samples"],
+        "cache": {"hits": hits, "misses": misses,
+                  "hit_rate": round(hits / (hits + misses), 4) if hits + misses else None},
+        "verification": {
+            "dashboards_compared": len(combos),
+            "stale_or_different": stale,
+            "worked_lead_rows_added": worked,
+            "remark_lines_added": remark_lines,
+            "updates_consistent": updates_consistent,
+            "counters": counters.stdout.strip() or counters.stderr.strip(),
+        },
+        "ok": errors == 0 and not stale and updates_consistent and counters.returncode == 0,
+    }
+
+
+def verify_dashboard(browser, combos, User):
+    """The (date, user) combinations whose served document differs from a
+    recomputation straight from the database (cache not consulted)."""
+    from datetime import date
+
+    from django.core.serializers.json import DjangoJSONEncoder
+
+    from dashboard import selectors
+
+    different = []
+    for day_text, user_id in sorted(combos, key=lambda c: (c[0], c[1] or 0)):
+        query = f"date={day_text}" + (f"&user={user_id}" if user_id else "")
+        served = browser.get_json(f"/dashboard/data.json?{query}")
+        day = date.fromisoformat(day_text)
+        user = None
+        if user_id:
+            user = {"id": user_id, "username": User.objects.get(pk=user_id).username}
+        with selectors.shared_queries():
+            fresh = selectors.dashboard_document(
+                day=day, user=user,
+                day_metrics=selectors.dashboard_day_metrics(day=day, user_id=user_id),
+                team_performance=selectors.dashboard_team_performance(day=day, user_id=user_id),
+                due=selectors.dashboard_due_page(day=day, user_id=user_id, page=1),
+            )
+        if served != json.loads(json.dumps(fresh, cls=DjangoJSONEncoder)):
+            different.append(query)
+    return different
+
+
+if __name__ == "__main__":
+    main()
