@@ -10,9 +10,11 @@ from dashboard.forms import DashboardForm
 from leads.models import user_sees_all_leads
 
 
-def load_dashboard(request, *, day, user_id, page, bypass=None):
-    """The dashboard's data: the three selector families, from the cache when
-    it holds current values (see dashboard/cache.py).
+def load_dashboard(request, *, day, user_id, page, charts=False, bypass=None):
+    """The dashboard's data: the selector families, from the cache when it
+    holds current values (see dashboard/cache.py). Returns {"day_metrics",
+    "team_performance", "due"} and, with `charts` (the page, not the JSON
+    document), "trend".
 
     The due page comes first: a page out of range (DuePageOutOfRange) then
     fails before the expensive all-time aggregate runs. Families computed in
@@ -28,11 +30,18 @@ def load_dashboard(request, *, day, user_id, page, bypass=None):
         cache.Part("team", scope, {"date": date},
                    lambda: selectors.dashboard_team_performance(day=day, user_id=user_id)),
     ]
+    if charts:
+        parts.append(cache.Part("charts", scope, {"date": date},
+                                lambda: selectors.dashboard_trend(day=day, user_id=user_id)))
     with selectors.shared_queries():
         fetched = cache.fetch(parts, bypass=bypass)
     request.cache_outcome = fetched.outcome
     values = fetched.values
-    return {"day_metrics": values["day"], "team_performance": values["team"], "due": values["due"]}
+    loaded = {"day_metrics": values["day"], "team_performance": values["team"],
+              "due": values["due"]}
+    if charts:
+        loaded["trend"] = values["charts"]
+    return loaded
 
 
 def _active_users(*, bypass):
@@ -40,11 +49,13 @@ def _active_users(*, bypass):
     return cache.fetch([part], bypass=bypass).values["users"]
 
 
-def _dashboard(request):
-    """Validate the query string and load the data: (manager, form, active users, document).
+def _dashboard(request, *, charts=False):
+    """Validate the query string and load the data: (manager, form, active users,
+    document, trend).
 
-    The document is None when the form has errors (the page answers 400);
-    a non-manager asking for someone else's leads raises PermissionDenied.
+    The document (and the trend) are None when the form has errors (the page
+    answers 400); a non-manager asking for someone else's leads raises
+    PermissionDenied. The trend is loaded only with `charts`.
     """
     manager = user_sees_all_leads(request.user)
     bypass = cache.bypass_active()
@@ -54,22 +65,25 @@ def _dashboard(request):
     if form.has_error("user", code="forbidden"):
         raise PermissionDenied("You can only see your own dashboard.")
     if not form.is_valid():
-        return manager, form, users, None
+        return manager, form, users, None, None
     day, user, page = (form.cleaned_data[name] for name in ("date", "user", "page"))
     try:
         parts = load_dashboard(
-            request, day=day, user_id=user and user["id"], page=page, bypass=bypass
+            request, day=day, user_id=user and user["id"], page=page, charts=charts,
+            bypass=bypass,
         )
     except selectors.DuePageOutOfRange as exc:
         form.add_error("page", str(exc))
-        return manager, form, users, None
-    return manager, form, users, selectors.dashboard_document(day=day, user=user, **parts)
+        return manager, form, users, None, None
+    trend = parts.pop("trend", None)
+    document = selectors.dashboard_document(day=day, user=user, **parts)
+    return manager, form, users, document, trend
 
 
 @require_safe
 @login_required
 def index(request):
-    manager, form, users, data = _dashboard(request)
+    manager, form, users, data, trend = _dashboard(request, charts=True)
     due = data["due"] if data else None
     day = form.cleaned_data.get("date")
     context = {
@@ -77,6 +91,7 @@ def index(request):
         # The day shown, or what was typed when it is not a valid day.
         "date_value": day.isoformat() if day else form.data.get("date", ""),
         "data": data,
+        "trend": trend,
         "is_manager": manager,
         "active_users": users,
         "next_url": request.get_full_path(),
@@ -91,7 +106,7 @@ def data(request):
     if not request.user.is_authenticated:
         return JsonResponse({"error": "Log in to see the dashboard."}, status=403)
     try:
-        _, form, _, document = _dashboard(request)
+        _, form, _, document, _ = _dashboard(request)
     except PermissionDenied as exc:
         return JsonResponse({"error": str(exc)}, status=403)
     if document is None:
