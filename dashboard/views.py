@@ -15,9 +15,11 @@ from dashboard.forms import DashboardForm
 from leads.models import user_sees_all_leads
 
 
-def load_dashboard(request, *, day, user_id, page, bypass=None):
-    """The dashboard's data: the three selector families, from the cache when
-    it holds current values (see dashboard/cache.py).
+def load_dashboard(request, *, day, user_id, page, charts=False, bypass=None):
+    """The dashboard's data: the selector families, from the cache when it
+    holds current values (see dashboard/cache.py). Returns {"day_metrics",
+    "team_performance", "due"} and, with `charts` (the page, not the JSON
+    document), "trend".
 
     The due page comes first: a page out of range (DuePageOutOfRange) then
     fails before the expensive all-time aggregate runs. Families computed in
@@ -37,11 +39,18 @@ def load_dashboard(request, *, day, user_id, page, bypass=None):
         cache.Part("team", scope, {"date": date},
                    lambda: selectors.dashboard_team_performance(day=day, user_id=user_id)),
     ]
+    if charts:
+        parts.append(cache.Part("charts", scope, {"date": date},
+                                lambda: selectors.dashboard_trend(day=day, user_id=user_id)))
     with use_replica(enabled=not wrote_recently(request)), selectors.shared_queries():
         fetched = cache.fetch(parts, bypass=bypass)
     request.cache_outcome = fetched.outcome
     values = fetched.values
-    return {"day_metrics": values["day"], "team_performance": values["team"], "due": values["due"]}
+    loaded = {"day_metrics": values["day"], "team_performance": values["team"],
+              "due": values["due"]}
+    if charts:
+        loaded["trend"] = values["charts"]
+    return loaded
 
 
 def _active_users(*, bypass):
@@ -75,18 +84,21 @@ def _dashboard(request, *, html=False):
     day, user, page = (form.cleaned_data[name] for name in ("date", "user", "page"))
     user_id = user and user["id"]
 
-    def document():
-        parts = load_dashboard(request, day=day, user_id=user_id, page=page, bypass=bypass)
-        return selectors.dashboard_document(day=day, user=user, **parts)
+    def load(*, charts=False):
+        parts = load_dashboard(
+            request, day=day, user_id=user_id, page=page, charts=charts, bypass=bypass
+        )
+        trend = parts.pop("trend", None)
+        return selectors.dashboard_document(day=day, user=user, **parts), trend
 
     try:
         if not html:
-            return manager, form, users, document()
+            return manager, form, users, load()[0]
         part = cache.Part(
             "page", cache.user_scope(user_id),
             {"date": day.isoformat(), "page": page, "manager": int(manager),
              "staff": int(request.user.is_staff)},
-            lambda: _page_body(document(), manager=manager, staff=request.user.is_staff),
+            lambda: _page_body(*load(charts=True), manager=manager, staff=request.user.is_staff),
         )
         fetched = cache.fetch([part], bypass=bypass)
         request.cache_outcome = fetched.outcome
@@ -96,15 +108,15 @@ def _dashboard(request, *, html=False):
         return manager, form, users, None
 
 
-def _page_body(data, *, manager, staff):
-    """The dashboard page's data sections rendered once, for the cache:
-    {"html", "date", "user", "due": {"total", "page", "pages"}}."""
+def _page_body(data, trend, *, manager, staff):
+    """The dashboard page's data sections (charts included) rendered once, for
+    the cache: {"html", "date", "user", "trend", "due": {"total", "page", "pages"}}."""
     html = render_to_string("dashboard/includes/body.html", {
-        "data": data, "is_manager": manager, "is_staff": staff,
+        "data": data, "trend": trend, "is_manager": manager, "is_staff": staff,
         "csrf_token": CSRF_PLACEHOLDER, "next_url": NEXT_URL_PLACEHOLDER,
     })
     due = data["due"]
-    return {"html": html, "date": data["date"], "user": data["user"],
+    return {"html": html, "date": data["date"], "user": data["user"], "trend": trend,
             "due": {"total": due["total"], "page": due["page"], "pages": due["pages"]}}
 
 
@@ -135,6 +147,7 @@ def index(request):
         "date_value": day.isoformat() if day else form.data.get("date", ""),
         "data": body,
         "body_html": _personalise(body, request) if body else "",
+        "trend": body["trend"] if body else None,
         "is_manager": manager,
         # A plain list: the menu loops over it, and a lazy proxy costs on every access.
         "active_users": list(users) if manager else None,

@@ -14,6 +14,38 @@ def _clear_cache():
         caches[alias].clear()
 
 
+def _is_transactional(request):
+    marker = request.node.get_closest_marker("django_db")
+    return bool(marker and marker.kwargs.get("transaction")) or bool(
+        {"transactional_db", "live_server"} & set(request.fixturenames)
+    )
+
+
+@pytest.fixture(autouse=True)
+def _as_after_migrate(request, django_db_blocker):
+    """Undo what the flush after a transactional test did to migration-made state.
+
+    pytest-django runs transactional tests last, each after the previous
+    one's flush, which empties every table: the Managers group (a data
+    migration's) goes, so put it back. (serialized_rollback would, but under
+    Playwright's loop the test sees a connection without the serialized copy.)
+    On SQLite the flush also empties the lead counters before leads_lead,
+    whose delete triggers then leave -1 rows: rebuild them from the now
+    empty lead table.
+    """
+    if not _is_transactional(request):
+        return
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from leads.models import LeadCountDelta
+
+    with django_db_blocker.unblock():
+        import_module("leads.migrations.0003_managers_group").create_managers_group(apps, None)
+        LeadCountDelta.objects.rebuild()
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # Factories hash a password per user; the default hasher takes ~0.4 s each.

@@ -1,12 +1,18 @@
 import json
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 
 from dashboard import selectors
 from leads.models import Lead, LeadStatus
 from tests.dashboard.conftest import DAY, local
-from tests.factories import FollowupSnapshotFactory, LeadFactory, UserFactory
+from tests.factories import (
+    FollowupSnapshotFactory,
+    LeadFactory,
+    UserFactory,
+    WorkedLeadFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -249,9 +255,10 @@ def test_active_users_lists_active_users_by_username(crafted):
         (lambda: selectors.dashboard_team_performance(day=DAY, user_id=None), 3),
         # The day pass asks the counters which creators to scan.
         (lambda: selectors.dashboard_due_page(day=DAY, user_id=None, page=1), 3),
+        (lambda: selectors.dashboard_trend(day=DAY, user_id=None), 1),
         (selectors.active_users, 1),
     ],
-    ids=["day_metrics", "team_performance", "due_page", "active_users"],
+    ids=["day_metrics", "team_performance", "due_page", "trend", "active_users"],
 )
 def test_each_selector_alone_has_a_fixed_query_count(crafted, django_assert_num_queries,
                                                      call, queries):
@@ -274,3 +281,84 @@ def test_shared_queries_do_not_outlive_the_block(crafted):
     after = selectors.dashboard_day_metrics(day=DAY, user_id=None)
     assert (before["totals"]["leads"], after["totals"]["leads"]) == (9, 10)
     assert (before["totals"]["new_leads"], after["totals"]["new_leads"]) == (3, 4)
+
+
+# --- the trend (charts) ------------------------------------------------------------
+
+
+@pytest.fixture
+def trend_book(db):
+    """Leads and worked rows around the edges of the 14 days ending on DAY.
+
+    Created at local midnight of DAY is 18:30 UTC on the day before: it must
+    count for DAY, as must the last second of the first day of the range.
+    """
+    asha, ravi = UserFactory(username="asha"), UserFactory(username="ravi")
+    gone = UserFactory(username="gone", is_active=False)
+    first = DAY - timedelta(days=13)
+    for creator, created_at in (
+        (asha, local(DAY)),                                   # DAY (UTC: the day before)
+        (asha, local(DAY, 23, 59, 59)),                       # DAY
+        (ravi, local(DAY - timedelta(days=1), 23, 59, 59)),   # DAY - 1
+        (ravi, local(first)),                                 # the first day
+        (asha, local(first - timedelta(days=1), 23, 59, 59)), # before the range
+        (asha, local(DAY + timedelta(days=1))),               # after the range
+    ):
+        LeadFactory(creator=creator, created_at=created_at)
+    lead = LeadFactory(creator=asha, created_at=local(DAY - timedelta(days=40)))
+    for user, work_date in (
+        (asha, DAY), (asha, DAY), (ravi, DAY),   # ravi worked asha's lead: his work
+        (gone, DAY - timedelta(days=2)),          # an inactive user's work counts for the team
+        (asha, first), (asha, first - timedelta(days=1)), (asha, DAY + timedelta(days=1)),
+    ):
+        WorkedLeadFactory(lead=lead, user=user, work_date=work_date)
+    return SimpleNamespace(asha=asha, ravi=ravi, gone=gone, first=first)
+
+
+def _trend_numbers(trend):
+    return {entry["date"]: (entry["new_leads"], entry["worked"]) for entry in trend
+            if entry["new_leads"] or entry["worked"]}
+
+
+def test_trend_has_fourteen_days_ending_on_the_day_zeros_included(trend_book):
+    trend = selectors.dashboard_trend(day=DAY, user_id=None)
+    assert [entry["date"] for entry in trend] == [
+        (trend_book.first + timedelta(days=n)).isoformat() for n in range(14)]
+    assert trend[-1]["date"] == "2024-05-10"
+    assert trend[5] == {"date": "2024-05-02", "new_leads": 0, "worked": 0}
+    assert list(trend[0]) == ["date", "new_leads", "worked"]
+
+
+def test_trend_team_counts_by_local_day(trend_book):
+    assert _trend_numbers(selectors.dashboard_trend(day=DAY, user_id=None)) == {
+        "2024-04-27": (1, 1),
+        "2024-05-08": (0, 1),
+        "2024-05-09": (1, 0),
+        "2024-05-10": (2, 3),
+    }
+
+
+def test_trend_of_one_user_counts_their_leads_and_their_own_work(trend_book):
+    assert _trend_numbers(selectors.dashboard_trend(day=DAY, user_id=trend_book.asha.pk)) == {
+        "2024-04-27": (0, 1),
+        "2024-05-10": (2, 2),
+    }
+    assert _trend_numbers(selectors.dashboard_trend(day=DAY, user_id=trend_book.ravi.pk)) == {
+        "2024-04-27": (1, 0),
+        "2024-05-09": (1, 0),
+        "2024-05-10": (0, 1),
+    }
+
+
+def test_trend_of_an_empty_database_is_fourteen_zero_days(db):
+    trend = selectors.dashboard_trend(day=DAY, user_id=None)
+    assert len(trend) == 14
+    assert {(entry["new_leads"], entry["worked"]) for entry in trend} == {(0, 0)}
+
+
+@pytest.mark.parametrize("scope", ["team", "user"])
+def test_trend_is_one_statement(trend_book, django_assert_num_queries, scope):
+    user_id = None if scope == "team" else trend_book.asha.pk
+    with django_assert_num_queries(1):
+        trend = selectors.dashboard_trend(day=DAY, user_id=user_id)
+    assert json.loads(json.dumps(trend)) == trend

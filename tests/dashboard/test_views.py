@@ -203,7 +203,7 @@ def test_index_manager_gets_the_user_menu_and_team_table(client, manager, crafte
     client.force_login(manager)
     html = client.get(INDEX, {"date": "2024-05-10", "user": crafted.ravi.pk}).content.decode()
     assert '<input type="date" name="date"' in html and 'value="2024-05-10"' in html
-    assert '<select name="user">' in html
+    assert '<select name="user" id="dashboard-user">' in html
     assert f'<option value="{crafted.ravi.pk}" selected>ravi</option>' in html
     assert f'<option value="{crafted.gone.pk}"' not in html  # inactive
     assert f'<tr data-user="{crafted.ravi.pk}">' in html
@@ -212,7 +212,7 @@ def test_index_manager_gets_the_user_menu_and_team_table(client, manager, crafte
 def test_index_telecaller_has_no_user_menu_nor_team_table(client, crafted):
     client.force_login(crafted.asha)
     html = client.get(INDEX, {"date": "2024-05-10"}).content.decode()
-    assert '<select name="user">' not in html
+    assert 'name="user"' not in html
     assert 'class="data team"' not in html
     assert f'<tr data-lead="{crafted.leads.asha_due_morning.pk}">' in html
     # Not staff: no admin link.
@@ -314,8 +314,9 @@ def test_dashboard_query_counts_pinned(client, manager, telecaller, crafted):
         counts[viewer.username] = (_cold_request_queries(client, INDEX, params),
                                    _cold_request_queries(client, DATA, params))
     # Manager: + active users for the menu, day pass, all-time pass, users + snapshots,
-    # due page. The JSON team view needs no user list. A telecaller needs none either.
-    assert counts == {manager.username: (9, 8), "asha": (8, 8)}
+    # due page; the page adds the trend for its charts (the JSON document has none).
+    # The JSON team view needs no user list. A telecaller needs none either.
+    assert counts == {manager.username: (10, 8), "asha": (9, 8)}
 
 
 def test_dashboard_get_writes_nothing(client, manager, crafted):
@@ -331,3 +332,17 @@ def test_dashboard_get_writes_nothing(client, manager, crafted):
     assert set(statements) == {"SELECT"}
     assert (Lead.objects.count(), FollowupSnapshot.objects.count(),
             list(Lead.objects.order_by("id").values_list("modified_at", flat=True))) == before
+
+
+def test_index_renders_the_charts_as_inline_svg(client, manager, crafted):
+    client.force_login(manager)
+    response = client.get(INDEX, {"date": "2024-05-10"})
+    html = response.content.decode()
+    trend = response.context["trend"]
+    assert (len(trend), trend[-1]) == (14, {"date": "2024-05-10", "new_leads": 3, "worked": 0})
+    assert html.count('<rect class="bar bar-') == 28
+    assert html.count('<rect class="bar status-') == 6
+    assert '<title id="trend-chart-title">New leads and follow-ups worked per day, ' \
+           'Sat 27 Apr to Fri 10 May</title>' in html
+    assert '<tr data-date="2024-05-10"><td>Fri 10 May</td><td class="num">3</td>' in html
+    assert 'src="/static/js/dashboard.js" defer' in html

@@ -2,12 +2,14 @@
 
 import re
 import time
+from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from dashboard import cache as dash_cache
 from leads import services
@@ -227,3 +229,37 @@ def test_cached_page_body_differs_by_role(client, manager, crafted):
     client.force_login(crafted.asha)  # same scope, not staff
     html = client.get(INDEX, {"date": DAY.isoformat()}).content.decode()
     assert "/admin/leads/lead/" not in html
+
+
+def test_quick_update_moves_the_cached_trend(client, manager, crafted,
+                                             django_capture_on_commit_callbacks):
+    """The charts' entry is invalidated with the rest: a follow-up worked today
+    shows up in today's bar of the cached trend, for the team and the worker."""
+    today = timezone.localdate()
+    lead = LeadFactory(creator=crafted.asha, followup_date=local(today, 10))
+
+    def worked_today(**params):
+        response = client.get(INDEX, {"date": today.isoformat(), **params})
+        return response.context["trend"][-1]["worked"], response.wsgi_request.cache_outcome
+
+    client.force_login(manager)
+    assert [worked_today(), worked_today(user=crafted.asha.pk)] == [(0, "miss"), (0, "miss")]
+    assert worked_today() == (0, "hit")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.lead_quick_update(lead=lead, user=crafted.asha, status=LeadStatus.OPEN,
+                                   followup_date=local(today + timedelta(days=2), 10))
+    assert [worked_today(), worked_today(user=crafted.asha.pk)] == [(1, "miss"), (1, "miss")]
+
+
+def test_work_on_someone_elses_lead_moves_the_workers_own_trend(
+    client, manager, crafted, django_capture_on_commit_callbacks
+):
+    today = timezone.localdate()
+    lead = LeadFactory(creator=crafted.asha, followup_date=local(today, 10))
+    mine = {"date": today.isoformat(), "user": manager.pk}
+    client.force_login(manager)
+    assert client.get(INDEX, mine).context["trend"][-1]["worked"] == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        services.lead_quick_update(lead=lead, user=manager, status=LeadStatus.OPEN,
+                                   followup_date=local(today + timedelta(days=1), 10))
+    assert client.get(INDEX, mine).context["trend"][-1]["worked"] == 1

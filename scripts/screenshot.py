@@ -1,0 +1,145 @@
+"""Take the README's screenshot of the dashboard from demo data.
+
+    .venv/bin/python scripts/screenshot.py [--out docs/dashboard.png]
+
+Seeds the demo data (`seed_demo`) into a temporary SQLite database, adds two
+weeks of worked follow-ups so the trend has something to show, starts
+`runserver --noreload` on a free loopback port, logs in as the demo manager
+with Playwright driving Debian's Chromium (/usr/bin/chromium) and saves the
+top of the dashboard. Nothing outside the temporary folder is touched but the
+output file.
+"""
+
+import argparse
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+VIEWPORT = {"width": 1280, "height": 1380}
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _seed(database_url):
+    """Demo leads and users, then a snapshot and worked follow-ups (in this process)."""
+    import django
+
+    os.environ["DATABASE_URL"] = database_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm.settings")
+    sys.path.insert(0, str(ROOT))
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from leads import services
+    from leads.models import Lead, LeadStatus, WorkedLead
+
+    call_command("migrate", verbosity=0)
+    call_command("seed_demo", leads=3000, users=6, seed=7)
+    today = timezone.localdate()
+    services.followup_snapshots_take(day=today)
+    rng = random.Random(7)
+    # Earlier days' work as it would have been recorded: the services only
+    # ever record today's, so the days before are written directly.
+    telecallers = list(get_user_model().objects.filter(username__startswith="telecaller"))
+    lead_ids = list(Lead.objects.values_list("pk", flat=True)[:500])
+    WorkedLead.objects.bulk_create(
+        WorkedLead(lead_id=rng.choice(lead_ids), user=rng.choice(telecallers),
+                   work_date=today - timedelta(days=offset))
+        for offset in range(1, 14)
+        for _ in range(rng.randint(12, 30) if (today - timedelta(days=offset)).weekday() < 6
+                       else rng.randint(2, 6))
+    )
+    # Today's work through the quick update, as the due list does it.
+    due = Lead.objects.followup_on(today).select_related("creator").order_by("followup_date")
+    for lead in list(due)[:len(due) // 3]:
+        services.lead_quick_update(
+            lead=lead, user=lead.creator, status=LeadStatus.CONFIRMED,
+            followup_date=lead.followup_date + timedelta(days=2), remark="Booked a service slot.",
+        )
+
+
+def _wait_for(url, process, seconds=30):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"runserver exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"runserver did not answer {url} within {seconds} s")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", default=str(ROOT / "docs" / "dashboard.png"))
+    out = Path(parser.parse_args().out).resolve()
+    if not Path(CHROMIUM).exists():
+        raise SystemExit(f"{CHROMIUM} is missing: apt-get install chromium")
+
+    # Development settings (plain static files, no secure cookies), local
+    # memory cache, and the demo database in a temporary folder.
+    os.environ["DJANGO_DEBUG"] = "1"
+    for name in ("REDIS_URL", "REDIS_SENTINELS", "REDIS_SENTINEL_MASTER"):
+        os.environ.pop(name, None)
+    with tempfile.TemporaryDirectory(prefix="crm-screenshot-") as folder:
+        database_url = f"sqlite:///{folder}/demo.sqlite3"
+        _seed(database_url)
+
+        port = _free_port()
+        server = subprocess.Popen(
+            [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
+            cwd=ROOT, env={**os.environ, "DATABASE_URL": database_url},
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            _wait_for(f"{base}/healthz", server)
+            _shoot(base, out)
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+    print(f"Saved {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")
+
+
+def _shoot(base, out):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport=VIEWPORT)
+        page.goto(f"{base}/accounts/login/")
+        page.get_by_label("Username").fill("manager")
+        page.get_by_label("Password").fill("manager")
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url(f"{base}/dashboard/")
+        # The debug toolbar (DEBUG on, loopback client) is not part of the page.
+        page.add_style_tag(content="#djDebugRoot { display: none !important; }")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(out))
+        browser.close()
+
+
+if __name__ == "__main__":
+    main()
