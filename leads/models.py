@@ -309,7 +309,12 @@ class WorkedLead(models.Model):
     worked_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        indexes = [models.Index(fields=["user", "work_date"], name="worked_user_date_idx")]
+        indexes = [
+            # One user's worked follow-ups per day (the user's trend).
+            models.Index(fields=["user", "work_date"], name="worked_user_date_idx"),
+            # The whole team's worked follow-ups per day (the team trend).
+            models.Index(fields=["work_date"], name="worked_date_idx"),
+        ]
 
     def __str__(self):
         return f"{self.lead_id} worked by {self.user_id} on {self.work_date}"
