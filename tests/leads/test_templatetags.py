@@ -4,7 +4,7 @@ from html.parser import HTMLParser
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.template.loader import render_to_string
+from django.template import engines
 from django.test import RequestFactory
 
 from leads.models import WorkedLead
@@ -53,9 +53,9 @@ class _FormFields(HTMLParser):
 
 
 def _render(item, request):
-    html = render_to_string("leads/includes/quick_update_form.html",
-                            {"item": item, "next_url": "/dashboard/?day=2026-11-28"},
-                            request=request)
+    template = engines["django"].from_string("{% load leads_tags %}{% quick_update_form item %}")
+    html = template.render({"item": item, "next_url": "/dashboard/?day=2026-11-28"},
+                           request=request)
     parser = _FormFields()
     parser.feed(html)
     return html, parser
@@ -68,7 +68,7 @@ def _item(lead):
 
 
 @pytest.mark.django_db
-def test_quick_update_include_renders_a_labelled_form_with_csrf(telecaller):
+def test_quick_update_form_renders_a_labelled_form_with_csrf(telecaller):
     lead = LeadFactory(creator=telecaller, status="open",
                        followup_date=datetime(2026, 11, 28, 16, 30, 12, 5, tzinfo=IST))
     request = RequestFactory().get("/dashboard/")
