@@ -295,8 +295,8 @@ SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_CACHE_ALIAS = "sessions"
 
 # Dashboard entry lifetimes in seconds (the performance guide's figures).
-DASHBOARD_DAY_METRICS_TTL = int(os.environ.get("CRM_DASHBOARD_DAY_TTL", "300"))
-DASHBOARD_TEAM_PERFORMANCE_TTL = int(os.environ.get("CRM_DASHBOARD_TEAM_TTL", "600"))
+DASHBOARD_DAY_METRICS_TTL = env_int("CRM_DASHBOARD_DAY_TTL", 300)
+DASHBOARD_TEAM_PERFORMANCE_TTL = env_int("CRM_DASHBOARD_TEAM_TTL", 600)
 
 # --- Authentication ---------------------------------------------------------
 

@@ -360,3 +360,9 @@ def test_settings_refuse_replicas_without_a_primary():
     )
     assert result.returncode != 0
     assert "DATABASE_REPLICA_URLS needs DATABASE_URL" in result.stderr
+
+
+def test_settings_refuse_a_malformed_cache_lifetime():
+    result = _import_settings(DJANGO_DEBUG="1", CRM_DASHBOARD_DAY_TTL="five minutes")
+    assert result.returncode != 0
+    assert "CRM_DASHBOARD_DAY_TTL must be a whole number" in result.stderr
