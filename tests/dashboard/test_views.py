@@ -346,3 +346,13 @@ def test_index_renders_the_charts_as_inline_svg(client, manager, crafted):
            'Sat 27 Apr to Fri 10 May</title>' in html
     assert '<tr data-date="2024-05-10"><td>Fri 10 May</td><td class="num">3</td>' in html
     assert 'src="/static/js/dashboard.js" defer' in html
+
+
+def test_due_list_escapes_what_users_typed(client, manager, day):
+    LeadFactory(creator=manager, customer_name='<script>alert("x")</script> & Sons',
+                followup_date=local(day, 10))
+    client.force_login(manager)
+    html = client.get(INDEX, {"date": day.isoformat()}).content.decode()
+    assert "<script>alert" not in html
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; Sons" in html
+    assert 'aria-label="Update &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; Sons"' in html
