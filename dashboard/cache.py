@@ -61,6 +61,7 @@ from typing import Any, Callable
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db.models import Exists
 from django.utils import timezone
 
 from crm.db_routers import use_primary
@@ -202,6 +203,14 @@ def build_key(family, scope, params, token):
 
 
 # --- the bypass after a failed invalidation ---------------------------------
+
+def bypass_condition():
+    """EXISTS of an active bypass, for callers that fold the check into a
+    statement they run anyway."""
+    from dashboard.models import CacheBypass
+
+    return Exists(CacheBypass.objects.filter(pk=CacheBypass.SINGLETON, until__gt=timezone.now()))
+
 
 def bypass_active():
     from dashboard.models import CacheBypass

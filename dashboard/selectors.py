@@ -31,7 +31,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib.auth import get_user_model
 from django.core.paginator import InvalidPage
-from django.db.models import Count, F, OuterRef, Subquery, Value
+from django.db.models import Count, Exists, F, OuterRef, Subquery, Value
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -43,6 +43,7 @@ from leads.models import (
     LeadStatus,
     WorkedLead,
     day_bounds,
+    team_dashboard_grants,
 )
 
 DUE_PAGE_SIZE = 50
@@ -182,6 +183,26 @@ def _users_with_snapshot(*, day, user_id):
 
 
 # --- Public selectors ---------------------------------------------------------
+
+
+def viewer_flags(user):
+    """(is_manager, cache_bypass_active) for the dashboard's viewer, in one
+    statement: both are checked on every request, warm ones included.
+
+    Manager: see leads.models.user_sees_all_leads (same rule). The bypass:
+    dashboard.cache.bypass_active. Read on the primary (not marked for a
+    replica): a bypass just recorded must be seen.
+    """
+    from dashboard.cache import bypass_condition
+
+    manager = Value(True) if user.is_superuser else Exists(team_dashboard_grants(user))
+    flags = (
+        get_user_model().objects.filter(pk=user.pk, is_active=True)
+        .annotate(manager=manager, bypass=bypass_condition())
+        .values_list("manager", "bypass")
+        .first()
+    )
+    return (bool(flags[0]), bool(flags[1])) if flags else (False, False)
 
 
 def active_users():

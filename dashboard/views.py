@@ -72,8 +72,7 @@ def _dashboard(request, *, html=False):
     a non-manager asking for someone else's leads raises PermissionDenied.
     It is the JSON document, or with `html` the page body (see `_page_body`).
     """
-    manager = user_sees_all_leads(request.user)
-    bypass = cache.bypass_active()
+    manager, bypass = selectors.viewer_flags(request.user)
     # Lazy: only a manager's page (the user menu) or a `user` parameter needs the list.
     users = SimpleLazyObject(lambda: _active_users(bypass=bypass)) if manager else None
     form = DashboardForm(request.GET, viewer=request.user, active_users=users)

@@ -79,25 +79,29 @@ class LeadStatus(models.TextChoices):
     FEEDBACK = "feedback", "Feedback"
 
 
+def team_dashboard_grants(user):
+    """The permission rows that give `user` leads.view_team_dashboard, directly
+    or through a group (a queryset, for EXISTS)."""
+    from django.contrib.auth.models import Permission
+
+    return Permission.objects.filter(
+        content_type__app_label="leads", codename="view_team_dashboard"
+    ).filter(Q(user=user) | Q(group__user=user))
+
+
 def user_sees_all_leads(user):
     """Managers (superusers, or holders of leads.view_team_dashboard directly
     or through a group) see and edit every lead and the whole team's
     dashboard; everyone else only their own.
 
     One query, where ``user.has_perm`` needs two (user and group
-    permissions): it runs on every dashboard request, cached or not.
+    permissions).
     """
     if not user.is_active:
         return False
     if user.is_superuser:
         return True
-    from django.contrib.auth.models import Permission
-
-    return (
-        Permission.objects.filter(content_type__app_label="leads", codename="view_team_dashboard")
-        .filter(Q(user=user) | Q(group__user=user))
-        .exists()
-    )
+    return team_dashboard_grants(user).exists()
 
 
 class LeadQuerySet(InvalidatingQuerySet):

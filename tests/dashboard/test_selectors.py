@@ -362,3 +362,23 @@ def test_trend_is_one_statement(trend_book, django_assert_num_queries, scope):
     with django_assert_num_queries(1):
         trend = selectors.dashboard_trend(day=DAY, user_id=user_id)
     assert json.loads(json.dumps(trend)) == trend
+
+
+def test_viewer_flags_tell_manager_and_bypass_in_one_statement(
+    crafted, manager, django_assert_num_queries
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from dashboard.models import CacheBypass
+
+    superuser = UserFactory(superuser=True, username="root")
+    with django_assert_num_queries(1):
+        assert selectors.viewer_flags(manager) == (True, False)
+    assert selectors.viewer_flags(crafted.asha) == (False, False)
+    assert selectors.viewer_flags(superuser) == (True, False)
+    CacheBypass.objects.create(pk=CacheBypass.SINGLETON,
+                               until=timezone.now() + timedelta(minutes=1))
+    assert selectors.viewer_flags(crafted.asha) == (False, True)
+    assert selectors.viewer_flags(crafted.gone) == (False, False)  # inactive
