@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from leads.models import Lead, LeadStatus
+from leads.models import Lead, LeadStatus, validate_followup_range
 from leads.normalization import mobile_search_prefix, registration_search_prefix
 
 # What <input type="datetime-local"> sends and expects (minutes, local time).
@@ -29,6 +29,7 @@ def followup_field(**kwargs):
     return forms.DateTimeField(
         required=False,
         widget=FollowupInput,
+        validators=[validate_followup_range],
         input_formats=[DATETIME_LOCAL_FORMAT, "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
         error_messages={"invalid": "Enter a date and time, e.g. 2026-11-28 16:30."},
         **kwargs,
@@ -67,10 +68,8 @@ class LeadCreateForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # Lead.clean() reports a missing name ("Enter the customer's name.");
-        # the form's own "required" would say it a second time.
-        self.fields["customer_name"].required = False
-        self.fields["customer_name"].widget.attrs["required"] = True
+        # The same words as the model's validator (a name of only spaces).
+        self.fields["customer_name"].error_messages["required"] = "Enter the customer's name."
 
     def lead_data(self):
         """Keyword arguments for services.lead_create, normalised by the model."""

@@ -61,9 +61,13 @@ class InvalidatingQuerySet(models.QuerySet):
 
     update.alters_data = True
 
+    def _cascade_owner_ids(self):
+        """Owners of rows a delete of this queryset cascades to (none here)."""
+        return set()
+
     def delete(self):
         with transaction.atomic(using=self.db, savepoint=False):
-            owners = self._owner_ids()
+            owners = self._owner_ids() | self._cascade_owner_ids()
             deleted, per_model = super().delete()
             if deleted:
                 schedule_dashboard_invalidation(user_ids=owners, using=self.db)

@@ -1,6 +1,7 @@
 from datetime import datetime, time, timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -21,6 +22,18 @@ def day_bounds(day):
     start = timezone.make_aware(datetime.combine(day, time.min), tz)
     end = timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min), tz)
     return start, end
+
+
+def validate_customer_name(value):
+    if not (value or "").strip():
+        raise ValidationError("Enter the customer's name.", code="blank_name")
+
+
+def validate_followup_range(value):
+    # The dashboard's days run from 2000 to 2100; outside them a date is a
+    # typo, and far outside them time-zone arithmetic overflows.
+    if value is not None and not 2000 <= timezone.localtime(value).year <= 2100:
+        raise ValidationError("Choose a follow-up between 2000 and 2100.", code="followup_range")
 
 
 class MobileNumberField(models.CharField):
@@ -107,6 +120,14 @@ def user_sees_all_leads(user):
 class LeadQuerySet(InvalidatingQuerySet):
     owner_field = "creator"
 
+    def _cascade_owner_ids(self):
+        # Deleting leads deletes their worked follow-ups, which count on the
+        # trend of whoever worked them (not always the lead's owner).
+        return set(
+            WorkedLead.objects.filter(lead__in=self.order_by().values("pk"))
+            .order_by().values_list("user_id", flat=True).distinct()
+        )
+
     def owned_by(self, user):
         return self.filter(creator=user)
 
@@ -155,10 +176,6 @@ class LeadQuerySet(InvalidatingQuerySet):
     def followup_within(self, start, end):
         return self.filter(followup_date__gte=start, followup_date__lt=end)
 
-    def created_on(self, day):
-        """Leads created within the business day `day` (a date in TIME_ZONE)."""
-        return self.created_within(*day_bounds(day))
-
     def followup_on(self, day):
         """Leads whose next call falls within the business day `day`."""
         return self.followup_within(*day_bounds(day))
@@ -168,10 +185,14 @@ class LeadQuerySet(InvalidatingQuerySet):
 
 
 class Lead(models.Model):
-    customer_name = models.CharField(max_length=100)
+    # A field validator, not Model.clean(): full_clean(exclude=...) then skips
+    # it when only other fields change (a loader may have left a blank name).
+    customer_name = models.CharField(max_length=100, validators=[validate_customer_name])
     mobile = MobileNumberField()
     car_registration = RegistrationField(blank=True)
-    followup_date = models.DateTimeField(null=True, blank=True)
+    followup_date = models.DateTimeField(
+        null=True, blank=True, validators=[validate_followup_range]
+    )
     remarks = models.TextField(blank=True)
     status = models.CharField(
         max_length=20, choices=LeadStatus.choices, default=LeadStatus.NEEDS_FOLLOWUP
@@ -234,9 +255,9 @@ class Lead(models.Model):
     def delete(self, *args, **kwargs):
         # An override rather than a post_delete receiver: a receiver would
         # turn off Django's fast delete for every bulk delete of leads.
-        owner = self.creator_id
+        owners = {self.creator_id, *self.worked.values_list("user_id", flat=True)}
         result = super().delete(*args, **kwargs)
-        schedule_dashboard_invalidation(user_ids={owner}, using=kwargs.get("using"))
+        schedule_dashboard_invalidation(user_ids=owners, using=kwargs.get("using"))
         return result
 
     def save(self, *args, **kwargs):
@@ -247,12 +268,6 @@ class Lead(models.Model):
         self.car_registration = normalize_registration(self.car_registration)
         super().save(*args, **kwargs)
 
-    def clean(self):
-        from django.core.exceptions import ValidationError
-
-        self.customer_name = (self.customer_name or "").strip()
-        if not self.customer_name:
-            raise ValidationError({"customer_name": "Enter the customer's name."})
 
 
 class LeadCountDelta(models.Model):
@@ -297,6 +312,10 @@ class LeadCountDelta(models.Model):
         )
 
 
+class WorkedLeadQuerySet(InvalidatingQuerySet):
+    owner_field = "user"
+
+
 class WorkedLead(models.Model):
     """One row per change of a lead's follow-up date: the day's worked calls."""
 
@@ -311,6 +330,8 @@ class WorkedLead(models.Model):
     old_followup_date = models.DateTimeField(null=True, blank=True)
     new_followup_date = models.DateTimeField(null=True, blank=True)
     worked_at = models.DateTimeField(default=timezone.now)
+
+    objects = WorkedLeadQuerySet.as_manager()
 
     class Meta:
         indexes = [

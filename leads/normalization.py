@@ -9,12 +9,12 @@ import re
 from django.core.exceptions import ValidationError
 
 _MOBILE_SEPARATORS = re.compile(r"[\s\-]+")
-_MOBILE = re.compile(r"[6-9]\d{9}")
+_MOBILE = re.compile(r"[6-9][0-9]{9}")
 _REGISTRATION_SEPARATORS = re.compile(r"[\s\-]+")
 # State series: state code, RTO number, up to three series letters, number
 # (RJ14AB1234, DL3CAF0001, MH12A0007). BH series: year, BH, number, letters.
-_STATE_SERIES = re.compile(r"[A-Z]{2}\d{1,2}[A-Z]{0,3}\d{4}")
-_BH_SERIES = re.compile(r"\d{2}BH\d{4}[A-Z]{1,2}")
+_STATE_SERIES = re.compile(r"[A-Z]{2}[0-9]{1,2}[A-Z]{0,3}[0-9]{4}")
+_BH_SERIES = re.compile(r"[0-9]{2}BH[0-9]{4}[A-Z]{1,2}")
 
 MOBILE_ERROR = (
     "Enter a 10-digit Indian mobile number starting with 6, 7, 8 or 9 "
@@ -73,7 +73,7 @@ def mobile_search_prefix(term):
         raw = raw[1:]
     elif len(raw) == 12 and raw.startswith("91"):
         raw = raw[2:]
-    if raw and raw.isdigit() and len(raw) <= 10:
+    if raw and raw.isascii() and raw.isdigit() and len(raw) <= 10:
         return raw
     return None
 

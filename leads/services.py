@@ -6,7 +6,6 @@ from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery, Va
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from leads.invalidation import schedule_dashboard_invalidation
 from leads.models import FollowupSnapshot, Lead, LeadStatus, WorkedLead, day_bounds
 
 
@@ -64,8 +63,8 @@ def lead_update(*, lead, user, changes, expected_modified_at=None):
     it is race-free even where SELECT ... FOR UPDATE is a no-op (SQLite).
 
     A change of the follow-up records a WorkedLead (work date = today in
-    TIME_ZONE) in the same transaction, and invalidates the worker's dashboard
-    with the owner's; status or remark changes alone record nothing. Fields
+    TIME_ZONE) in the same transaction (its save invalidates the worker's
+    dashboard, the lead's the owner's); status or remark changes alone record nothing. Fields
     whose value does not change are not written; when nothing changes, nothing
     is written. Raises ValidationError for invalid values of the changed
     fields. Returns the lead as now stored.
@@ -104,10 +103,6 @@ def lead_update(*, lead, user, changes, expected_modified_at=None):
                 new_followup_date=current.followup_date,
                 worked_at=now,
             )
-            if user.pk != current.creator_id:
-                # The lead's write invalidates its owner and the team; the
-                # worker's own trend (their WorkedLead rows) changed too.
-                schedule_dashboard_invalidation(user_ids={user.pk})
     return current
 
 

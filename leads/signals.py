@@ -8,7 +8,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from leads.invalidation import schedule_dashboard_invalidation
-from leads.models import FollowupSnapshot, Lead
+from leads.models import FollowupSnapshot, Lead, WorkedLead
 
 
 @receiver(post_save, sender=Lead, dispatch_uid="leads.lead_saved_invalidates_dashboard")
@@ -22,6 +22,13 @@ def lead_saved(sender, instance, using, **kwargs):
     post_save, sender=FollowupSnapshot, dispatch_uid="leads.snapshot_saved_invalidates_dashboard"
 )
 def snapshot_saved(sender, instance, using, **kwargs):
+    schedule_dashboard_invalidation(user_ids={instance.user_id}, using=using)
+
+
+@receiver(post_save, sender=WorkedLead, dispatch_uid="leads.worked_saved_invalidates_dashboard")
+def worked_lead_saved(sender, instance, using, **kwargs):
+    # The worker's trend (and the team's): the lead write beside it covers
+    # only the lead's owner.
     schedule_dashboard_invalidation(user_ids={instance.user_id}, using=using)
 
 

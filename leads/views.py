@@ -2,7 +2,8 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponseRedirect
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.utils import timezone
@@ -91,6 +92,13 @@ def lead_edit(request, pk):
                     changes=form.changes(),
                     expected_modified_at=form.cleaned_data["modified_token"],
                 )
+            except Lead.DoesNotExist:
+                raise Http404("This lead was deleted a moment ago.") from None
+            except ValidationError as exc:
+                # Rules the form cannot see (the model's, on the stored row).
+                form.add_error(None, exc.messages)
+                return render(request, "leads/lead_edit.html",
+                              {"form": form, "lead": lead}, status=400)
             except services.LeadChangedError as exc:
                 refused = form.cleaned_data
                 current = exc.lead
@@ -136,6 +144,11 @@ def lead_quick_update(request, pk):
             followup_date=form.cleaned_data["followup_date"],
             remark=form.cleaned_data["remark"],
         )
+    except Lead.DoesNotExist:
+        raise Http404("This lead was deleted a moment ago.") from None
+    except ValidationError as exc:
+        messages.error(request, f"{lead.customer_name} not updated. {' '.join(exc.messages)}")
+        return back
     except services.LeadChangedError:
         messages.error(
             request,

@@ -152,3 +152,45 @@ def test_login_alone_does_not_invalidate(owners, client, django_capture_on_commi
     with django_capture_on_commit_callbacks(execute=True):
         assert client.login(username="alice", password="pw")
     assert versions(a.pk, b.pk) == before
+
+
+def test_queryset_delete_of_a_worked_lead_invalidates_the_worker(
+    owners, django_capture_on_commit_callbacks
+):
+    from tests.factories import WorkedLeadFactory
+
+    a, b = owners
+    with django_capture_on_commit_callbacks(execute=True):
+        lead = LeadFactory(creator=a)
+        WorkedLeadFactory(lead=lead, user=b)  # b worked a's lead
+    before = versions(a.pk, b.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        Lead.objects.filter(pk=lead.pk).delete()
+    assert changed(before, versions(a.pk, b.pk)) == [True, True, True]
+
+
+def test_instance_delete_of_a_worked_lead_invalidates_the_worker(
+    owners, django_capture_on_commit_callbacks
+):
+    from tests.factories import WorkedLeadFactory
+
+    a, b = owners
+    with django_capture_on_commit_callbacks(execute=True):
+        lead = LeadFactory(creator=a)
+        WorkedLeadFactory(lead=lead, user=b)
+    before = versions(a.pk, b.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        Lead.objects.get(pk=lead.pk).delete()
+    assert changed(before, versions(a.pk, b.pk)) == [True, True, True]
+
+
+def test_worked_lead_write_invalidates_the_worker(owners, django_capture_on_commit_callbacks):
+    from tests.factories import WorkedLeadFactory
+
+    a, b = owners
+    with django_capture_on_commit_callbacks(execute=True):
+        lead = LeadFactory(creator=a)
+    before = versions(a.pk, b.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        WorkedLeadFactory(lead=lead, user=b)
+    assert changed(before, versions(a.pk, b.pk)) == [True, False, True]

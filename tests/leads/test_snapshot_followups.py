@@ -119,3 +119,10 @@ def test_snapshot_refuses_a_bad_date(value):
     assert str(excinfo.value) == (
         f"--date must be a calendar date as YYYY-MM-DD (e.g. 2026-11-28); got {value!r}.")
     assert _rows() == []
+
+
+@pytest.mark.parametrize("value", ["9999-12-31", "0001-01-01"])
+def test_snapshot_refuses_a_date_outside_2000_to_2100(value):
+    with pytest.raises(CommandError, match="between 2000-01-01 and 2100-12-31"):
+        _snapshot("--date", value)
+    assert _rows() == []

@@ -198,7 +198,8 @@ def test_lead_create_warns_about_an_open_lead_with_the_same_mobile(telecaller_cl
     assert sorted(lead.pk for lead in response.context["duplicates"]) == sorted([own.pk, others.pk])
     assert f'href="{_edit(own)}"' in html
     assert f'href="{_edit(others)}"' not in html  # a telecaller cannot open it
-    assert "colleague" in html
+    assert "A lead of colleague's" in html
+    assert "Theirs" not in html  # nor read another telecaller's customer
     assert 'name="save_anyway"' in html
 
 
@@ -422,3 +423,28 @@ def test_lead_list_search_that_matches_nothing_explains_the_search(telecaller_cl
     response = telecaller_client.get(LIST, {"q": "Ravi Kumar"})
     assert (response.status_code, _pks(response)) == (200, [])
     assert "names are not searched here" in response.content.decode()
+
+
+def test_quick_update_and_edit_work_on_a_row_a_loader_left_without_a_name(client, telecaller):
+    from leads.models import Lead
+
+    lead = LeadFactory(creator=telecaller)
+    Lead.objects.filter(pk=lead.pk).update(customer_name="")  # a bulk loader's row
+    client.force_login(telecaller)
+    response = client.post(reverse("leads:quick_update", args=[lead.pk]), {
+        "status": "open", "followup_date": "2026-12-01T10:00", "remark": "", "next": "/"})
+    assert response.status_code == 302
+    lead.refresh_from_db()
+    assert (lead.status, lead.customer_name) == ("open", "")
+
+
+@pytest.mark.parametrize("followup", ["0001-01-01T00:00", "9999-12-31T23:59"])
+def test_quick_update_refuses_a_follow_up_outside_2000_to_2100(client, telecaller, followup):
+    lead = LeadFactory(creator=telecaller)
+    client.force_login(telecaller)
+    response = client.post(reverse("leads:quick_update", args=[lead.pk]), {
+        "status": "open", "followup_date": followup, "remark": "", "next": "/"}, follow=True)
+    assert response.status_code == 200
+    assert "Choose a follow-up between 2000 and 2100." in response.content.decode()
+    lead.refresh_from_db()
+    assert lead.status == "needs_followup"

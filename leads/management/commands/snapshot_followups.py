@@ -33,8 +33,11 @@ class Command(BaseCommand):
 
 def _parse_day(value):
     try:
-        return datetime.strptime(value.strip(), "%Y-%m-%d").date()
+        day = datetime.strptime(value.strip(), "%Y-%m-%d").date()
     except ValueError:
         raise CommandError(
             f"--date must be a calendar date as YYYY-MM-DD (e.g. 2026-11-28); got {value!r}."
         ) from None
+    if not 2000 <= day.year <= 2100:
+        raise CommandError(f"--date must be between 2000-01-01 and 2100-12-31; got {value!r}.")
+    return day
