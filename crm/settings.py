@@ -64,7 +64,11 @@ def env_list(name, default):
 
 # The test runner needs no secret key from the environment: it never serves
 # real users and Django forces DEBUG off during tests.
-TESTING = "pytest" in sys.modules or sys.argv[1:2] == ["test"]
+# pytest sets PYTEST_VERSION for its run; the module check keeps a stray
+# variable in a production environment from counting on its own.
+TESTING = (
+    "PYTEST_VERSION" in os.environ and "pytest" in sys.modules
+) or sys.argv[1:2] == ["test"]
 
 # --- Core -------------------------------------------------------------------
 

@@ -120,8 +120,11 @@ def _page_body(data, trend, *, manager, staff):
 
 
 def _personalise(body, request):
-    html = body["html"].replace(CSRF_PLACEHOLDER, get_token(request))
-    return mark_safe(html.replace(NEXT_URL_PLACEHOLDER, escape(request.get_full_path())))
+    # Replaced only as whole attribute values: what users typed is escaped
+    # in the body, so it can never contain `value="…` and be replaced.
+    html = body["html"].replace(f'value="{CSRF_PLACEHOLDER}"', f'value="{get_token(request)}"')
+    next_url = escape(request.get_full_path())
+    return mark_safe(html.replace(f'value="{NEXT_URL_PLACEHOLDER}"', f'value="{next_url}"'))
 
 
 def _selected_user_id(form):

@@ -127,14 +127,21 @@ def test_unreachable_redis_page_answers_quickly_and_writes_succeed(
     started = time.monotonic()
     responses = [client.get(url, {"date": DAY.isoformat()}) for url in (INDEX, DATA, DATA)]
     assert [r.status_code for r in responses] == [200, 200, 200]
-    assert responses[-1].wsgi_request.cache_outcome in {"down", "bypass"}
-    assert time.monotonic() - started < 3.0
+    assert [r.wsgi_request.cache_outcome for r in responses] == ["down", "down", "down"]
+    assert time.monotonic() - started < 5.0  # a closed port answers at once
     with django_capture_on_commit_callbacks(execute=True):
         lead = LeadFactory(creator=crafted.ravi, followup_date=local(DAY, 15))
     assert Lead.objects.filter(pk=lead.pk).exists()
     assert client.get(DATA, {"date": DAY.isoformat()}).json()["followups"]["pending"] == 6
 
 
+@pytest.fixture
+def _one_stats_window(monkeypatch):
+    # Counts must not straddle two 5-minute windows mid-test.
+    monkeypatch.setattr(dash_cache, "_bucket", lambda offset=0: 1000 - offset)
+
+
+@pytest.mark.usefixtures("_one_stats_window")
 def test_cache_page_is_for_managers(client, manager, telecaller):
     client.force_login(telecaller)
     assert client.get(reverse("dashboard:cache_stats")).status_code == 403
@@ -148,6 +155,7 @@ def test_cache_page_is_for_managers(client, manager, telecaller):
     assert 'id="current-window-rate">50 %' in response.content.decode()
 
 
+@pytest.mark.usefixtures("_one_stats_window")
 def test_cache_stats_command_prints_the_hit_rate(client, manager, capsys):
     client.force_login(manager)
     client.get(DATA)
@@ -158,13 +166,14 @@ def test_cache_stats_command_prints_the_hit_rate(client, manager, capsys):
     assert "  all             3        3    50.0 %" in out
 
 
-def test_dashboard_error_keeps_no_lock(client, manager):
+def test_dashboard_error_keeps_no_lock(client, manager, monkeypatch):
+    # A lock left behind would make the second request wait the whole minute.
+    monkeypatch.setattr(dash_cache, "LOCK_WAIT_SECONDS", 60)
     client.force_login(manager)
     assert client.get(DATA, {"page": "5"}).status_code == 400
     started = time.monotonic()
     assert client.get(DATA, {"page": "5"}).status_code == 400
-    # A lock left behind would make this request wait for it.
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 30
 
 
 def test_quick_update_from_the_due_list_moves_the_managers_numbers(
@@ -264,3 +273,11 @@ def test_work_on_someone_elses_lead_moves_the_workers_own_trend(
         services.lead_quick_update(lead=lead, user=manager, status=LeadStatus.OPEN,
                                    followup_date=local(today + timedelta(days=1), 10))
     assert client.get(INDEX, mine).context["trend"][-1]["worked"] == 1
+
+
+def test_placeholder_text_typed_by_a_user_is_not_replaced(client, manager, day):
+    LeadFactory(creator=manager, customer_name="__CRM_CSRF_TOKEN__", followup_date=local(day, 10))
+    client.force_login(manager)
+    html = client.get(INDEX, {"date": day.isoformat()}).content.decode()
+    assert '<td data-label="Customer">__CRM_CSRF_TOKEN__</td>' in html
+    assert 'name="csrfmiddlewaretoken" value="__CRM_CSRF_TOKEN__"' not in html
