@@ -349,25 +349,21 @@ def invalidate_dashboard(*, user_ids=(), team=True, users_list=False):
     failed = False
     for scope in scopes:
         key = _version_key(scope)
+        # Always attempted, even while the breaker is open: a bump that could
+        # have succeeded must not become a bypass.
         try:
             try:
-                _call_uncircuited(cache.incr, key)
+                cache.incr(key)
             except ValueError:
                 # No token yet (or evicted): nothing can be cached under a
                 # token that does not exist; a fresh one retires any other.
-                _call_uncircuited(cache.set, key, _fresh_token(), None)
+                cache.set(key, _fresh_token(), None)
         except CACHE_ERRORS as exc:
             breaker.trip(exc, "invalidation")
             failed = True
     if failed:
         _record_bypass()
     return not failed
-
-
-def _call_uncircuited(func, *args):
-    # Invalidation is always attempted, even while the breaker is open: a bump
-    # that could have succeeded must not become a bypass.
-    return func(*args)
 
 
 # --- hit counting and monitoring --------------------------------------------

@@ -157,11 +157,17 @@ def load_leads(*, rows, batch_size=5000):
     Returns the number of rows written."""
     if connection.vendor == "postgresql":
         # COPY bypasses the ORM, so it invalidates the dashboard itself.
+        owners = set()
+        creator = LEAD_COLUMNS.index("creator_id")
+
+        def noting_owners(rows):
+            for row in rows:
+                owners.add(row[creator])
+                yield row
+
         with transaction.atomic():
-            written = _copy_leads(rows)
-            schedule_dashboard_invalidation(
-                user_ids=Lead.objects.order_by().values_list("creator_id", flat=True).distinct()
-            )
+            written = _copy_leads(noting_owners(rows))
+            schedule_dashboard_invalidation(user_ids=owners)
         return written
     written = 0
     batch = []

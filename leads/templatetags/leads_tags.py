@@ -5,17 +5,11 @@ from html import escape
 from django import template
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.safestring import mark_safe
 
 from leads.forms import DATETIME_LOCAL_FORMAT
 from leads.models import LeadStatus
 
 register = template.Library()
-
-
-@register.simple_tag
-def lead_status_choices():
-    return LeadStatus.choices
 
 
 @register.filter
@@ -84,15 +78,3 @@ def render_quick_update_form(item, *, csrf_token, next_url, action_url):
         f' placeholder="Optional, added to the remarks">'
         f'<button type="submit">Save</button></form>'
     )
-
-
-@register.simple_tag(takes_context=True)
-def quick_update_form(context, item):
-    """{% quick_update_form item %}: the form above, with the context's
-    csrf_token and next_url."""
-    return mark_safe(render_quick_update_form(
-        item,
-        csrf_token=context.get("csrf_token", ""),
-        next_url=context.get("next_url", ""),
-        action_url=url_for_id("leads:quick_update")(item["id"]),
-    ))

@@ -22,8 +22,11 @@
         return response.text().then(function (html) {
           var page = new DOMParser().parseFromString(html, "text/html");
           // A login page, an error page or a 403: let the browser show it.
+          // A refused POST is sent again the ordinary way (a GET of its URL
+          // would only answer 405).
           if (!page.getElementById("dashboard-data") || response.status >= 500 || response.status === 403) {
-            window.location.assign(response.url);
+            if ((options.method || "GET") === "POST") fallback();
+            else window.location.assign(response.url);
             return null;
           }
           REGIONS.forEach(function (id) {

@@ -4,11 +4,11 @@ from html.parser import HTMLParser
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.template import engines
+from django.middleware.csrf import get_token
 from django.test import RequestFactory
 
 from leads.models import WorkedLead
-from leads.templatetags.leads_tags import datetime_local, status_label
+from leads.templatetags.leads_tags import datetime_local, render_quick_update_form, status_label
 from tests.factories import LeadFactory
 
 IST = ZoneInfo("Asia/Kolkata")
@@ -53,9 +53,9 @@ class _FormFields(HTMLParser):
 
 
 def _render(item, request):
-    template = engines["django"].from_string("{% load leads_tags %}{% quick_update_form item %}")
-    html = template.render({"item": item, "next_url": "/dashboard/?day=2026-11-28"},
-                           request=request)
+    html = render_quick_update_form(
+        item, csrf_token=get_token(request), next_url="/dashboard/?day=2026-11-28",
+        action_url=f"/leads/{item['id']}/quick-update/")
     parser = _FormFields()
     parser.feed(html)
     return html, parser

@@ -1,4 +1,4 @@
-from datetime import date as date_type
+from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
@@ -28,6 +28,9 @@ class Command(BaseCommand):
             selectors.dashboard_due_page(day=day, user_id=user, page=1)
             selectors.dashboard_day_metrics(day=day, user_id=user)
             selectors.dashboard_team_performance(day=day, user_id=user)
+            selectors.dashboard_trend(day=day, user_id=user)
+            if user is None:
+                selectors.active_users()  # the manager's user menu
         statements = [q["sql"] for q in captured.captured_queries]
         scope = "the whole team" if user is None else f"user {user}"
         self.stdout.write(f"Dashboard for {day.isoformat()}, {scope}: {len(statements)} statements\n")
@@ -46,9 +49,9 @@ class Command(BaseCommand):
         if value is None:
             return timezone.localdate()
         try:
-            day = date_type.fromisoformat(value)
+            day = datetime.strptime(value, "%Y-%m-%d").date()
         except ValueError:
             raise CommandError(f"--date must be YYYY-MM-DD, got {value!r}.") from None
-        if not date_type(2000, 1, 1) <= day <= date_type(2100, 12, 31):
+        if not 2000 <= day.year <= 2100:
             raise CommandError("--date must be between 2000-01-01 and 2100-12-31.")
         return day

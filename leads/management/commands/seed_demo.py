@@ -32,11 +32,12 @@ class Command(BaseCommand):
             )
         if leads < 0 or users < 1:
             raise CommandError("--leads must be 0 or more and --users at least 1.")
+        logins, telecallers = ensure_demo_users(telecallers=users)
         if if_empty and Lead.objects.exists():
-            self.stdout.write("Leads already present: demo data not loaded.")
+            self.stdout.write("Leads already present: demo leads not loaded.")
+            self._print_logins(logins)
             return
 
-        logins, telecallers = ensure_demo_users(telecallers=users)
         started = time.perf_counter()
         written = load_leads(
             rows=generate_lead_rows(
@@ -45,6 +46,9 @@ class Command(BaseCommand):
         )
         elapsed = time.perf_counter() - started
         self.stdout.write(f"Loaded {written} leads for {users} telecallers in {elapsed:.1f} s.")
+        self._print_logins(logins)
+
+    def _print_logins(self, logins):
         self.stdout.write("Demo logins (local use only):")
         for login in logins:
             self.stdout.write(f"  {login.role:<11} {login.username} / {login.password}")
