@@ -1,11 +1,8 @@
-from datetime import date
-
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 
-FIRST_DAY = date(2000, 1, 1)
-LAST_DAY = date(2100, 12, 31)
+from leads.models import FIRST_DAY, LAST_DAY
 
 
 class DashboardForm(forms.Form):

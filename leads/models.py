@@ -1,4 +1,4 @@
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -16,6 +16,27 @@ from leads.normalization import (
 )
 
 
+# The business days the CRM accepts anywhere (dashboard, follow-ups, jobs):
+# outside them a date is a typo, and far outside them time-zone arithmetic
+# overflows.
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2100, 12, 31)
+
+
+def parse_day(value):
+    """A YYYY-MM-DD string as a date within FIRST_DAY..LAST_DAY, or ValueError
+    with a message for the user."""
+    try:
+        day = datetime.strptime(value.strip(), "%Y-%m-%d").date()
+    except ValueError:
+        raise ValueError(
+            f"must be a calendar date as YYYY-MM-DD (e.g. 2026-11-28); got {value!r}."
+        ) from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(f"must be between {FIRST_DAY} and {LAST_DAY}; got {value!r}.")
+    return day
+
+
 def day_bounds(day):
     """[day 00:00, day+1 00:00) in the current time zone, as aware datetimes."""
     tz = timezone.get_current_timezone()
@@ -30,9 +51,7 @@ def validate_customer_name(value):
 
 
 def validate_followup_range(value):
-    # The dashboard's days run from 2000 to 2100; outside them a date is a
-    # typo, and far outside them time-zone arithmetic overflows.
-    if value is not None and not 2000 <= timezone.localtime(value).year <= 2100:
+    if value is not None and not FIRST_DAY <= timezone.localtime(value).date() <= LAST_DAY:
         raise ValidationError("Choose a follow-up between 2000 and 2100.", code="followup_range")
 
 

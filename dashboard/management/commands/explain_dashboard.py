@@ -1,5 +1,3 @@
-from datetime import datetime
-
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
@@ -7,6 +5,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from dashboard import selectors
+from leads.models import parse_day
 
 
 class Command(BaseCommand):
@@ -49,9 +48,6 @@ class Command(BaseCommand):
         if value is None:
             return timezone.localdate()
         try:
-            day = datetime.strptime(value, "%Y-%m-%d").date()
-        except ValueError:
-            raise CommandError(f"--date must be YYYY-MM-DD, got {value!r}.") from None
-        if not 2000 <= day.year <= 2100:
-            raise CommandError("--date must be between 2000-01-01 and 2100-12-31.")
-        return day
+            return parse_day(value)
+        except ValueError as exc:
+            raise CommandError(f"--date {exc}") from None

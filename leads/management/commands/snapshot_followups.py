@@ -1,9 +1,8 @@
-from datetime import datetime
-
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from leads.locks import job_lock
+from leads.models import parse_day
 from leads.services import followup_snapshots_take
 
 
@@ -33,11 +32,6 @@ class Command(BaseCommand):
 
 def _parse_day(value):
     try:
-        day = datetime.strptime(value.strip(), "%Y-%m-%d").date()
-    except ValueError:
-        raise CommandError(
-            f"--date must be a calendar date as YYYY-MM-DD (e.g. 2026-11-28); got {value!r}."
-        ) from None
-    if not 2000 <= day.year <= 2100:
-        raise CommandError(f"--date must be between 2000-01-01 and 2100-12-31; got {value!r}.")
-    return day
+        return parse_day(value)
+    except ValueError as exc:
+        raise CommandError(f"--date {exc}") from None
