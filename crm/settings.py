@@ -29,30 +29,25 @@ def env_bool(name, default=False):
     raise ImproperlyConfigured(f"{name} must be one of 1/0, true/false, yes/no, on/off; got {value!r}.")
 
 
-def env_int(name, default):
+def _env_number(name, default, convert, description):
     value = os.environ.get(name)
     if value is None or value.strip() == "":
         return default
     try:
-        number = int(value.strip())
+        number = convert(value.strip())
     except ValueError:
-        number = -1
-    if number < 0:
-        raise ImproperlyConfigured(f"{name} must be a whole number >= 0; got {value!r}.")
+        number = None
+    if number is None or not 0 <= number < float("inf"):
+        raise ImproperlyConfigured(f"{name} must be {description} >= 0; got {value!r}.")
     return number
+
+
+def env_int(name, default):
+    return _env_number(name, default, int, "a whole number")
 
 
 def env_float(name, default):
-    value = os.environ.get(name)
-    if value is None or value.strip() == "":
-        return default
-    try:
-        number = float(value.strip())
-    except ValueError:
-        number = -1.0
-    if not 0 <= number < float("inf"):
-        raise ImproperlyConfigured(f"{name} must be a number >= 0; got {value!r}.")
-    return number
+    return _env_number(name, default, float, "a number")
 
 
 def env_list(name, default):
