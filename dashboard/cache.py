@@ -204,22 +204,22 @@ def build_key(family, scope, params, token):
 
 # --- the bypass after a failed invalidation ---------------------------------
 
+def _active_bypass():
+    from dashboard.models import CacheBypass
+
+    return CacheBypass.objects.filter(pk=CacheBypass.SINGLETON, until__gt=timezone.now())
+
+
 def bypass_condition():
     """EXISTS of an active bypass, for callers that fold the check into a
     statement they run anyway."""
-    from dashboard.models import CacheBypass
-
-    return Exists(CacheBypass.objects.filter(pk=CacheBypass.SINGLETON, until__gt=timezone.now()))
+    return Exists(_active_bypass())
 
 
 def bypass_active():
-    from dashboard.models import CacheBypass
-
     # On the primary: a replica could still miss a bypass recorded just now.
     with use_primary():
-        return CacheBypass.objects.filter(
-            pk=CacheBypass.SINGLETON, until__gt=timezone.now()
-        ).exists()
+        return _active_bypass().exists()
 
 
 def _record_bypass():
