@@ -4,14 +4,30 @@ from django.core.cache import caches
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    from dashboard.cache import discard_pending_stats
+    from dashboard.cache import breaker, discard_pending_stats
 
     discard_pending_stats()
+    breaker.reset()  # an outage simulated by one test must not skip the cache in the next
     for alias in ("default", "sessions"):
         caches[alias].clear()
     yield
+    breaker.reset()
     for alias in ("default", "sessions"):
         caches[alias].clear()
+
+
+@pytest.fixture
+def make_redis_unreachable(settings):
+    """Call it to point both caches at a port where nothing listens, with the
+    project's own Redis options (short timeouts, no retries)."""
+    from crm.settings import _redis_cache
+
+    def point_at_closed_port():
+        dead = "redis://127.0.0.1:1/0"
+        settings.CACHES = {"default": _redis_cache(dead, ignore_exceptions=False),
+                           "sessions": _redis_cache(dead, ignore_exceptions=True)}
+
+    return point_at_closed_port
 
 
 def _is_transactional(request):

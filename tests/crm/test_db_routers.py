@@ -18,20 +18,12 @@ from django.utils import timezone
 
 from crm import db_routers
 from crm.db_routers import PrimaryReplicaRouter, use_primary, use_replica, wrote_recently
-from dashboard import cache as dash_cache
 from dashboard.models import CacheBypass
 from leads.models import Lead, LeadCountDelta
 from tests.factories import LeadFactory, UserFactory
 
 DATA = reverse("dashboard:data")
 router = PrimaryReplicaRouter()
-
-
-@pytest.fixture(autouse=True)
-def _reset_breaker():
-    dash_cache.breaker.reset()
-    yield
-    dash_cache.breaker.reset()
 
 
 def test_router_reads_from_the_primary_outside_a_replica_block():

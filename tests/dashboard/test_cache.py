@@ -33,13 +33,6 @@ def part(compute, *, family="day", user_id=None, **params):
                 compute=compute)
 
 
-@pytest.fixture(autouse=True)
-def _reset_breaker():
-    dash_cache.breaker.reset()
-    yield
-    dash_cache.breaker.reset()
-
-
 def test_fetch_miss_then_hit():
     compute = Counter()
     first = fetch([part(compute)])
@@ -155,15 +148,8 @@ def test_failed_invalidation_bypasses_the_cache_until_old_entries_expired(monkey
     assert compute.calls == 3
 
 
-def test_unreachable_redis_serves_from_the_database_quickly(settings, caplog):
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
-            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.25, "SOCKET_TIMEOUT": 0.25},
-        },
-        "sessions": settings.CACHES["sessions"],
-    }
+def test_unreachable_redis_serves_from_the_database_quickly(make_redis_unreachable, caplog):
+    make_redis_unreachable()
     compute = Counter()
     started = time.monotonic()
     with caplog.at_level(logging.WARNING, logger="dashboard.cache"):
@@ -243,19 +229,12 @@ def test_values_the_cache_stores_are_computed_on_the_primary():
     assert (second.outcome, second.values) == ("hit", {"day": "primary"})
 
 
-def test_values_served_without_storing_may_come_from_a_replica(settings):
+def test_values_served_without_storing_may_come_from_a_replica(make_redis_unreachable):
     from crm.db_routers import use_replica
 
     with use_replica():
         bypassed = fetch([part(_where)], bypass=True)
-        settings.CACHES = {
-            "default": {
-                "BACKEND": "django_redis.cache.RedisCache",
-                "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
-                "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.25, "SOCKET_TIMEOUT": 0.25},
-            },
-            "sessions": settings.CACHES["sessions"],
-        }
+        make_redis_unreachable()
         down = fetch([part(_where)], bypass=False)
     assert (bypassed.outcome, bypassed.values) == ("bypass", {"day": "replica1"})
     assert (down.outcome, down.values) == ("down", {"day": "replica1"})

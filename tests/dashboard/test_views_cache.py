@@ -24,13 +24,6 @@ DATA = reverse("dashboard:data")
 WARM_BUDGET = 3
 
 
-@pytest.fixture(autouse=True)
-def _reset_breaker():
-    dash_cache.breaker.reset()
-    yield
-    dash_cache.breaker.reset()
-
-
 def _queries(client, url, params):
     with CaptureQueriesContext(connection) as captured:
         response = client.get(url, params)
@@ -114,16 +107,10 @@ def test_snapshot_write_is_seen(client, manager, crafted, django_capture_on_comm
 
 
 def test_unreachable_redis_page_answers_quickly_and_writes_succeed(
-    client, manager, crafted, settings, django_capture_on_commit_callbacks
+    client, manager, crafted, make_redis_unreachable, django_capture_on_commit_callbacks
 ):
     client.force_login(manager)
-    dead = {
-        "BACKEND": "django_redis.cache.RedisCache",
-        "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
-        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.25, "SOCKET_TIMEOUT": 0.25},
-    }
-    settings.CACHES = {"default": dead,
-                       "sessions": {**dead, "OPTIONS": {**dead["OPTIONS"], "IGNORE_EXCEPTIONS": True}}}
+    make_redis_unreachable()
     started = time.monotonic()
     responses = [client.get(url, {"date": DAY.isoformat()}) for url in (INDEX, DATA, DATA)]
     assert [r.status_code for r in responses] == [200, 200, 200]
