@@ -69,40 +69,45 @@ def lead_update(*, lead, user, changes, expected_modified_at=None):
     is written. Raises ValidationError for invalid values of the changed
     fields. Returns the lead as now stored.
     """
-    names = set(changes)
     with transaction.atomic():
         current = Lead.objects.select_for_update().get(pk=lead.pk)
         token = current.modified_at if expected_modified_at is None else expected_modified_at
-        if current.modified_at != token:
-            raise LeadChangedError(current)
-        before = {name: getattr(current, name) for name in names}
-        for name, value in changes.items():
-            setattr(current, name, value)
-        # Validate (and normalise) only what changes: a legacy row with an odd
-        # value elsewhere must not block a status update.
-        current.full_clean(
-            exclude=[f.name for f in Lead._meta.concrete_fields if f.name not in names]
+        return _update_locked(current, user=user, changes=changes, token=token)
+
+
+def _update_locked(current, *, user, changes, token):
+    """lead_update's work on `current`, a row this transaction holds locked."""
+    if current.modified_at != token:
+        raise LeadChangedError(current)
+    names = set(changes)
+    before = {name: getattr(current, name) for name in names}
+    for name, value in changes.items():
+        setattr(current, name, value)
+    # Validate (and normalise) only what changes: a legacy row with an odd
+    # value elsewhere must not block a status update.
+    current.full_clean(
+        exclude=[f.name for f in Lead._meta.concrete_fields if f.name not in names]
+    )
+    changed = {name: getattr(current, name) for name in names
+               if getattr(current, name) != before[name]}
+    if not changed:
+        return current
+    now = timezone.now()
+    written = Lead.objects.filter(pk=current.pk, modified_at=token).update(
+        **changed, modified_at=now
+    )
+    if written != 1:
+        raise LeadChangedError(Lead.objects.get(pk=current.pk))
+    current.modified_at = now
+    if "followup_date" in changed:
+        WorkedLead.objects.create(
+            lead=current,
+            user=user,
+            work_date=timezone.localdate(now),
+            old_followup_date=before["followup_date"],
+            new_followup_date=current.followup_date,
+            worked_at=now,
         )
-        changed = {name: getattr(current, name) for name in names
-                   if getattr(current, name) != before[name]}
-        if not changed:
-            return current
-        now = timezone.now()
-        written = Lead.objects.filter(pk=current.pk, modified_at=token).update(
-            **changed, modified_at=now
-        )
-        if written != 1:
-            raise LeadChangedError(Lead.objects.get(pk=current.pk))
-        current.modified_at = now
-        if "followup_date" in changed:
-            WorkedLead.objects.create(
-                lead=current,
-                user=user,
-                work_date=timezone.localdate(now),
-                old_followup_date=before["followup_date"],
-                new_followup_date=current.followup_date,
-                worked_at=now,
-            )
     return current
 
 
@@ -127,9 +132,7 @@ def lead_quick_update(*, lead, user, status, followup_date, remark=""):
             changes["remarks"] = _remarks_with(
                 current.remarks, remark, user=user, at=timezone.now()
             )
-        return lead_update(
-            lead=current, user=user, changes=changes, expected_modified_at=current.modified_at
-        )
+        return _update_locked(current, user=user, changes=changes, token=current.modified_at)
 
 
 def followup_snapshots_take(*, day):
