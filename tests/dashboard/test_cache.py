@@ -175,24 +175,22 @@ def test_hits_and_misses_are_counted_per_family(monkeypatch):
     assert cache_stats()["total"] == {"hits": 3, "misses": 2, "hit_rate": 0.6}
 
 
-def test_low_hit_rate_in_the_last_window_logs_a_warning(caplog, monkeypatch):
+def _warning_for_last_window(caplog, monkeypatch, *, hits, misses):
     previous = dash_cache._bucket(1)
-    default_cache.set(dash_cache._stats_key("day", "hit", previous), 10)
-    default_cache.set(dash_cache._stats_key("day", "miss", previous), 30)
+    default_cache.set(dash_cache._stats_key("day", "hit", previous), hits)
+    default_cache.set(dash_cache._stats_key("day", "miss", previous), misses)
     monkeypatch.setitem(dash_cache._last_rate_check, "bucket", None)
     with caplog.at_level(logging.WARNING, logger="dashboard.cache"):
         dash_cache._maybe_warn_hit_rate()
-    assert "hit rate 25.0 %" in caplog.text
+    return caplog.text
+
+
+def test_low_hit_rate_in_the_last_window_logs_a_warning(caplog, monkeypatch):
+    assert "hit rate 25.0 %" in _warning_for_last_window(caplog, monkeypatch, hits=10, misses=30)
 
 
 def test_good_hit_rate_logs_nothing(caplog, monkeypatch):
-    previous = dash_cache._bucket(1)
-    default_cache.set(dash_cache._stats_key("day", "hit", previous), 90)
-    default_cache.set(dash_cache._stats_key("day", "miss", previous), 10)
-    monkeypatch.setitem(dash_cache._last_rate_check, "bucket", None)
-    with caplog.at_level(logging.WARNING, logger="dashboard.cache"):
-        dash_cache._maybe_warn_hit_rate()
-    assert caplog.text == ""
+    assert _warning_for_last_window(caplog, monkeypatch, hits=90, misses=10) == ""
 
 
 def test_counts_reach_the_shared_cache_once_the_flush_interval_passed(monkeypatch):
