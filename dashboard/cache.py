@@ -61,7 +61,6 @@ from typing import Any, Callable
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Exists
 from django.utils import timezone
 
 from crm.db_routers import use_primary
@@ -208,12 +207,6 @@ def _active_bypass():
     from dashboard.models import CacheBypass
 
     return CacheBypass.objects.filter(pk=CacheBypass.SINGLETON, until__gt=timezone.now())
-
-
-def bypass_condition():
-    """EXISTS of an active bypass, for callers that fold the check into a
-    statement they run anyway."""
-    return Exists(_active_bypass())
 
 
 def bypass_active():

@@ -382,3 +382,45 @@ def test_viewer_flags_tell_manager_and_bypass_in_one_statement(
                                until=timezone.now() + timedelta(minutes=1))
     assert selectors.viewer_flags(crafted.asha) == (False, True)
     assert selectors.viewer_flags(crafted.gone) == (False, False)  # inactive
+
+
+def _grant_team_dashboard(user, how):
+    from django.contrib.auth.models import Group, Permission
+
+    permission = Permission.objects.get(content_type__app_label="leads",
+                                        codename="view_team_dashboard")
+    other = Permission.objects.get(content_type__app_label="leads", codename="view_lead")
+    if how == "direct":
+        user.user_permissions.add(permission)
+    elif how == "group":
+        group = Group.objects.create(name="Team leads")
+        group.permissions.add(other, permission)
+        user.groups.add(group)
+    elif how == "other permissions only":
+        user.user_permissions.add(other)
+        group = Group.objects.create(name="Readers")
+        group.permissions.add(other)
+        user.groups.add(group)
+
+
+@pytest.mark.parametrize("how, traits, expected", [
+    ("none", {}, False),
+    ("other permissions only", {}, False),
+    ("direct", {}, True),
+    ("group", {}, True),
+    ("managers group", {}, True),
+    ("none", {"superuser": True}, True),
+    ("direct", {"is_active": False}, False),
+    ("none", {"superuser": True, "is_active": False}, False),
+])
+def test_viewer_flags_and_user_sees_all_leads_state_one_rule(how, traits, expected):
+    from leads.models import user_sees_all_leads
+    from tests.factories import ManagerFactory
+
+    user = (ManagerFactory if how == "managers group" else UserFactory)(**traits)
+    _grant_team_dashboard(user, how)
+    UserFactory(username="bystander")  # another user's grants must not count
+    _grant_team_dashboard(UserFactory(username="granted"), "direct")
+
+    assert user_sees_all_leads(user) is expected
+    assert selectors.viewer_flags(user) == (expected, False)
