@@ -306,6 +306,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# ModelBackend, plus the dashboard's viewer flags loaded with the user (one
+# statement fewer on every dashboard request). Sessions record their backend:
+# ones created under another backend end, and those users log in again.
+AUTHENTICATION_BACKENDS = ["dashboard.auth.ViewerBackend"]
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard:index"
 LOGOUT_REDIRECT_URL = "login"

@@ -5,7 +5,7 @@ Key scheme
 Every entry key embeds a *version token* of its scope, read before the value
 is computed::
 
-    dash:<family>:<scope>:<params>:<token>
+    dash:<family>:<scope>:<params>:v<token>[:v<token of a scope it also shows>]
 
     scope "team"    -> token stored at dash:ver:team     (the whole team's view)
     scope "u<id>"   -> token stored at dash:ver:user:<id> (one user's view)
@@ -86,7 +86,11 @@ def family_timeouts():
     return {
         "day": settings.DASHBOARD_DAY_METRICS_TTL,
         "due": settings.DASHBOARD_DAY_METRICS_TTL,
-        "page": settings.DASHBOARD_DAY_METRICS_TTL,
+        # Whole responses. A family whose stored value changes shape takes a
+        # new name ("page" held a dict of sections before "html" held the
+        # whole page), so entries written by the previous release are never read.
+        "html": settings.DASHBOARD_DAY_METRICS_TTL,
+        "json": settings.DASHBOARD_DAY_METRICS_TTL,
         "team": settings.DASHBOARD_TEAM_PERFORMANCE_TTL,
         "charts": settings.DASHBOARD_TEAM_PERFORMANCE_TTL,
         "users": settings.DASHBOARD_TEAM_PERFORMANCE_TTL,
@@ -194,11 +198,12 @@ def _read_versions(scopes):
     return versions
 
 
-def build_key(family, scope, params, token):
+def build_key(family, scope, params, token, *also_tokens):
     """The entry key for a selector family, its scope, its arguments and the
-    scope's version token."""
+    scope's version token (then the tokens of the scopes it also depends on)."""
     rendered = ":".join(f"{name}={params[name]}" for name in sorted(params))
-    return f"{KEY_PREFIX}:{family}:{scope}:{rendered}:v{token}"
+    tokens = "".join(f":v{t}" for t in (token, *also_tokens))
+    return f"{KEY_PREFIX}:{family}:{scope}:{rendered}{tokens}"
 
 
 # --- the bypass after a failed invalidation ---------------------------------
@@ -239,6 +244,13 @@ class Part:
     scope: str
     params: dict
     compute: Callable[[], Any]
+    # Scopes whose data the value also shows (a manager's page lists the
+    # active users): a bump of any of them retires the entry too.
+    also: tuple = ()
+
+    @property
+    def scopes(self):
+        return (self.scope, *self.also)
 
 
 @dataclass
@@ -261,8 +273,9 @@ def fetch(parts, *, bypass=None):
     if bypass if bypass is not None else bypass_active():
         return Fetched({p.family: p.compute() for p in parts}, "bypass")
     try:
-        versions = _read_versions({p.scope for p in parts})
-        keys = {p.family: build_key(p.family, p.scope, p.params, versions[p.scope]) for p in parts}
+        versions = _read_versions({scope for p in parts for scope in p.scopes})
+        keys = {p.family: build_key(p.family, p.scope, p.params,
+                                    *(versions[scope] for scope in p.scopes)) for p in parts}
         found = _call("read", cache.get_many, list(keys.values()))
     except CacheUnavailable:
         return Fetched({p.family: p.compute() for p in parts}, "down")

@@ -187,32 +187,57 @@ def _users_with_snapshot(*, day, user_id):
 
 
 def viewer_flags(user):
-    """(is_manager, cache_bypass_active) for the dashboard's viewer, in one
-    statement: both are checked on every request, warm ones included.
+    """(is_manager, cache_bypass_active) for the dashboard's viewer: both are
+    checked on every request, warm ones included.
 
     Manager: the rule of leads.models.user_sees_all_leads (superuser, or
     leads.view_team_dashboard directly or through a group; a test holds the
-    two to the same answers). The bypass: dashboard.cache.bypass_active. Read
-    on the primary: a bypass just recorded must be seen.
+    two to the same answers). The bypass: dashboard.cache.bypass_active.
 
-    Written in SQL because building the same statement with the ORM (two
-    EXISTS over the permission joins) cost about 2 ms of Python per request,
-    more than the rest of a warm dashboard request together.
+    A user loaded for this request by dashboard.auth.ViewerBackend carries
+    both already (`user_with_viewer_flags`: no statement here); otherwise one
+    statement, on the primary: a bypass just recorded must be seen.
     """
-    from dashboard.models import CacheBypass
-
+    preloaded = getattr(user, "dashboard_viewer_flags", None)
+    if preloaded is not None:
+        return preloaded
     with connection.cursor() as cursor:
-        cursor.execute(_viewer_flags_sql(), {
-            "user_id": user.pk, "app_label": "leads", "codename": "view_team_dashboard",
-            "bypass_id": CacheBypass.SINGLETON,
-            "now": connection.ops.adapt_datetimefield_value(timezone.now()),
-        })
+        cursor.execute(f"SELECT {_viewer_flags_sql()} AND u.is_active", _viewer_params(user.pk))
         flags = cursor.fetchone()
     return (bool(flags[0]), bool(flags[1])) if flags else (False, False)
 
 
+def user_with_viewer_flags(user_id):
+    """The user with `user_id` (None if there is none), its `viewer_flags`
+    loaded in the same statement, as `dashboard_viewer_flags`."""
+    user_model = get_user_model()
+    found = list(user_model._default_manager.raw(
+        f"SELECT u.*, {_viewer_flags_sql(named=True)}", _viewer_params(user_id)
+    ))
+    if not found:
+        return None
+    user = found[0]
+    user.dashboard_viewer_flags = (bool(user.is_active and user.viewer_is_manager),
+                                   bool(user.viewer_cache_bypass))
+    return user
+
+
+def _viewer_params(user_id):
+    from dashboard.models import CacheBypass
+
+    return {
+        "user_id": user_id, "app_label": "leads", "codename": "view_team_dashboard",
+        "bypass_id": CacheBypass.SINGLETON,
+        "now": connection.ops.adapt_datetimefield_value(timezone.now()),
+    }
+
+
 @functools.cache
-def _viewer_flags_sql():
+def _viewer_flags_sql(*, named=False):
+    """`<is manager>, <bypass active> FROM <user table> u WHERE u.id = ...`:
+    the rest of a SELECT. Written in SQL because building it with the ORM (two
+    EXISTS over the permission joins) cost about 2 ms of Python per request,
+    more than the rest of a warm dashboard request together."""
     from django.contrib.auth.models import Group, Permission
 
     from dashboard.models import CacheBypass
@@ -228,21 +253,22 @@ def _viewer_flags_sql():
         "bypass": CacheBypass._meta.db_table,
     }
     table = {name: connection.ops.quote_name(db_table) for name, db_table in table.items()}
+    manager_as, bypass_as = (" AS viewer_is_manager", " AS viewer_cache_bypass") if named else ("", "")
     # The permission row first, then membership by IN: PostgreSQL plans this
     # shape in about a fifth of the time of the joins written the other way
     # round, and planning is most of this statement's cost.
     return (
-        f"SELECT u.is_superuser OR EXISTS ("
+        f"(u.is_superuser OR EXISTS ("
         f"SELECT 1 FROM {table['permission']} p "
         f"JOIN {table['content_type']} ct ON ct.id = p.content_type_id "
         f"WHERE p.codename = %(codename)s AND ct.app_label = %(app_label)s AND ("
         f"p.id IN (SELECT permission_id FROM {table['user_permissions']} WHERE user_id = u.id) "
         f"OR p.id IN (SELECT granted.permission_id FROM {table['user_groups']} member "
         f"JOIN {table['group_permissions']} granted ON granted.group_id = member.group_id "
-        f"WHERE member.user_id = u.id))), "
+        f"WHERE member.user_id = u.id)))){manager_as}, "
         f"EXISTS (SELECT 1 FROM {table['bypass']} b "
-        f"WHERE b.id = %(bypass_id)s AND b.until > %(now)s) "
-        f"FROM {table['user']} u WHERE u.id = %(user_id)s AND u.is_active"
+        f"WHERE b.id = %(bypass_id)s AND b.until > %(now)s){bypass_as} "
+        f"FROM {table['user']} u WHERE u.id = %(user_id)s"
     )
 
 

@@ -1,6 +1,12 @@
+import json
+import re
+from urllib.parse import urlencode
+
 from django.contrib.auth.decorators import login_required
+from django.contrib.messages import get_messages
+from django.core.serializers.json import DjangoJSONEncoder
 from django.core.exceptions import PermissionDenied
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -58,73 +64,133 @@ def _active_users(*, bypass):
     return cache.fetch([part], bypass=bypass).values["users"]
 
 
-# Per-request values in the cached page body: the body is shared by every
-# viewer of the same scope, day, page and role, the CSRF token and the URL
-# to come back to are not.
+# The dashboard page is cached whole, shared by every viewer of the same
+# scope, day, page and role. What differs per request goes in as slots: the
+# CSRF token and the URL to come back to (only as whole attribute values: what
+# users typed is escaped in the page, so it can never contain `value="…`), the
+# viewer's name and their messages (HTML comments: escaped text cannot
+# contain `<`). The page is stored cut at its slots, and a request joins the
+# pieces with its own values: one pass, however many forms the due list has.
 CSRF_PLACEHOLDER = "__CRM_CSRF_TOKEN__"
 NEXT_URL_PLACEHOLDER = "__CRM_NEXT_URL__"
+VIEWER_MARKER = mark_safe("<!--crm:viewer-->")
+MESSAGES_MARKER = mark_safe("<!--crm:messages-->")
+_CSRF_SLOT = f'value="{CSRF_PLACEHOLDER}"'
+_NEXT_URL_SLOT = f'value="{NEXT_URL_PLACEHOLDER}"'
+_SLOTS = re.compile("(" + "|".join(
+    re.escape(slot) for slot in (_CSRF_SLOT, _NEXT_URL_SLOT, VIEWER_MARKER, MESSAGES_MARKER)
+) + ")")
 
 
-def _dashboard(request, *, html=False):
-    """Validate the query string and load the data: (manager, form, active users, result).
+class _AnyViewer:
+    """The `user` a cached page is rendered for: its role, not its name."""
 
-    The result is None when the form has errors (the page answers 400);
-    a non-manager asking for someone else's leads raises PermissionDenied.
-    It is the JSON document, or with `html` the page body (see `_page_body`).
+    is_authenticated = True
+
+    def __init__(self, *, is_staff):
+        self.is_staff = is_staff
+
+    def get_username(self):
+        return VIEWER_MARKER
+
+
+def _validated_query(request):
+    """(manager, bypass, form, users): the viewer's flags and the query string.
+
+    `users`, the active users a manager may pick, is lazy: a manager's page
+    needs it only when the cache has none, the form only for a `user`
+    parameter. A non-manager asking for someone else's leads raises
+    PermissionDenied.
     """
     manager, bypass = selectors.viewer_flags(request.user)
-    # Lazy: only a manager's page (the user menu) or a `user` parameter needs the list.
     users = SimpleLazyObject(lambda: _active_users(bypass=bypass)) if manager else None
     form = DashboardForm(request.GET, viewer=request.user, active_users=users)
     if form.has_error("user", code="forbidden"):
         raise PermissionDenied("You can only see your own dashboard.")
-    if not form.is_valid():
-        return manager, form, users, None
+    return manager, bypass, form, users
+
+
+def _fetch(request, *, family, form, params, compute, bypass, also=()):
+    """The cached value of one whole response (`family` "html" or "json") for
+    the form's valid query, or None when the due page does not exist (the
+    form then carries the error)."""
     day, user, page = (form.cleaned_data[name] for name in ("date", "user", "page"))
-    user_id = user and user["id"]
-
-    def load(*, charts=False):
-        parts = load_dashboard(
-            request, day=day, user_id=user_id, page=page, charts=charts, bypass=bypass
-        )
-        trend = parts.pop("trend", None)
-        return selectors.dashboard_document(day=day, user=user, **parts), trend
-
+    part = cache.Part(
+        family, cache.user_scope(user and user["id"]),
+        {"date": day.isoformat(), "page": page, **params}, compute, also=also,
+    )
     try:
-        if not html:
-            return manager, form, users, load()[0]
-        part = cache.Part(
-            "page", cache.user_scope(user_id),
-            {"date": day.isoformat(), "page": page, "manager": int(manager),
-             "staff": int(request.user.is_staff)},
-            lambda: _page_body(*load(charts=True), manager=manager, staff=request.user.is_staff),
-        )
         fetched = cache.fetch([part], bypass=bypass)
-        request.cache_outcome = fetched.outcome
-        return manager, form, users, fetched.values["page"]
     except selectors.DuePageOutOfRange as exc:
         form.add_error("page", str(exc))
-        return manager, form, users, None
+        return None
+    request.cache_outcome = fetched.outcome
+    return fetched.values[family]
 
 
-def _page_body(data, trend, *, manager, staff):
-    """The dashboard page's data sections (charts included) rendered once, for
-    the cache: {"html", "date", "user", "trend", "due": {"total", "page", "pages"}}."""
-    html = render_to_string("dashboard/includes/body.html", {
-        "data": data, "trend": trend, "is_manager": manager, "is_staff": staff,
+def _document(request, form, *, bypass, charts=False):
+    """(the dashboard document, the trend or None) for the form's valid query."""
+    day, user, page = (form.cleaned_data[name] for name in ("date", "user", "page"))
+    parts = load_dashboard(request, day=day, user_id=user and user["id"], page=page,
+                           charts=charts, bypass=bypass)
+    trend = parts.pop("trend", None)
+    return selectors.dashboard_document(day=day, user=user, **parts), trend
+
+
+def _page_query(form, page):
+    day, user = form.cleaned_data["date"], form.cleaned_data["user"]
+    query = {"date": day.isoformat(), **({"user": user["id"]} if user else {}), "page": page}
+    return urlencode(query)
+
+
+def _page_context(form, *, manager, users, data=None, trend=None):
+    """The template context of the dashboard page; `data` None for a form in error."""
+    day = form.cleaned_data.get("date") if form.is_valid() else None
+    due = data and data["due"]
+    return {
+        "form": form,
+        # The day shown, or what was typed when it is not a valid day.
+        "date_value": day.isoformat() if day else form.data.get("date", ""),
+        "data": data,
+        "trend": trend,
+        "is_manager": manager,
+        # A plain list: the menu loops over it, and a lazy proxy costs on every access.
+        "active_users": list(users) if manager else None,
+        "selected_user_id": _selected_user_id(form),
+        "previous_page_query": _page_query(form, due["page"] - 1) if due and due["page"] > 1 else None,
+        "next_page_query": (_page_query(form, due["page"] + 1)
+                            if due and due["page"] < due["pages"] else None),
+    }
+
+
+def _render_cached_page(request, form, *, manager, users, bypass):
+    """The page for this query and role, cut at its per-request slots: a list
+    alternating fixed HTML and slot names (see `_personalise`)."""
+    data, trend = _document(request, form, bypass=bypass, charts=True)
+    context = _page_context(form, manager=manager, users=users, data=data, trend=trend)
+    context.update({
+        "user": _AnyViewer(is_staff=request.user.is_staff), "is_staff": request.user.is_staff,
         "csrf_token": CSRF_PLACEHOLDER, "next_url": NEXT_URL_PLACEHOLDER,
+        "messages_html": MESSAGES_MARKER,
     })
-    due = data["due"]
-    return {"html": html, "date": data["date"], "user": data["user"], "trend": trend,
-            "due": {"total": due["total"], "page": due["page"], "pages": due["pages"]}}
+    return _SLOTS.split(render_to_string("dashboard/index.html", context))
 
 
-def _personalise(body, request):
-    # Replaced only as whole attribute values: what users typed is escaped
-    # in the body, so it can never contain `value="…` and be replaced.
-    html = body["html"].replace(f'value="{CSRF_PLACEHOLDER}"', f'value="{get_token(request)}"')
-    next_url = escape(request.get_full_path())
-    return mark_safe(html.replace(f'value="{NEXT_URL_PLACEHOLDER}"', f'value="{next_url}"'))
+def _messages_html(request):
+    messages = get_messages(request)
+    return render_to_string("includes/messages.html", {"messages": messages}) if messages else ""
+
+
+def _personalise(pieces, request):
+    values = {
+        _CSRF_SLOT: f'value="{get_token(request)}"',
+        _NEXT_URL_SLOT: f'value="{escape(request.get_full_path())}"',
+        VIEWER_MARKER: escape(request.user.get_username()),
+        MESSAGES_MARKER: _messages_html(request),
+    }
+    html = list(pieces)
+    html[1::2] = [values[slot] for slot in pieces[1::2]]  # re.split put the slots there
+    return "".join(html)
 
 
 def _selected_user_id(form):
@@ -140,24 +206,21 @@ def _selected_user_id(form):
 @require_safe
 @login_required
 def index(request):
-    manager, form, users, body = _dashboard(request, html=True)
-    due = body["due"] if body else None
-    day = form.cleaned_data.get("date")
-    context = {
-        "form": form,
-        # The day shown, or what was typed when it is not a valid day.
-        "date_value": day.isoformat() if day else form.data.get("date", ""),
-        "data": body,
-        "body_html": _personalise(body, request) if body else "",
-        "trend": body["trend"] if body else None,
-        "is_manager": manager,
-        # A plain list: the menu loops over it, and a lazy proxy costs on every access.
-        "active_users": list(users) if manager else None,
-        "selected_user_id": _selected_user_id(form),
-        "previous_page": due["page"] - 1 if due and due["page"] > 1 else None,
-        "next_page": due["page"] + 1 if due and due["page"] < due["pages"] else None,
-    }
-    return render(request, "dashboard/index.html", context, status=200 if body else 400)
+    manager, bypass, form, users = _validated_query(request)
+    if form.is_valid():
+        pieces = _fetch(
+            request, family="html", form=form, bypass=bypass,
+            params={"manager": int(manager), "staff": int(request.user.is_staff)},
+            # A manager's page lists the active users in its menu.
+            also=(cache.USERS_SCOPE,) if manager else (),
+            compute=lambda: _render_cached_page(request, form, manager=manager, users=users,
+                                                bypass=bypass),
+        )
+        if pieces is not None:
+            return HttpResponse(_personalise(pieces, request))
+    context = _page_context(form, manager=manager, users=users)
+    context["messages_html"] = _messages_html(request)
+    return render(request, "dashboard/index.html", context, status=400)
 
 
 @require_safe
@@ -165,13 +228,19 @@ def data(request):
     if not request.user.is_authenticated:
         return JsonResponse({"error": "Log in to see the dashboard."}, status=403)
     try:
-        _, form, _, document = _dashboard(request)
+        _, bypass, form, _ = _validated_query(request)
     except PermissionDenied as exc:
         return JsonResponse({"error": str(exc)}, status=403)
-    if document is None:
-        errors = {field: list(messages) for field, messages in form.errors.items()}
-        return JsonResponse({"errors": errors}, status=400)
-    return JsonResponse(document)
+    if form.is_valid():
+        body = _fetch(
+            request, family="json", form=form, params={}, bypass=bypass,
+            compute=lambda: json.dumps(_document(request, form, bypass=bypass)[0],
+                                       cls=DjangoJSONEncoder),
+        )
+        if body is not None:
+            return HttpResponse(body, content_type="application/json")
+    errors = {field: list(messages) for field, messages in form.errors.items()}
+    return JsonResponse({"errors": errors}, status=400)
 
 
 @require_safe

@@ -160,7 +160,7 @@ def test_dashboard_reads_uncached_data_from_the_replica(client, boss, _bypass):
     # The selectors (counters, day counts, users, due page) on the replica...
     assert _touches(replica, LeadCountDelta._meta.db_table) == 1
     assert _touches(replica, "leads_lead") >= 2
-    # ...session, user, manager check and the bypass check on the primary.
+    # ...the session, and the user with the manager and bypass checks, on the primary.
     assert _touches(primary, LeadCountDelta._meta.db_table) == 0
     assert _touches(primary, "leads_lead") == 0
     assert _touches(primary, CacheBypass._meta.db_table) == 1

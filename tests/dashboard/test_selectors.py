@@ -3,6 +3,7 @@ from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
+from django.utils import timezone
 
 from dashboard import selectors
 from leads.models import Lead, LeadStatus
@@ -424,3 +425,22 @@ def test_viewer_flags_and_user_sees_all_leads_state_one_rule(how, traits, expect
 
     assert user_sees_all_leads(user) is expected
     assert selectors.viewer_flags(user) == (expected, False)
+    loaded = selectors.user_with_viewer_flags(user.pk)
+    assert (loaded, loaded.dashboard_viewer_flags) == (user, (expected, False))
+    assert selectors.viewer_flags(loaded) == (expected, False)
+
+
+def test_viewer_backend_loads_the_flags_with_the_user(crafted, manager,
+                                                      django_assert_num_queries):
+    from dashboard.auth import ViewerBackend
+    from dashboard.models import CacheBypass
+
+    backend = ViewerBackend()
+    with django_assert_num_queries(1):
+        loaded = backend.get_user(manager.pk)
+        assert selectors.viewer_flags(loaded) == (True, False)
+    CacheBypass.objects.create(pk=CacheBypass.SINGLETON,
+                               until=timezone.now() + timedelta(minutes=1))
+    assert backend.get_user(crafted.asha.pk).dashboard_viewer_flags == (False, True)
+    assert backend.get_user(crafted.gone.pk) is None  # inactive
+    assert backend.get_user(987654) is None

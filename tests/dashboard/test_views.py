@@ -306,8 +306,8 @@ def test_dashboard_query_count_is_bounded_and_independent_of_data_size(
 
 
 def test_dashboard_query_counts_pinned(client, manager, telecaller, crafted):
-    """Session, user, and the manager + cache-bypass check (one statement) are 3;
-    the data is the rest."""
+    """Session and user with the manager + cache-bypass check (one statement)
+    are 2; the data is the rest."""
     params = {"date": DAY.isoformat()}
     counts = {}
     for viewer in (manager, crafted.asha):
@@ -317,7 +317,7 @@ def test_dashboard_query_counts_pinned(client, manager, telecaller, crafted):
     # Manager: + active users for the menu, day pass, all-time pass, users + snapshots,
     # due page; the page adds the trend for its charts (the JSON document has none).
     # The JSON team view needs no user list. A telecaller needs none either.
-    assert counts == {manager.username: (9, 7), "asha": (8, 7)}
+    assert counts == {manager.username: (8, 6), "asha": (7, 6)}
 
 
 def test_dashboard_get_writes_nothing(client, manager, crafted):
