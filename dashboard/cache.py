@@ -44,7 +44,9 @@ Misses, outages, monitoring
 ---------------------------
 Concurrent misses on one key compute once: the first takes a short lock
 (cache ``add``), the others poll for the value and compute themselves if the
-holder is slow. If the cache is unreachable the dashboard computes from the
+holder is slow. Parts fetched while another part computes (the page's
+sections, inside the whole page) ride on that part's lock: they are computed
+without locks of their own and stored together, one round trip per timeout. If the cache is unreachable the dashboard computes from the
 database; a per-process breaker skips the cache for a few seconds after an
 error and a warning is logged once per interval. Hits and misses are counted
 per family in time buckets (``cache_stats``), gathered in the process and
@@ -55,6 +57,7 @@ import logging
 import threading
 import time
 from collections import Counter
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Callable
@@ -286,9 +289,16 @@ def fetch(parts, *, bypass=None):
         if key in found:
             values[part.family] = found[key]
             hits.append(part.family)
-        else:
+        elif not _computing.get():
             values[part.family] = _compute_once(part, key)
             misses.append(part.family)
+        else:
+            # Inside another part's computation (a page's sections): that
+            # part's lock already keeps concurrent requests from repeating it.
+            values[part.family] = part.compute()
+            misses.append(part.family)
+    if _computing.get() and misses:
+        _store_together({keys[family]: (family, values[family]) for family in misses})
     _count(hits, "hit")
     _count(misses, "miss")
     if misses:
@@ -319,8 +329,12 @@ def _compute_once(part, key):
     try:
         # Stored under a token read before this point: only the primary is
         # sure to hold every write that bumped it (module docstring).
-        with use_primary():
-            value = part.compute()
+        computing = _computing.set(True)
+        try:
+            with use_primary():
+                value = part.compute()
+        finally:
+            _computing.reset(computing)
         try:
             _call("write", cache.set, key, value, timeout)
         except CacheUnavailable:
@@ -335,6 +349,23 @@ def _compute_once(part, key):
 
 
 _MISSING = object()
+
+# True while a part computes (in `_compute_once`): the parts it fetches in
+# turn are computed without locks of their own and stored in one round trip
+# per timeout (`_store_together`).
+_computing = ContextVar("dashboard_cache_computing", default=False)
+
+
+def _store_together(entries):
+    """Store {key: (family, value)} with one set_many per timeout."""
+    by_timeout = {}
+    for key, (family, value) in entries.items():
+        by_timeout.setdefault(family_timeouts()[family], {})[key] = value
+    for timeout, values in by_timeout.items():
+        try:
+            _call("write", cache.set_many, values, timeout)
+        except CacheUnavailable:
+            return
 
 
 # --- invalidation -----------------------------------------------------------

@@ -50,6 +50,31 @@ def test_fetch_keys_differ_by_params_and_scope():
     assert compute.calls == 3
 
 
+def test_parts_fetched_inside_a_computation_ride_on_its_lock(monkeypatch):
+    day, team = Counter("day value"), Counter("team value")
+    inner = [part(day), part(team, family="team")]
+
+    def page():
+        return fetch(inner).values
+
+    locks, writes = [], []
+    real_add, real_set_many = default_cache.add, default_cache.set_many
+    monkeypatch.setattr(default_cache, "add", lambda key, *a, **k: (
+        locks.append(key), real_add(key, *a, **k))[1])
+    monkeypatch.setattr(default_cache, "set_many", lambda values, timeout, *a, **k: (
+        writes.append((sorted(values), timeout)), real_set_many(values, timeout, *a, **k))[1])
+
+    outer = fetch([part(page, family="html")])
+    assert outer.values["html"] == {"day": "day value", "team": "team value"}
+    # One lock, the outer part's; the sections stored in one round trip per timeout.
+    assert [key.split(":")[1] for key in locks if key.endswith(":lock")] == ["html"]
+    assert [(len(keys), timeout) for keys, timeout in writes] == [
+        (1, dash_cache.family_timeouts()["day"]), (1, dash_cache.family_timeouts()["team"])]
+    # Stored: a later request for the sections alone finds them.
+    again = fetch(inner)
+    assert again.outcome == "hit" and (day.calls, team.calls) == (1, 1)
+
+
 def test_invalidate_team_recomputes_team_and_keeps_other_users():
     team, user_a, user_b = Counter(), Counter(), Counter()
     for compute, uid in ((team, None), (user_a, 1), (user_b, 2)):
