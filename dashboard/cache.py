@@ -50,7 +50,8 @@ without locks of their own and stored together, one round trip per timeout. If t
 database; a per-process breaker skips the cache for a few seconds after an
 error and a warning is logged once per interval. Hits and misses are counted
 per family in time buckets (``cache_stats``), gathered in the process and
-flushed to the cache at most once a second.
+flushed to the cache at most once a second; the hit rate is the requests'
+lookups' (sections looked up while a page is rebuilt are not requests).
 """
 
 import logging
@@ -301,6 +302,9 @@ def fetch(parts, *, bypass=None):
         _store_together({keys[family]: (family, values[family]) for family in misses})
     _count(hits, "hit")
     _count(misses, "miss")
+    if not _computing.get():
+        # A request's lookup: a hit when everything it asked for was cached.
+        _count([REQUESTS], "miss" if misses else "hit")
     if misses:
         _maybe_warn_hit_rate()
     outcome = "hit" if not misses else ("miss" if not hits else "partial")
@@ -405,6 +409,12 @@ def invalidate_dashboard(*, user_ids=(), team=True, users_list=False):
 
 # --- hit counting and monitoring --------------------------------------------
 
+# The hit rate that matters is the requests': how often what a request asked
+# for (a whole page, a JSON document, the user list) came from the cache alone.
+# Per family, every lookup counts, the sections looked up while a whole page
+# is rebuilt included.
+REQUESTS = "requests"
+
 def _bucket(offset=0):
     return int(time.time() // STATS_WINDOW_SECONDS) - offset
 
@@ -458,31 +468,29 @@ def flush_stats():
 
 
 def cache_stats(*, window_offset=0):
-    """Hits, misses and hit rate per family for one stats window (0 = the
-    current one, 1 = the one before). Rate is None when nothing was looked up."""
+    """Hits, misses and hit rate per family, and for the requests' own lookups
+    ("total": a lookup is a hit when everything it asked for was cached), for one stats
+    window (0 = the current one, 1 = the one before). Rate is None when
+    nothing was looked up."""
     flush_stats()
     bucket = _bucket(window_offset)
     families = sorted(family_timeouts())
-    keys = [_stats_key(f, o, bucket) for f in families for o in ("hit", "miss")]
+    keys = [_stats_key(f, o, bucket) for f in (*families, REQUESTS) for o in ("hit", "miss")]
     try:
         found = _call("stats", cache.get_many, keys)
     except CacheUnavailable:
         found = {}
-    rows = []
-    total_hits = total_misses = 0
-    for family in families:
+
+    def counted(family):
         hits = int(found.get(_stats_key(family, "hit", bucket), 0))
         misses = int(found.get(_stats_key(family, "miss", bucket), 0))
-        total_hits += hits
-        total_misses += misses
-        rows.append({"family": family, "hits": hits, "misses": misses,
-                     "hit_rate": _rate(hits, misses)})
+        return {"hits": hits, "misses": misses, "hit_rate": _rate(hits, misses)}
+
     return {
         "window_seconds": STATS_WINDOW_SECONDS,
         "window_start": bucket * STATS_WINDOW_SECONDS,
-        "families": rows,
-        "total": {"hits": total_hits, "misses": total_misses,
-                  "hit_rate": _rate(total_hits, total_misses)},
+        "families": [{"family": family, **counted(family)} for family in families],
+        "total": counted(REQUESTS),
     }
 
 

@@ -197,13 +197,25 @@ def test_hits_and_misses_are_counted_per_family(monkeypatch):
     rows = {row["family"]: row for row in cache_stats()["families"]}
     assert (rows["day"]["hits"], rows["day"]["misses"], rows["day"]["hit_rate"]) == (2, 1, 0.6667)
     assert (rows["team"]["hits"], rows["team"]["misses"]) == (1, 1)
-    assert cache_stats()["total"] == {"hits": 3, "misses": 2, "hit_rate": 0.6}
+    # Three requests: the first computed, the other two were answered from the cache.
+    assert cache_stats()["total"] == {"hits": 2, "misses": 1, "hit_rate": 0.6667}
+
+
+def test_sections_looked_up_while_a_page_is_rebuilt_are_not_requests(monkeypatch):
+    monkeypatch.setattr(dash_cache, "_bucket", lambda offset=0: 1000 - offset)
+    sections = [part(Counter()), part(Counter(), family="team")]
+    fetch([part(lambda: fetch(sections).values, family="html")])  # rebuilds both sections
+    fetch([part(Counter(), family="html")])  # the page, from the cache
+    fetch(sections)  # a request for the sections alone, also cached
+    rows = {row["family"]: (row["hits"], row["misses"]) for row in cache_stats()["families"]}
+    assert (rows["html"], rows["day"], rows["team"]) == ((1, 1), (1, 1), (1, 1))
+    assert cache_stats()["total"] == {"hits": 2, "misses": 1, "hit_rate": 0.6667}
 
 
 def _warning_for_last_window(caplog, monkeypatch, *, hits, misses):
     previous = dash_cache._bucket(1)
-    default_cache.set(dash_cache._stats_key("day", "hit", previous), hits)
-    default_cache.set(dash_cache._stats_key("day", "miss", previous), misses)
+    default_cache.set(dash_cache._stats_key(dash_cache.REQUESTS, "hit", previous), hits)
+    default_cache.set(dash_cache._stats_key(dash_cache.REQUESTS, "miss", previous), misses)
     monkeypatch.setitem(dash_cache._last_rate_check, "bucket", None)
     with caplog.at_level(logging.WARNING, logger="dashboard.cache"):
         dash_cache._maybe_warn_hit_rate()

@@ -15,7 +15,7 @@ class Command(BaseCommand):
             stats = cache_stats(window_offset=offset)
             self.stdout.write(f"{title} ({stats['window_seconds']} s)")
             self.stdout.write(f"  {'family':<8} {'hits':>8} {'misses':>8} {'hit rate':>9}")
-            for row in stats["families"] + [{"family": "all", **stats["total"]}]:
+            for row in stats["families"] + [{"family": "requests", **stats["total"]}]:
                 self.stdout.write(
                     f"  {row['family']:<8} {row['hits']:>8} {row['misses']:>8} {_rate(row['hit_rate']):>9}"
                 )
