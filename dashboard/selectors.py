@@ -32,9 +32,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib.auth import get_user_model
 from django.core.paginator import InvalidPage
-from django.db import connection
-from django.db.models import Count, F, OuterRef, Subquery, Value
-from django.db.models.functions import TruncDate
+from django.db import connection, connections, router
+from django.db.models import Count, OuterRef, Subquery, Value
 from django.utils import timezone
 
 from crm.db_routers import reading_from_replica
@@ -421,44 +420,59 @@ def dashboard_trend(*, day, user_id):
     WorkedLead rows with that work date: everyone's for the team view, the
     user's own work (WorkedLead.user) for one user, whoever owns the lead.
 
-    One statement, two grouped counts joined with UNION ALL: the leads by
-    local creation date over the (created_at) or (creator_id, created_at)
-    index, and the worked rows by work date, for one user over the
-    (user_id, work_date) index. For the team no index leads with work_date:
-    PostgreSQL reads the date range from the table (about 13 ms per 200,000
-    worked rows here), once per write to the team's data, as the entry is cached.
+    One statement of 2 x TREND_DAYS scalar counts: each day's new leads a
+    range count over the (created_at) or (creator_id, created_at) index, each
+    day's worked rows over (work_date) or (user_id, work_date). Written in
+    SQL: grouping the team's 14 days of leads (about 37,000 index entries at
+    a million leads) by their local date cost PostgreSQL about 12 ms, the
+    largest part of a cold manager dashboard; the range counts take about 4.
+    Building the same 28 counts with the ORM cost more in Python than that.
     """
-    first = day - timedelta(days=TREND_DAYS - 1)
-    start, end = day_bounds(first)[0], day_bounds(day)[1]
-    created = (
-        _leads_in_scope(user_id)
-        .created_within(start, end)
-        .order_by()
-        .values(day=TruncDate("created_at", tzinfo=timezone.get_current_timezone()))
-        .annotate(kind=Value("new_leads"), n=Count("*"))
+    days = [day - timedelta(days=TREND_DAYS - 1 - offset) for offset in range(TREND_DAYS)]
+    alias = router.db_for_read(Lead)
+    ops = connections[alias].ops
+    new_leads_params, worked_params = [], []
+    for date in days:
+        start, end = day_bounds(date)
+        new_leads_params += [ops.adapt_datetimefield_value(start),
+                             ops.adapt_datetimefield_value(end)]
+        worked_params.append(ops.adapt_datefield_value(date))
+        if user_id is not None:
+            new_leads_params.append(user_id)
+            worked_params.append(user_id)
+    with connections[alias].cursor() as cursor:
+        cursor.execute(_trend_sql(alias, one_user=user_id is not None),
+                       new_leads_params + worked_params)
+        counts = cursor.fetchone()
+    return [
+        {"date": date.isoformat(), "new_leads": counts[index],
+         "worked": counts[TREND_DAYS + index]}
+        for index, date in enumerate(days)
+    ]
+
+
+@functools.cache
+def _trend_sql(alias, *, one_user):
+    quote = connections[alias].ops.quote_name
+    lead, worked = Lead._meta, WorkedLead._meta
+    column = {
+        "lead": quote(lead.db_table),
+        "created_at": quote(lead.get_field("created_at").column),
+        "creator": quote(lead.get_field("creator").column),
+        "worked": quote(worked.db_table),
+        "work_date": quote(worked.get_field("work_date").column),
+        "user": quote(worked.get_field("user").column),
+    }
+    new_leads = (
+        f"(SELECT COUNT(*) FROM {column['lead']} WHERE {column['created_at']} >= %s "
+        f"AND {column['created_at']} < %s"
+        + (f" AND {column['creator']} = %s)" if one_user else ")")
     )
-    worked = WorkedLead.objects.filter(work_date__gte=first, work_date__lte=day)
-    if user_id is not None:
-        worked = worked.filter(user_id=user_id)
-    worked = (
-        worked.order_by()
-        .values(day=F("work_date"))
-        .annotate(kind=Value("worked"), n=Count("*"))
+    worked_on = (
+        f"(SELECT COUNT(*) FROM {column['worked']} WHERE {column['work_date']} = %s"
+        + (f" AND {column['user']} = %s)" if one_user else ")")
     )
-    counts = {}
-    for row in created.union(worked, all=True):
-        counts[(row["day"], row["kind"])] = row["n"]
-    trend = []
-    for offset in range(TREND_DAYS):
-        date = first + timedelta(days=offset)
-        trend.append(
-            {
-                "date": date.isoformat(),
-                "new_leads": counts.get((date, "new_leads"), 0),
-                "worked": counts.get((date, "worked"), 0),
-            }
-        )
-    return trend
+    return "SELECT " + ", ".join([new_leads] * TREND_DAYS + [worked_on] * TREND_DAYS)
 
 
 def dashboard_document(*, day, user, day_metrics, team_performance, due):
