@@ -46,12 +46,14 @@ Concurrent misses on one key compute once: the first takes a short lock
 (cache ``add``), the others poll for the value and compute themselves if the
 holder is slow. Parts fetched while another part computes (the page's
 sections, inside the whole page) ride on that part's lock: they are computed
-without locks of their own and stored together, one round trip per timeout. If the cache is unreachable the dashboard computes from the
-database; a per-process breaker skips the cache for a few seconds after an
-error and a warning is logged once per interval. Hits and misses are counted
-per family in time buckets (``cache_stats``), gathered in the process and
-flushed to the cache at most once a second; the hit rate is the requests'
-lookups' (sections looked up while a page is rebuilt are not requests).
+without locks of their own and stored together, one round trip per timeout.
+If the cache is unreachable the dashboard computes from the database; a
+per-process breaker skips the cache for a few seconds after an error and a
+warning is logged once per interval. Hits and misses are counted per family
+in time buckets (``cache_stats``), gathered in the process and flushed to the
+cache at most once a second. The hit rate shown is that of the lookups
+requests make themselves, not of the sections looked up while a page is
+rebuilt.
 """
 
 import logging
@@ -414,6 +416,7 @@ def invalidate_dashboard(*, user_ids=(), team=True, users_list=False):
 # Per family, every lookup counts, the sections looked up while a whole page
 # is rebuilt included.
 REQUESTS = "requests"
+
 
 def _bucket(offset=0):
     return int(time.time() // STATS_WINDOW_SECONDS) - offset

@@ -252,7 +252,9 @@ def _viewer_flags_sql(*, named=False):
         "bypass": CacheBypass._meta.db_table,
     }
     table = {name: connection.ops.quote_name(db_table) for name, db_table in table.items()}
-    manager_as, bypass_as = (" AS viewer_is_manager", " AS viewer_cache_bypass") if named else ("", "")
+    manager_as, bypass_as = (
+        (" AS viewer_is_manager", " AS viewer_cache_bypass") if named else ("", "")
+    )
     # The permission row first, then membership by IN: PostgreSQL plans this
     # shape in about a fifth of the time of the joins written the other way
     # round, and planning is most of this statement's cost.

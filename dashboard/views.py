@@ -4,8 +4,8 @@ from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.contrib.messages import get_messages
-from django.core.serializers.json import DjangoJSONEncoder
 from django.core.exceptions import PermissionDenied
+from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import render
@@ -157,7 +157,8 @@ def _page_context(form, *, manager, users, data=None, trend=None):
         # A plain list: the menu loops over it, and a lazy proxy costs on every access.
         "active_users": list(users) if manager else None,
         "selected_user_id": _selected_user_id(form),
-        "previous_page_query": _page_query(form, due["page"] - 1) if due and due["page"] > 1 else None,
+        "previous_page_query": (_page_query(form, due["page"] - 1)
+                                if due and due["page"] > 1 else None),
         "next_page_query": (_page_query(form, due["page"] + 1)
                             if due and due["page"] < due["pages"] else None),
     }
