@@ -2,10 +2,9 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from dashboard import selectors
-from leads.models import parse_day
+from leads.management.options import date_option
 
 
 class Command(BaseCommand):
@@ -20,7 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("--user", type=int, help="a user id (default: the whole team)")
 
     def handle(self, *args, date, user, **options):
-        day = self._day(date)
+        day = date_option(date)
         if user is not None and not get_user_model().objects.filter(pk=user).exists():
             raise CommandError(f"No user with id {user}.")
         with CaptureQueriesContext(connection) as captured, selectors.shared_queries():
@@ -42,12 +41,3 @@ class Command(BaseCommand):
                 for row in cursor.fetchall():
                     self.stdout.write("   " + " | ".join(str(cell) for cell in row))
                 self.stdout.write("")
-
-    @staticmethod
-    def _day(value):
-        if value is None:
-            return timezone.localdate()
-        try:
-            return parse_day(value)
-        except ValueError as exc:
-            raise CommandError(f"--date {exc}") from None

@@ -1,8 +1,7 @@
-from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
+from django.core.management.base import BaseCommand
 
 from leads.locks import job_lock
-from leads.models import parse_day
+from leads.management.options import date_option
 from leads.services import followup_snapshots_take
 
 
@@ -17,7 +16,7 @@ class Command(BaseCommand):
         parser.add_argument("--date", help="the business day, YYYY-MM-DD (default: today)")
 
     def handle(self, *args, date=None, **options):
-        day = timezone.localdate() if date is None else _parse_day(date)
+        day = date_option(date)
         with job_lock("snapshot_followups") as acquired:
             if not acquired:
                 self.stdout.write("snapshot_followups is already running; nothing done.")
@@ -29,9 +28,3 @@ class Command(BaseCommand):
             f"{total} follow-up(s)."
         )
 
-
-def _parse_day(value):
-    try:
-        return parse_day(value)
-    except ValueError as exc:
-        raise CommandError(f"--date {exc}") from None
