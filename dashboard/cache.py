@@ -286,25 +286,23 @@ def fetch(parts, *, bypass=None):
     except CacheUnavailable:
         return Fetched({p.family: p.compute() for p in parts}, "down")
 
+    # Inside another part's computation (a page's sections), that part's
+    # lock already keeps concurrent requests from repeating the work.
+    inside_computation = _computing.get()
     values, hits, misses = {}, [], []
     for part in parts:
         key = keys[part.family]
         if key in found:
             values[part.family] = found[key]
             hits.append(part.family)
-        elif not _computing.get():
-            values[part.family] = _compute_once(part, key)
-            misses.append(part.family)
         else:
-            # Inside another part's computation (a page's sections): that
-            # part's lock already keeps concurrent requests from repeating it.
-            values[part.family] = part.compute()
+            values[part.family] = part.compute() if inside_computation else _compute_once(part, key)
             misses.append(part.family)
-    if _computing.get() and misses:
+    if inside_computation and misses:
         _store_together({keys[family]: (family, values[family]) for family in misses})
     _count(hits, "hit")
     _count(misses, "miss")
-    if not _computing.get():
+    if not inside_computation:
         # A request's lookup: a hit when everything it asked for was cached.
         _count([REQUESTS], "miss" if misses else "hit")
     if misses:
@@ -364,9 +362,9 @@ _computing = ContextVar("dashboard_cache_computing", default=False)
 
 def _store_together(entries):
     """Store {key: (family, value)} with one set_many per timeout."""
-    by_timeout = {}
+    timeouts, by_timeout = family_timeouts(), {}
     for key, (family, value) in entries.items():
-        by_timeout.setdefault(family_timeouts()[family], {})[key] = value
+        by_timeout.setdefault(timeouts[family], {})[key] = value
     for timeout, values in by_timeout.items():
         try:
             _call("write", cache.set_many, values, timeout)
