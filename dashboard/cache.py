@@ -67,6 +67,7 @@ from typing import Any, Callable
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import DatabaseError
 from django.utils import timezone
 
 from crm.db_routers import use_primary
@@ -403,7 +404,17 @@ def invalidate_dashboard(*, user_ids=(), team=True, users_list=False):
             breaker.trip(exc, "invalidation")
             failed = True
     if failed:
-        _record_bypass()
+        try:
+            _record_bypass()
+        except DatabaseError:
+            # Neither the bump nor the bypass took: these owners' entries may
+            # be served stale until their timeout. Say whose.
+            logger.exception(
+                "Dashboard cache invalidation failed and the bypass could not be recorded; "
+                "entries for owners %s (team=%s, users list=%s) may be stale for up to %d s.",
+                sorted(int(u) for u in user_ids if u is not None), team, users_list,
+                longest_timeout(),
+            )
     return not failed
 
 

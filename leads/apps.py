@@ -6,4 +6,4 @@ class LeadsConfig(AppConfig):
     verbose_name = "Leads"
 
     def ready(self):
-        from leads import signals  # noqa: F401  (connects the receivers)
+        from leads import receivers  # noqa: F401  (connects the save receivers)

@@ -8,7 +8,7 @@ bulk loaders and reporting scripts all work at that level too.
 from django.db import connections, models, router, transaction
 from django.db.models import Sum
 
-from leads.invalidation import schedule_dashboard_invalidation
+from leads.signals import announce_leads_changed
 
 DELTA_TABLE = "leads_leadcountdelta"
 LEAD_TABLE = "leads_lead"
@@ -158,7 +158,7 @@ class LeadCountDeltaManager(models.Manager):
         go on, lead writes wait), and the delta table in EXCLUSIVE mode so a
         concurrent compaction cannot re-insert rows this has just replaced.
         Returns the differences found just before rebuilding (as ``verify()``)
-        and invalidates the dashboard for the creators they concern.
+        and announces ``leads_changed`` for the creators they concern.
         """
         connection = self._connection()
         with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
@@ -171,7 +171,8 @@ class LeadCountDeltaManager(models.Manager):
             cursor.execute(f"DELETE FROM {DELTA_TABLE}")
             cursor.execute(_REBUILD_SQL)
             if drift:
-                schedule_dashboard_invalidation(
-                    user_ids={row["creator_id"] for row in drift}, using=connection.alias
+                announce_leads_changed(
+                    self.model, owner_ids={row["creator_id"] for row in drift},
+                    using=connection.alias,
                 )
         return drift

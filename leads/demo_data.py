@@ -13,8 +13,8 @@ from django.contrib.auth.models import Group
 from django.db import connection, transaction
 from django.utils import timezone
 
-from leads.invalidation import schedule_dashboard_invalidation
 from leads.models import Lead, LeadStatus
+from leads.signals import announce_leads_changed
 
 FIRST_NAMES = (
     "Aarav Vivaan Aditya Vihaan Arjun Sai Reyansh Ayaan Krishna Ishaan Rohan Kabir Rahul "
@@ -156,7 +156,7 @@ def load_leads(*, rows, batch_size=5000):
     """Insert lead rows: COPY on PostgreSQL, batches of bulk_create elsewhere.
     Returns the number of rows written."""
     if connection.vendor == "postgresql":
-        # COPY bypasses the ORM, so it invalidates the dashboard itself.
+        # COPY bypasses the ORM, so it announces the change itself.
         owners = set()
         creator = LEAD_COLUMNS.index("creator_id")
 
@@ -167,7 +167,7 @@ def load_leads(*, rows, batch_size=5000):
 
         with transaction.atomic():
             written = _copy_leads(noting_owners(rows))
-            schedule_dashboard_invalidation(user_ids=owners)
+            announce_leads_changed(Lead, owner_ids=owners)
         return written
     written = 0
     batch = []

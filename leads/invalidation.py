@@ -1,33 +1,21 @@
-"""The leads app's one link to the dashboard: after a committed write, tell
-the dashboard cache which owners' numbers changed."""
+"""The QuerySet whose bulk writes announce ``leads_changed`` (leads/signals.py)."""
 
 from django.db import models, transaction
 
-
-def schedule_dashboard_invalidation(*, user_ids, users_list=False, using=None):
-    """Invalidate the team view and the given owners' views once the current
-    transaction commits (immediately in autocommit; never after a rollback)."""
-    owners = frozenset(int(u) for u in user_ids if u is not None)
-
-    def invalidate():
-        from dashboard.cache import invalidate_dashboard
-
-        invalidate_dashboard(user_ids=owners, team=True, users_list=users_list)
-
-    transaction.on_commit(invalidate, using=using)
+from leads.signals import announce_leads_changed
 
 
 class InvalidatingQuerySet(models.QuerySet):
     """A QuerySet whose bulk writes (update, delete, bulk_create, and
-    bulk_update through update) invalidate the dashboard for the owners they
+    bulk_update through update) announce ``leads_changed`` for the owners they
     touch, on commit. Save signals do not fire for these paths, so the
     queryset itself makes sure no path forgets.
 
-    Each costs one extra ``SELECT DISTINCT <owner>`` and one version bump per
-    distinct owner, never work per row.
+    Each costs one extra ``SELECT DISTINCT <owner>`` and one announcement per
+    write, never work per row.
     """
 
-    #: Name of the foreign key whose value owns a row on the dashboard.
+    #: Name of the foreign key whose value owns a row.
     owner_field = None
 
     def _owner_attname(self):
@@ -56,7 +44,7 @@ class InvalidatingQuerySet(models.QuerySet):
                     .values_list(self._owner_attname(), flat=True).distinct()
                 )
             if rows:
-                schedule_dashboard_invalidation(user_ids=owners, using=self.db)
+                announce_leads_changed(self.model, owner_ids=owners, using=self.db)
         return rows
 
     update.alters_data = True
@@ -70,7 +58,7 @@ class InvalidatingQuerySet(models.QuerySet):
             owners = self._owner_ids() | self._cascade_owner_ids()
             deleted, per_model = super().delete()
             if deleted:
-                schedule_dashboard_invalidation(user_ids=owners, using=self.db)
+                announce_leads_changed(self.model, owner_ids=owners, using=self.db)
         return deleted, per_model
 
     delete.alters_data = True
@@ -82,8 +70,8 @@ class InvalidatingQuerySet(models.QuerySet):
         with transaction.atomic(using=self.db, savepoint=False):
             created = super().bulk_create(objs, *args, **kwargs)
             if created:
-                schedule_dashboard_invalidation(
-                    user_ids={getattr(obj, attname) for obj in objs}, using=self.db
+                announce_leads_changed(
+                    self.model, owner_ids={getattr(obj, attname) for obj in objs}, using=self.db
                 )
         return created
 

@@ -7,7 +7,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from leads.counters import LeadCountDeltaManager
-from leads.invalidation import InvalidatingQuerySet, schedule_dashboard_invalidation
+from leads.invalidation import InvalidatingQuerySet
+from leads.signals import announce_leads_changed
 from leads.normalization import (
     mobile_search_prefix,
     normalize_mobile,
@@ -276,7 +277,7 @@ class Lead(models.Model):
         # turn off Django's fast delete for every bulk delete of leads.
         owners = {self.creator_id, *self.worked.values_list("user_id", flat=True)}
         result = super().delete(*args, **kwargs)
-        schedule_dashboard_invalidation(user_ids=owners, using=kwargs.get("using"))
+        announce_leads_changed(Lead, owner_ids=owners, using=kwargs.get("using"))
         return result
 
     def save(self, *args, **kwargs):
@@ -393,5 +394,5 @@ class FollowupSnapshot(models.Model):
     def delete(self, *args, **kwargs):
         owner = self.user_id
         result = super().delete(*args, **kwargs)
-        schedule_dashboard_invalidation(user_ids={owner}, using=kwargs.get("using"))
+        announce_leads_changed(FollowupSnapshot, owner_ids={owner}, using=kwargs.get("using"))
         return result

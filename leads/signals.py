@@ -1,45 +1,45 @@
-"""Signal receivers: their only job is telling the dashboard cache that data
-changed. Bulk paths are covered by InvalidatingQuerySet, deletes of single
-rows by the models' delete() (a post_delete receiver would disable fast
-deletes)."""
+"""The signal the leads app sends when lead data changed, and the one helper
+every write path reaches to send it.
 
-from django.conf import settings
-from django.db.models.signals import post_delete, post_save
-from django.dispatch import receiver
+``leads_changed`` is sent once per committed write, after the commit (never
+for a rolled-back one), with:
 
-from leads.invalidation import schedule_dashboard_invalidation
-from leads.models import FollowupSnapshot, Lead, WorkedLead
+- ``owner_ids``: a frozenset of the user ids whose leads (or work log, or
+  snapshots) the write touched;
+- ``users_changed``: True when user accounts changed (the list of people a
+  manager picks from).
 
+The leads app never imports its readers: they connect receivers to this
+signal in their own ``AppConfig.ready()`` (the dashboard's cache does).
+"""
 
-@receiver(post_save, sender=Lead, dispatch_uid="leads.lead_saved_invalidates_dashboard")
-def lead_saved(sender, instance, using, **kwargs):
-    owners = {instance.creator_id, getattr(instance, "_loaded_creator_id", None)}
-    instance._loaded_creator_id = instance.creator_id
-    schedule_dashboard_invalidation(user_ids=owners, using=using)
+import logging
 
+from django.db import transaction
+from django.dispatch import Signal
 
-@receiver(
-    post_save, sender=FollowupSnapshot, dispatch_uid="leads.snapshot_saved_invalidates_dashboard"
-)
-def snapshot_saved(sender, instance, using, **kwargs):
-    schedule_dashboard_invalidation(user_ids={instance.user_id}, using=using)
+logger = logging.getLogger(__name__)
+
+leads_changed = Signal()
 
 
-@receiver(post_save, sender=WorkedLead, dispatch_uid="leads.worked_saved_invalidates_dashboard")
-def worked_lead_saved(sender, instance, using, **kwargs):
-    # The worker's trend (and the team's): the lead write beside it covers
-    # only the lead's owner.
-    schedule_dashboard_invalidation(user_ids={instance.user_id}, using=using)
+def announce_leads_changed(sender, *, owner_ids, users_changed=False, using=None):
+    """Send ``leads_changed`` once the current transaction commits (at once in
+    autocommit; never after a rollback).
 
+    The callback is robust, and so is the send: a failing receiver is logged
+    and neither the other receivers nor other on-commit callbacks are skipped.
+    """
+    owners = frozenset(int(owner) for owner in owner_ids if owner is not None)
 
-@receiver(post_save, sender=settings.AUTH_USER_MODEL, dispatch_uid="leads.user_saved_invalidates_dashboard")
-def user_saved(sender, instance, using, update_fields=None, **kwargs):
-    # A login only stamps last_login: nothing the dashboard shows.
-    if update_fields is not None and set(update_fields) <= {"last_login"}:
-        return
-    schedule_dashboard_invalidation(user_ids={instance.pk}, users_list=True, using=using)
+    def send():
+        for receiver, result in leads_changed.send_robust(
+            sender, owner_ids=owners, users_changed=users_changed
+        ):
+            if isinstance(result, Exception):
+                logger.error(
+                    "A leads_changed receiver (%r) failed for owners %s: %s",
+                    receiver, sorted(owners), result, exc_info=result,
+                )
 
-
-@receiver(post_delete, sender=settings.AUTH_USER_MODEL, dispatch_uid="leads.user_deleted_invalidates_dashboard")
-def user_deleted(sender, instance, using, **kwargs):
-    schedule_dashboard_invalidation(user_ids={instance.pk}, users_list=True, using=using)
+    transaction.on_commit(send, using=using, robust=True)

@@ -173,6 +173,23 @@ def test_failed_invalidation_bypasses_the_cache_until_old_entries_expired(monkey
     assert compute.calls == 3
 
 
+def test_failed_invalidation_without_a_database_logs_the_owners(monkeypatch, caplog):
+    from django.db import OperationalError
+
+    def database_went_away(*args, **kwargs):
+        raise OperationalError("database went away")
+
+    monkeypatch.setattr(default_cache, "incr", redis_went_away)
+    monkeypatch.setattr(default_cache, "set", redis_went_away)
+    monkeypatch.setattr(CacheBypass.objects, "update_or_create", database_went_away)
+    with caplog.at_level(logging.ERROR, logger="dashboard.cache"):
+        assert invalidate_dashboard(user_ids={7, 3}) is False
+    errors = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(errors) == 1
+    assert "bypass could not be recorded" in errors[0].getMessage()
+    assert "owners [3, 7]" in errors[0].getMessage()
+
+
 def test_unreachable_redis_serves_from_the_database_quickly(make_redis_unreachable, caplog):
     make_redis_unreachable()
     compute = Counter()

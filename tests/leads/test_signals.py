@@ -1,66 +1,83 @@
-"""Every write path that changes what a dashboard shows invalidates it on commit."""
+"""Every write path announces ``leads_changed`` once, on commit, for the
+owners it touched (tested without any reader: the dashboard's reaction to the
+signal is tested in tests/dashboard/test_receivers.py)."""
+
+import ast
+from pathlib import Path
 
 import pytest
-from django.core.cache import cache
 from django.db import transaction
 from django.urls import reverse
 
-from dashboard.cache import TEAM_SCOPE, _version_key, user_scope
+import leads
 from leads.models import FollowupSnapshot, Lead, LeadStatus
+from leads.signals import announce_leads_changed, leads_changed
 from tests.factories import FollowupSnapshotFactory, LeadFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
 
-def versions(*user_ids):
-    """The current version tokens: team first, then each user's."""
-    keys = [_version_key(TEAM_SCOPE)] + [_version_key(user_scope(u)) for u in user_ids]
-    return [cache.get(key) for key in keys]
+@pytest.fixture
+def announced():
+    """The announcements sent while the test runs: (owner ids, users_changed)."""
+    sent = []
+
+    def record(sender, *, owner_ids, users_changed, **kwargs):
+        sent.append((set(owner_ids), users_changed))
+
+    leads_changed.connect(record, dispatch_uid="tests.record_announcements")
+    yield sent
+    leads_changed.disconnect(dispatch_uid="tests.record_announcements")
+
+
+def owners_announced(sent):
+    return set().union(*(owners for owners, _ in sent)) if sent else set()
 
 
 @pytest.fixture
-def owners(django_capture_on_commit_callbacks):
+def owners(django_capture_on_commit_callbacks, announced):
     a, b = UserFactory(username="alice"), UserFactory(username="bob")
     with django_capture_on_commit_callbacks(execute=True):
         pass
+    announced.clear()
     return a, b
 
 
-def changed(before, after):
-    return [x != y for x, y in zip(before, after)]
-
-
-def test_lead_create_invalidates_owner_and_team_on_commit(owners, django_capture_on_commit_callbacks):
+def test_lead_create_announces_its_owner_on_commit(
+    owners, announced, django_capture_on_commit_callbacks
+):
     a, b = owners
-    before = versions(a.pk, b.pk)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         LeadFactory(creator=a)
-        assert versions(a.pk, b.pk) == before  # not before commit
+        assert announced == []  # not before commit
     assert len(callbacks) == 1
-    assert changed(before, versions(a.pk, b.pk)) == [True, True, False]
+    assert announced == [({a.pk}, False)]
 
 
-def test_lead_save_changing_owner_invalidates_both(owners, django_capture_on_commit_callbacks):
+def test_lead_save_changing_owner_announces_both(
+    owners, announced, django_capture_on_commit_callbacks
+):
     a, b = owners
     with django_capture_on_commit_callbacks(execute=True):
         lead = LeadFactory(creator=a)
     lead = Lead.objects.get(pk=lead.pk)
-    before = versions(a.pk, b.pk)
+    announced.clear()
     with django_capture_on_commit_callbacks(execute=True):
         lead.creator = b
         lead.save()
-    assert changed(before, versions(a.pk, b.pk)) == [True, True, True]
+    assert announced == [({a.pk, b.pk}, False)]
 
 
-def test_rolled_back_write_invalidates_nothing(owners, django_capture_on_commit_callbacks):
+def test_rolled_back_write_announces_nothing(
+    owners, announced, django_capture_on_commit_callbacks
+):
     a, b = owners
-    before = versions(a.pk, b.pk)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         with pytest.raises(RuntimeError), transaction.atomic():
             LeadFactory(creator=a)
             raise RuntimeError("rollback")
     assert callbacks == []
-    assert versions(a.pk, b.pk) == before
+    assert announced == []
     assert Lead.objects.count() == 0
 
 
@@ -83,35 +100,40 @@ def test_rolled_back_write_invalidates_nothing(owners, django_capture_on_commit_
         pytest.param(lambda a, b: FollowupSnapshot.objects.filter(user=a).delete(), id="snapshot-delete"),
     ],
 )
-def test_each_write_path_invalidates_only_its_owner(owners, write, django_capture_on_commit_callbacks):
+def test_each_write_path_announces_only_its_owner(
+    owners, write, announced, django_capture_on_commit_callbacks
+):
     a, b = owners
     with django_capture_on_commit_callbacks(execute=True):
         LeadFactory.create_batch(2, creator=a)
         LeadFactory(creator=b)
         FollowupSnapshotFactory(user=a, date="2026-11-27")
-    before = versions(a.pk, b.pk)
+    announced.clear()
     with django_capture_on_commit_callbacks(execute=True):
         write(a, b)
-    assert changed(before, versions(a.pk, b.pk)) == [True, True, False]
+    assert announced == [({a.pk}, False)]
 
 
-def test_bulk_reassign_invalidates_old_and_new_owner(owners, django_capture_on_commit_callbacks):
+def test_bulk_reassign_announces_old_and_new_owner(
+    owners, announced, django_capture_on_commit_callbacks
+):
     a, b = owners
     with django_capture_on_commit_callbacks(execute=True):
         LeadFactory(creator=a)
-    before = versions(a.pk, b.pk)
+    announced.clear()
     with django_capture_on_commit_callbacks(execute=True):
         Lead.objects.filter(creator=a).update(creator=b)
-    assert changed(before, versions(a.pk, b.pk)) == [True, True, True]
+    assert announced == [({a.pk, b.pk}, False)]
 
 
-def test_update_matching_no_rows_invalidates_nothing(owners, django_capture_on_commit_callbacks):
+def test_update_matching_no_rows_announces_nothing(
+    owners, announced, django_capture_on_commit_callbacks
+):
     a, b = owners
-    before = versions(a.pk, b.pk)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         Lead.objects.filter(creator=a).update(status="open")
     assert callbacks == []
-    assert versions(a.pk, b.pk) == before
+    assert announced == []
 
 
 def test_bulk_delete_costs_one_owner_query_and_no_per_row_work(
@@ -128,34 +150,46 @@ def test_bulk_delete_costs_one_owner_query_and_no_per_row_work(
     assert len(callbacks) == 1
 
 
-def test_admin_bulk_action_invalidates(owners, client, django_capture_on_commit_callbacks):
+def test_admin_bulk_action_announces(
+    owners, client, announced, django_capture_on_commit_callbacks
+):
     a, b = owners
     with django_capture_on_commit_callbacks(execute=True):
         lead = LeadFactory(creator=a)
     client.force_login(UserFactory(superuser=True, username="boss"))
-    before = versions(a.pk, b.pk)
+    announced.clear()
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("admin:leads_lead_changelist"), {
             "action": "set_status", "_selected_action": [lead.pk], "index": 0,
             "status": LeadStatus.CONFIRMED,
         })
     assert Lead.objects.get().status == "confirmed"
-    assert changed(before, versions(a.pk, b.pk)) == [True, True, False]
+    assert announced == [({a.pk}, False)]
 
 
-def test_login_alone_does_not_invalidate(owners, client, django_capture_on_commit_callbacks):
+def test_account_change_announces_the_user_list(
+    owners, announced, django_capture_on_commit_callbacks
+):
+    a, b = owners
+    with django_capture_on_commit_callbacks(execute=True):
+        a.first_name = "Alice"
+        a.save()
+    assert announced == [({a.pk}, True)]
+
+
+def test_login_alone_announces_nothing(owners, client, announced, django_capture_on_commit_callbacks):
     a, b = owners
     a.set_password("pw")
     with django_capture_on_commit_callbacks(execute=True):
         a.save()
-    before = versions(a.pk, b.pk)
+    announced.clear()
     with django_capture_on_commit_callbacks(execute=True):
         assert client.login(username="alice", password="pw")
-    assert versions(a.pk, b.pk) == before
+    assert announced == []
 
 
-def test_queryset_delete_of_a_worked_lead_invalidates_the_worker(
-    owners, django_capture_on_commit_callbacks
+def test_queryset_delete_of_a_worked_lead_announces_the_worker(
+    owners, announced, django_capture_on_commit_callbacks
 ):
     from tests.factories import WorkedLeadFactory
 
@@ -163,14 +197,14 @@ def test_queryset_delete_of_a_worked_lead_invalidates_the_worker(
     with django_capture_on_commit_callbacks(execute=True):
         lead = LeadFactory(creator=a)
         WorkedLeadFactory(lead=lead, user=b)  # b worked a's lead
-    before = versions(a.pk, b.pk)
+    announced.clear()
     with django_capture_on_commit_callbacks(execute=True):
         Lead.objects.filter(pk=lead.pk).delete()
-    assert changed(before, versions(a.pk, b.pk)) == [True, True, True]
+    assert owners_announced(announced) == {a.pk, b.pk}
 
 
-def test_instance_delete_of_a_worked_lead_invalidates_the_worker(
-    owners, django_capture_on_commit_callbacks
+def test_instance_delete_of_a_worked_lead_announces_the_worker(
+    owners, announced, django_capture_on_commit_callbacks
 ):
     from tests.factories import WorkedLeadFactory
 
@@ -178,19 +212,64 @@ def test_instance_delete_of_a_worked_lead_invalidates_the_worker(
     with django_capture_on_commit_callbacks(execute=True):
         lead = LeadFactory(creator=a)
         WorkedLeadFactory(lead=lead, user=b)
-    before = versions(a.pk, b.pk)
+    announced.clear()
     with django_capture_on_commit_callbacks(execute=True):
         Lead.objects.get(pk=lead.pk).delete()
-    assert changed(before, versions(a.pk, b.pk)) == [True, True, True]
+    assert owners_announced(announced) == {a.pk, b.pk}
 
 
-def test_worked_lead_write_invalidates_the_worker(owners, django_capture_on_commit_callbacks):
+def test_worked_lead_write_announces_the_worker(
+    owners, announced, django_capture_on_commit_callbacks
+):
     from tests.factories import WorkedLeadFactory
 
     a, b = owners
     with django_capture_on_commit_callbacks(execute=True):
         lead = LeadFactory(creator=a)
-    before = versions(a.pk, b.pk)
+    announced.clear()
     with django_capture_on_commit_callbacks(execute=True):
         WorkedLeadFactory(lead=lead, user=b)
-    assert changed(before, versions(a.pk, b.pk)) == [True, False, True]
+    assert announced == [({b.pk}, False)]
+
+
+def test_a_failing_receiver_drops_neither_the_others_nor_later_callbacks(
+    owners, announced, django_capture_on_commit_callbacks, caplog
+):
+    a, b = owners
+
+    def broken(sender, **kwargs):
+        raise RuntimeError("reader down")
+
+    leads_changed.connect(broken, dispatch_uid="tests.broken_receiver")
+    later = []
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            announce_leads_changed(Lead, owner_ids={a.pk})
+            transaction.on_commit(lambda: later.append("ran"))
+    finally:
+        leads_changed.disconnect(dispatch_uid="tests.broken_receiver")
+    assert announced == [({a.pk}, False)]
+    assert later == ["ran"]
+    assert "reader down" in caplog.text
+
+
+def _imported_modules(path):
+    tree = ast.parse(path.read_text(), filename=str(path))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            yield node.module
+
+
+def test_leads_never_imports_the_dashboard():
+    """The data app announces; its readers listen. Lazy imports inside
+    functions count too."""
+    root = Path(leads.__file__).parent
+    offenders = sorted(
+        f"{path.relative_to(root)}: {module}"
+        for path in root.rglob("*.py")
+        for module in _imported_modules(path)
+        if module == "dashboard" or module.startswith("dashboard.")
+    )
+    assert offenders == []
