@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1:8000
 WEB_CONCURRENCY ?= 2
 
-.PHONY: run serve secret-key-set test install migrate clean load-test
+.PHONY: run serve secret-key-set test lint install migrate clean load-test
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ serve: secret-key-set $(VENV)/.installed-runtime
 
 test: install
 	$(PY) -m pytest
+
+# ruff, configured in ruff.toml; the code keeps its own formatting.
+lint: install
+	$(VENV)/bin/ruff check .
 
 # Not part of the suite: needs PostgreSQL, Redis and wrk (see README, "Load test").
 load-test: $(VENV)/.installed-runtime

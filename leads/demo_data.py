@@ -16,14 +16,14 @@ from django.utils import timezone
 from leads.models import Lead, LeadStatus
 from leads.signals import announce_leads_changed
 
-FIRST_NAMES = (
+FIRST_NAMES = (  # noqa: SIM905 (a word list reads better as one text)
     "Aarav Vivaan Aditya Vihaan Arjun Sai Reyansh Ayaan Krishna Ishaan Rohan Kabir Rahul "
     "Ananya Diya Aadhya Saanvi Pari Anika Navya Myra Sara Ira Meera Kavya Priya Neha Pooja "
     "Suresh Ramesh Mahesh Vikram Sunil Anil Deepak Manoj Rajesh Sanjay Amit Nikhil Harish "
     "Lakshmi Sunita Geeta Rekha Anjali Shreya Nisha Ritu Swati Farhan Imran Salman Zoya "
     "Gurpreet Harpreet Jaspreet Manpreet Baljit Thomas Joseph Mary Anthony"
 ).split()
-LAST_NAMES = (
+LAST_NAMES = (  # noqa: SIM905 (as above)
     "Sharma Verma Gupta Singh Kumar Patel Shah Mehta Joshi Agarwal Jain Reddy Rao Naidu "
     "Iyer Iyengar Nair Menon Pillai Das Bose Ghosh Banerjee Chatterjee Mukherjee Khan "
     "Qureshi Sheikh Ansari Gill Sandhu Dhillon Bhatia Malhotra Kapoor Chopra Saxena "
@@ -72,13 +72,15 @@ def ensure_demo_users(*, telecallers=8):
     User = get_user_model()
     logins = [DemoLogin("admin", "admin", "superuser"), DemoLogin("manager", "manager", "manager")]
     admin, created = User.objects.get_or_create(
-        username="admin", defaults={"is_staff": True, "is_superuser": True, "email": "admin@example.com"}
+        username="admin",
+        defaults={"is_staff": True, "is_superuser": True, "email": "admin@example.com"},
     )
     if created:
         admin.set_password("admin")
         admin.save(update_fields=["password"])
     manager, created = User.objects.get_or_create(
-        username="manager", defaults={"is_staff": True, "first_name": "Meera", "last_name": "Manager"}
+        username="manager",
+        defaults={"is_staff": True, "first_name": "Meera", "last_name": "Manager"},
     )
     if created:
         manager.set_password("manager")
@@ -88,7 +90,9 @@ def ensure_demo_users(*, telecallers=8):
     users = []
     for number in range(1, telecallers + 1):
         username = f"telecaller{number:02d}"
-        user, created = User.objects.get_or_create(username=username, defaults={"first_name": f"Caller {number}"})
+        user, created = User.objects.get_or_create(
+            username=username, defaults={"first_name": f"Caller {number}"}
+        )
         if created:
             user.set_password("telecaller")
             user.save(update_fields=["password"])
@@ -173,7 +177,7 @@ def load_leads(*, rows, batch_size=5000):
     batch = []
     with transaction.atomic():
         for row in rows:
-            batch.append(Lead(**dict(zip(LEAD_COLUMNS, row))))
+            batch.append(Lead(**dict(zip(LEAD_COLUMNS, row, strict=True))))
             if len(batch) >= batch_size:
                 Lead.objects.bulk_create(batch)
                 written += len(batch)
@@ -199,16 +203,16 @@ def _copy_leads(rows, chunk_rows=5000):
     # write_row() call per row, and the server parses it in one stream.
     columns = ", ".join(LEAD_COLUMNS)
     written = 0
-    with transaction.atomic(), connection.cursor() as cursor:
-        with cursor.copy(f"COPY {Lead._meta.db_table} ({columns}) FROM STDIN") as copy:
-            lines = []
-            for row in rows:
-                lines.append("\t".join(map(_copy_field, row)))
-                if len(lines) >= chunk_rows:
-                    copy.write("\n".join(lines) + "\n")
-                    written += len(lines)
-                    lines = []
-            if lines:
+    copy_sql = f"COPY {Lead._meta.db_table} ({columns}) FROM STDIN"
+    with transaction.atomic(), connection.cursor() as cursor, cursor.copy(copy_sql) as copy:
+        lines = []
+        for row in rows:
+            lines.append("\t".join(map(_copy_field, row)))
+            if len(lines) >= chunk_rows:
                 copy.write("\n".join(lines) + "\n")
                 written += len(lines)
+                lines = []
+        if lines:
+            copy.write("\n".join(lines) + "\n")
+            written += len(lines)
     return written

@@ -54,7 +54,8 @@ def due_rows(context, items):
             f'<td data-label="Status"><span class="status status-{escape(status)}">'
             f"{escape(labels.get(status, status))}</span></td>"
             f'<td data-label="Creator">{escape(item["creator_username"])}</td>'
-            f'<td data-label="Lead" class="nowrap"><a href="{edit_url(lead_id)}">Open</a>{admin}</td>'
+            f'<td data-label="Lead" class="nowrap">'
+            f'<a href="{edit_url(lead_id)}">Open</a>{admin}</td>'
             f'<td data-label="Update" class="update-cell">{form}</td>'
             "</tr>"
         )

@@ -1,5 +1,5 @@
 from datetime import datetime
-from functools import lru_cache
+from functools import cache
 from html import escape
 
 from django import template
@@ -47,7 +47,7 @@ def url_for_id(name):
     return lambda lead_id: template.replace(str(_URL_ID), str(int(lead_id)))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _status_options(selected):
     return "".join(
         f'<option value="{escape(value)}"{" selected" if value == selected else ""}>'

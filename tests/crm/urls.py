@@ -6,7 +6,6 @@ from django.db import connection
 from django.http import HttpResponse, StreamingHttpResponse
 from django.urls import path
 
-
 MOBILE = "9829012345"
 
 

@@ -1,4 +1,4 @@
-from datetime import date, datetime, timezone as dt_timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from django.utils import timezone
@@ -16,7 +16,7 @@ def _manager_form(data):
 
 def test_dashboard_form_defaults_to_today_in_time_zone_page_one_and_team(monkeypatch):
     # 20:00 UTC on the 9th is 01:30 on the 10th in Asia/Kolkata.
-    utc_evening = datetime(2024, 5, 9, 20, 0, tzinfo=dt_timezone.utc)
+    utc_evening = datetime(2024, 5, 9, 20, 0, tzinfo=UTC)
     monkeypatch.setattr(timezone, "now", lambda: utc_evening)
     form = _manager_form({})
     assert form.is_valid(), form.errors

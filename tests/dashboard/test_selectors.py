@@ -1,5 +1,5 @@
 import json
-from datetime import timedelta
+from datetime import UTC, timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -352,7 +352,7 @@ def test_trend_of_one_user_counts_their_leads_and_their_own_work(trend_book):
 
 
 def test_trend_days_follow_the_local_calendar_across_a_clock_change(db, settings):
-    from datetime import date, datetime, timezone as dt_timezone
+    from datetime import date, datetime
 
     # Europe/London's clocks went forward at 01:00 UTC on 31 March 2024: that
     # local day lasted 23 hours, ending at 23:00 UTC.
@@ -361,7 +361,7 @@ def test_trend_days_follow_the_local_calendar_across_a_clock_change(db, settings
     for utc in ((2024, 3, 31, 0, 0, 0), (2024, 3, 31, 22, 59, 59),   # 31 March
                 (2024, 3, 31, 23, 0, 0), (2024, 4, 1, 22, 59, 59),   # 1 April (BST)
                 (2024, 3, 30, 23, 59, 59)):                         # 30 March (GMT)
-        LeadFactory(creator=asha, created_at=datetime(*utc, tzinfo=dt_timezone.utc))
+        LeadFactory(creator=asha, created_at=datetime(*utc, tzinfo=UTC))
     for user_id in (None, asha.pk):
         assert _trend_numbers(selectors.dashboard_trend(day=date(2024, 4, 1), user_id=user_id)) == {
             "2024-03-30": (1, 0), "2024-03-31": (2, 0), "2024-04-01": (2, 0)}

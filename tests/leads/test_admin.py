@@ -90,7 +90,8 @@ def test_reassign_action(staff_client):
     new_owner = UserFactory(username="newowner")
     leads = LeadFactory.create_batch(2)
     _post_action(staff_client, "reassign", leads, creator=new_owner.pk)
-    assert list(Lead.objects.values_list("creator__username", flat=True)) == ["newowner", "newowner"]
+    owners = list(Lead.objects.values_list("creator__username", flat=True))
+    assert owners == ["newowner", "newowner"]
 
 
 def test_reassign_action_refuses_an_inactive_user(staff_client):

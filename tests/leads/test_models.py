@@ -80,7 +80,8 @@ def test_search_indexes_use_pattern_ops_on_postgresql():
 def test_managers_group_has_the_dashboard_and_lead_permissions():
     from django.contrib.auth.models import Group
 
-    codenames = sorted(Group.objects.get(name="Managers").permissions.values_list("codename", flat=True))
+    managers = Group.objects.get(name="Managers")
+    codenames = sorted(managers.permissions.values_list("codename", flat=True))
     assert codenames == ["change_lead", "view_lead", "view_team_dashboard"]
 
 

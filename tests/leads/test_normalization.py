@@ -54,7 +54,9 @@ def test_normalize_registration_accepts_state_and_bh_series(raw, stored):
     assert normalize_registration(raw) == stored
 
 
-@pytest.mark.parametrize("raw", ["RJ14AB12345", "R14AB1234", "1234", "22BH12AA", "RJ14_AB1234", "ABCDEFGH"])
+@pytest.mark.parametrize(
+    "raw", ["RJ14AB12345", "R14AB1234", "1234", "22BH12AA", "RJ14_AB1234", "ABCDEFGH"]
+)
 def test_normalize_registration_rejects_others(raw):
     with pytest.raises(ValidationError) as excinfo:
         normalize_registration(raw)

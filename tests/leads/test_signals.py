@@ -72,10 +72,13 @@ def test_rolled_back_write_announces_nothing(
     owners, announced, django_capture_on_commit_callbacks
 ):
     a, b = owners
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(RuntimeError), transaction.atomic():
-            LeadFactory(creator=a)
-            raise RuntimeError("rollback")
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        LeadFactory(creator=a)
+        raise RuntimeError("rollback")
     assert callbacks == []
     assert announced == []
     assert Lead.objects.count() == 0
@@ -84,9 +87,11 @@ def test_rolled_back_write_announces_nothing(
 @pytest.mark.parametrize(
     "write",
     [
-        pytest.param(lambda a, b: Lead.objects.filter(creator=a).update(status="confirmed"), id="update"),
+        pytest.param(lambda a, b: Lead.objects.filter(creator=a).update(status="confirmed"),
+                     id="update"),
         pytest.param(lambda a, b: Lead.objects.filter(creator=a).delete(), id="queryset-delete"),
-        pytest.param(lambda a, b: Lead.objects.filter(creator=a).first().delete(), id="instance-delete"),
+        pytest.param(lambda a, b: Lead.objects.filter(creator=a).first().delete(),
+                     id="instance-delete"),
         pytest.param(lambda a, b: Lead.objects.bulk_create(
             [Lead(creator=a, customer_name="X", mobile="9000000001")]), id="bulk_create"),
         pytest.param(lambda a, b: Lead.objects.bulk_update(
@@ -97,7 +102,8 @@ def test_rolled_back_write_announces_nothing(
             update_conflicts=True, unique_fields=["user", "date"], update_fields=["initial_count"]),
             id="snapshot-upsert"),
         pytest.param(lambda a, b: FollowupSnapshotFactory(user=a), id="snapshot-save"),
-        pytest.param(lambda a, b: FollowupSnapshot.objects.filter(user=a).delete(), id="snapshot-delete"),
+        pytest.param(lambda a, b: FollowupSnapshot.objects.filter(user=a).delete(),
+                     id="snapshot-delete"),
     ],
 )
 def test_each_write_path_announces_only_its_owner(
@@ -143,10 +149,12 @@ def test_bulk_delete_costs_one_owner_query_and_no_per_row_work(
     Lead.objects.bulk_create(
         [Lead(creator=a, customer_name=f"C{i}", mobile=f"9{i:09d}") for i in range(300)]
     )
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        # owner lookup + Django's own delete statements; no query per row.
-        with django_assert_max_num_queries(8):
-            Lead.objects.filter(creator=a).delete()
+    # owner lookup + Django's own delete statements; no query per row.
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        django_assert_max_num_queries(8),
+    ):
+        Lead.objects.filter(creator=a).delete()
     assert len(callbacks) == 1
 
 
@@ -177,7 +185,9 @@ def test_account_change_announces_the_user_list(
     assert announced == [({a.pk}, True)]
 
 
-def test_login_alone_announces_nothing(owners, client, announced, django_capture_on_commit_callbacks):
+def test_login_alone_announces_nothing(
+    owners, client, announced, django_capture_on_commit_callbacks
+):
     a, b = owners
     a.set_password("pw")
     with django_capture_on_commit_callbacks(execute=True):

@@ -17,10 +17,13 @@ class Command(BaseCommand):
             self.stdout.write(f"  {'family':<8} {'hits':>8} {'misses':>8} {'hit rate':>9}")
             for row in stats["families"] + [{"family": "requests", **stats["total"]}]:
                 self.stdout.write(
-                    f"  {row['family']:<8} {row['hits']:>8} {row['misses']:>8} {_rate(row['hit_rate']):>9}"
+                    f"  {row['family']:<8} {row['hits']:>8} {row['misses']:>8} "
+                    f"{_rate(row['hit_rate']):>9}"
                 )
         previous = cache_stats(window_offset=1)["total"]["hit_rate"]
         if previous is not None and previous < HIT_RATE_WARNING:
             self.stdout.write(
-                self.style.WARNING(f"Hit rate below {int(100 * HIT_RATE_WARNING)} % in the previous window.")
+                self.style.WARNING(
+                    f"Hit rate below {int(100 * HIT_RATE_WARNING)} % in the previous window."
+                )
             )

@@ -31,7 +31,9 @@ class Command(BaseCommand):
                 selectors.active_users()  # the manager's user menu
         statements = [q["sql"] for q in captured.captured_queries]
         scope = "the whole team" if user is None else f"user {user}"
-        self.stdout.write(f"Dashboard for {day.isoformat()}, {scope}: {len(statements)} statements\n")
+        self.stdout.write(
+            f"Dashboard for {day.isoformat()}, {scope}: {len(statements)} statements\n"
+        )
         prefix = ("EXPLAIN (ANALYZE, BUFFERS) " if connection.vendor == "postgresql"
                   else "EXPLAIN QUERY PLAN ")
         with connection.cursor() as cursor:
