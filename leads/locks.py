@@ -1,6 +1,6 @@
 """One run at a time for the scheduled commands, across hosts.
 
-The crontab (README, "Scheduled jobs") may sit on every application host;
+The crontab (docs/operations.md, "Scheduled jobs") may sit on every application host;
 ``job_lock`` makes a second copy of a job notice that one is already running
 and step aside instead of doing the work twice at the same time.
 

@@ -1,10 +1,10 @@
 """The dashboard's charts as inline SVG: `{% status_chart counts %}`, `{% trend_chart trend %}`.
 
 Plain string building with html.escape, as for the due rows
-(dashboard_format.due_rows): the two charts are some 500 values, and Django's
-template engine spent about 2.5 ms on them, the largest part of rendering a
-cold dashboard. Numbers are written as they are (no localisation): SVG
-coordinates must stay machine-readable.
+(dashboard_format.due_rows): the two charts are some 500 values, and escaping
+each one through Django's template engine was the largest part of rendering a
+cold dashboard (figures in docs/performance.md). Numbers are written as they
+are (no localisation): SVG coordinates must stay machine-readable.
 """
 
 from html import escape

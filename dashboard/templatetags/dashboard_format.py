@@ -26,9 +26,9 @@ def due_rows(context, items):
     """The due list's table rows, each with its quick-update form.
 
     Plain string building with html.escape (see render_quick_update_form):
-    fifty rows of a dozen values and a form each took Django's template
-    engine about 8 ms, most of a cold dashboard's time. `is_staff` in the
-    context adds the admin link.
+    fifty rows of a dozen values and a form each, through Django's template
+    engine, were most of a cold dashboard's time (docs/performance.md).
+    `is_staff` in the context adds the admin link.
     """
     staff = context.get("is_staff", False)
     csrf_token, next_url = context.get("csrf_token", ""), context.get("next_url", "")
