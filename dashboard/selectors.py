@@ -189,7 +189,7 @@ def viewer_flags(user):
     """(is_manager, cache_bypass_active) for the dashboard's viewer: both are
     checked on every request, warm ones included.
 
-    Manager: the rule of leads.models.user_sees_all_leads (superuser, or
+    Manager: the rule of leads.permissions.user_sees_all_leads (superuser, or
     leads.view_team_dashboard directly or through a group; a test holds the
     two to the same answers). The bypass: dashboard.cache.bypass_active.
 

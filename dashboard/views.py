@@ -18,7 +18,7 @@ from django.views.decorators.http import require_safe
 from crm.db_routers import use_replica, wrote_recently
 from dashboard import cache, selectors
 from dashboard.forms import DashboardForm
-from leads.models import user_sees_all_leads
+from leads.permissions import user_sees_all_leads
 
 
 def load_dashboard(request, *, day, user_id, page, charts=False, bypass=None):

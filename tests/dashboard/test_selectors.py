@@ -431,7 +431,7 @@ def _grant_team_dashboard(user, how):
     ("none", {"superuser": True, "is_active": False}, False),
 ])
 def test_viewer_flags_and_user_sees_all_leads_state_one_rule(how, traits, expected):
-    from leads.models import user_sees_all_leads
+    from leads.permissions import user_sees_all_leads
     from tests.factories import ManagerFactory
 
     user = (ManagerFactory if how == "managers group" else UserFactory)(**traits)
