@@ -102,7 +102,8 @@ def _validated_query(request):
     parameter. A non-manager asking for someone else's leads raises
     PermissionDenied.
     """
-    manager, bypass = selectors.viewer_flags(request.user)
+    manager = user_sees_all_leads(request.user)
+    bypass = selectors.viewer_cache_bypassed(request.user)
     users = SimpleLazyObject(lambda: _active_users(bypass=bypass)) if manager else None
     form = DashboardForm(request.GET, viewer=request.user, active_users=users)
     if form.has_error("user", code="forbidden"):
