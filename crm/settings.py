@@ -306,10 +306,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-# ModelBackend, plus the dashboard's viewer flags loaded with the user (one
-# statement fewer on every dashboard request). Sessions record their backend:
-# ones created under another backend end, and those users log in again.
-AUTHENTICATION_BACKENDS = ["dashboard.auth.ViewerBackend"]
+# ModelBackend, plus the viewer's flags (manager rule, dashboard cache bypass)
+# loaded with the user: see crm/auth.py. Sessions record their backend and
+# resume only while it is listed: the second entry, an alias that logs nobody
+# in, keeps sessions opened under the backend's old path valid.
+AUTHENTICATION_BACKENDS = ["crm.auth.ViewerBackend", "dashboard.auth.ViewerBackend"]
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard:index"

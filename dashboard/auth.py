@@ -1,16 +1,20 @@
-from django.contrib.auth.backends import ModelBackend
+"""The authentication backend's old dotted path, kept as an alias.
 
-from dashboard import selectors
+Django resumes a session only while the backend path recorded in it is listed
+in AUTHENTICATION_BACKENDS: sessions opened before the backend moved to
+crm.auth say "dashboard.auth.ViewerBackend", and keep working through this.
+"""
+
+from crm.auth import ViewerBackend as ProjectViewerBackend
 
 
-class ViewerBackend(ModelBackend):
-    """ModelBackend whose per-request user load also answers what every
-    dashboard request asks (is the viewer a manager, is the cache bypassed),
-    in the same statement: a warm dashboard request then runs one statement.
+class ViewerBackend(ProjectViewerBackend):
+    """Resumes sessions recorded under this path; never logs anyone in, so a
+    failed login is not checked a second time (new logins record
+    crm.auth.ViewerBackend, listed first)."""
 
-    Logging in, permissions and everything else are ModelBackend's.
-    """
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        return None
 
-    def get_user(self, user_id):
-        user = selectors.user_with_viewer_flags(user_id)
-        return user if user is not None and self.user_can_authenticate(user) else None
+    async def aauthenticate(self, request, username=None, password=None, **kwargs):
+        return None

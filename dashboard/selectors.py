@@ -37,6 +37,7 @@ from django.db.models import Count, OuterRef, Subquery, Value
 from django.utils import timezone
 
 from crm.db_routers import reading_from_replica
+from dashboard import cache
 from leads.models import (
     FollowupSnapshot,
     Lead,
@@ -185,92 +186,37 @@ def _users_with_snapshot(*, day, user_id):
 # --- Public selectors ---------------------------------------------------------
 
 
-def viewer_flags(user):
-    """(is_manager, cache_bypass_active) for the dashboard's viewer: both are
-    checked on every request, warm ones included.
+# The attribute a preloaded answer sits in (set by crm.auth.ViewerBackend).
+CACHE_BYPASSED_ATTRIBUTE = "dashboard_cache_bypassed"
 
-    Manager: the rule of leads.models.user_sees_all_leads (superuser, or
-    leads.view_team_dashboard directly or through a group; a test holds the
-    two to the same answers). The bypass: dashboard.cache.bypass_active.
 
-    A user loaded for this request by dashboard.auth.ViewerBackend carries
-    both already (`user_with_viewer_flags`: no statement here); otherwise one
-    statement, on the primary: a bypass just recorded must be seen.
-    """
-    preloaded = getattr(user, "dashboard_viewer_flags", None)
+def viewer_cache_bypassed(user):
+    """Whether the dashboard cache is bypassed for this request (see
+    dashboard.cache.bypass_active): as loaded with `user` by
+    crm.auth.ViewerBackend, which selects `cache_bypassed_sql()` in the
+    statement that loads the user; otherwise one statement now."""
+    preloaded = getattr(user, CACHE_BYPASSED_ATTRIBUTE, None)
     if preloaded is not None:
         return preloaded
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {_viewer_flags_sql()} AND u.is_active", _viewer_params(user.pk))
-        flags = cursor.fetchone()
-    return (bool(flags[0]), bool(flags[1])) if flags else (False, False)
+    return cache.bypass_active()
 
 
-def user_with_viewer_flags(user_id):
-    """The user with `user_id` (None if there is none), its `viewer_flags`
-    loaded in the same statement, as `dashboard_viewer_flags`."""
-    user_model = get_user_model()
-    found = list(user_model._default_manager.raw(
-        f"SELECT u.*, {_viewer_flags_sql(named=True)}", _viewer_params(user_id)
-    ))
-    if not found:
-        return None
-    user = found[0]
-    user.dashboard_viewer_flags = (bool(user.is_active and user.viewer_is_manager),
-                                   bool(user.viewer_cache_bypass))
-    return user
-
-
-def _viewer_params(user_id):
+def cache_bypassed_sql():
+    """(sql, params): `dashboard.cache.bypass_active()` as a boolean SQL
+    expression, for a statement that runs anyway (the user's load). The params
+    are positional (``%s``), in the order they appear in `sql`."""
     from dashboard.models import CacheBypass
 
-    return {
-        "user_id": user_id, "app_label": "leads", "codename": "view_team_dashboard",
-        "bypass_id": CacheBypass.SINGLETON,
-        "now": connection.ops.adapt_datetimefield_value(timezone.now()),
-    }
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    return _cache_bypassed_sql(), [CacheBypass.SINGLETON, now]
 
 
 @functools.cache
-def _viewer_flags_sql(*, named=False):
-    """`<is manager>, <bypass active> FROM <user table> u WHERE u.id = ...`:
-    the rest of a SELECT. Written in SQL because building it with the ORM (two
-    EXISTS over the permission joins) cost about 2 ms of Python per request,
-    more than the rest of a warm dashboard request together."""
-    from django.contrib.auth.models import Group, Permission
-
+def _cache_bypassed_sql():
     from dashboard.models import CacheBypass
 
-    user_model = get_user_model()
-    table = {
-        "user": user_model._meta.db_table,
-        "user_permissions": user_model.user_permissions.through._meta.db_table,
-        "user_groups": user_model.groups.through._meta.db_table,
-        "group_permissions": Group.permissions.through._meta.db_table,
-        "permission": Permission._meta.db_table,
-        "content_type": Permission.content_type.field.related_model._meta.db_table,
-        "bypass": CacheBypass._meta.db_table,
-    }
-    table = {name: connection.ops.quote_name(db_table) for name, db_table in table.items()}
-    manager_as, bypass_as = (
-        (" AS viewer_is_manager", " AS viewer_cache_bypass") if named else ("", "")
-    )
-    # The permission row first, then membership by IN: PostgreSQL plans this
-    # shape in about a fifth of the time of the joins written the other way
-    # round, and planning is most of this statement's cost.
-    return (
-        f"(u.is_superuser OR EXISTS ("
-        f"SELECT 1 FROM {table['permission']} p "
-        f"JOIN {table['content_type']} ct ON ct.id = p.content_type_id "
-        f"WHERE p.codename = %(codename)s AND ct.app_label = %(app_label)s AND ("
-        f"p.id IN (SELECT permission_id FROM {table['user_permissions']} WHERE user_id = u.id) "
-        f"OR p.id IN (SELECT granted.permission_id FROM {table['user_groups']} member "
-        f"JOIN {table['group_permissions']} granted ON granted.group_id = member.group_id "
-        f"WHERE member.user_id = u.id)))){manager_as}, "
-        f"EXISTS (SELECT 1 FROM {table['bypass']} b "
-        f"WHERE b.id = %(bypass_id)s AND b.until > %(now)s){bypass_as} "
-        f"FROM {table['user']} u WHERE u.id = %(user_id)s"
-    )
+    table = connection.ops.quote_name(CacheBypass._meta.db_table)
+    return f"EXISTS (SELECT 1 FROM {table} b WHERE b.id = %s AND b.until > %s)"
 
 
 def active_users():

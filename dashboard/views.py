@@ -18,7 +18,7 @@ from django.views.decorators.http import require_safe
 from crm.db_routers import use_replica, wrote_recently
 from dashboard import cache, selectors
 from dashboard.forms import DashboardForm
-from leads.models import user_sees_all_leads
+from leads.permissions import user_sees_all_leads
 
 
 def load_dashboard(request, *, day, user_id, page, charts=False, bypass=None):
@@ -102,7 +102,8 @@ def _validated_query(request):
     parameter. A non-manager asking for someone else's leads raises
     PermissionDenied.
     """
-    manager, bypass = selectors.viewer_flags(request.user)
+    manager = user_sees_all_leads(request.user)
+    bypass = selectors.viewer_cache_bypassed(request.user)
     users = SimpleLazyObject(lambda: _active_users(bypass=bypass)) if manager else None
     form = DashboardForm(request.GET, viewer=request.user, active_users=users)
     if form.has_error("user", code="forbidden"):

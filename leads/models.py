@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from leads import permissions
 from leads.counters import LeadCountDeltaManager
 from leads.invalidation import InvalidatingQuerySet
 from leads.signals import announce_leads_changed
@@ -112,31 +113,6 @@ class LeadStatus(models.TextChoices):
     FEEDBACK = "feedback", "Feedback"
 
 
-def team_dashboard_grants(user):
-    """The permission rows that give `user` leads.view_team_dashboard, directly
-    or through a group (a queryset, for EXISTS)."""
-    from django.contrib.auth.models import Permission
-
-    return Permission.objects.filter(
-        content_type__app_label="leads", codename="view_team_dashboard"
-    ).filter(Q(user=user) | Q(group__user=user))
-
-
-def user_sees_all_leads(user):
-    """Managers (superusers, or holders of leads.view_team_dashboard directly
-    or through a group) see and edit every lead and the whole team's
-    dashboard; everyone else only their own.
-
-    One query, where ``user.has_perm`` needs two (user and group
-    permissions).
-    """
-    if not user.is_active:
-        return False
-    if user.is_superuser:
-        return True
-    return team_dashboard_grants(user).exists()
-
-
 class LeadQuerySet(InvalidatingQuerySet):
     owner_field = "creator"
 
@@ -153,7 +129,7 @@ class LeadQuerySet(InvalidatingQuerySet):
 
     def visible_to(self, user):
         """All leads for a manager, the user's own for anyone else."""
-        if user_sees_all_leads(user):
+        if permissions.user_sees_all_leads(user):
             return self
         return self.owned_by(user)
 

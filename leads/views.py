@@ -12,7 +12,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from leads import services
 from leads.forms import LeadCreateForm, LeadEditForm, LeadListFilterForm, QuickUpdateForm
-from leads.models import Lead, LeadStatus, user_sees_all_leads
+from leads.models import Lead, LeadStatus
+from leads.permissions import user_sees_all_leads
 
 LEADS_PER_PAGE = 50
 # Where a quick update returns when its `next` is missing or unsafe.

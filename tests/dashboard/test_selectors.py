@@ -381,82 +381,43 @@ def test_trend_is_one_statement(trend_book, django_assert_num_queries, scope):
     assert json.loads(json.dumps(trend)) == trend
 
 
-def test_viewer_flags_tell_manager_and_bypass_in_one_statement(
-    crafted, manager, django_assert_num_queries
+def _record_bypass(*, minutes):
+    from dashboard.models import CacheBypass
+
+    CacheBypass.objects.update_or_create(
+        pk=CacheBypass.SINGLETON, defaults={"until": timezone.now() + timedelta(minutes=minutes)}
+    )
+
+
+def _sql_says_bypassed():
+    from django.db import connection
+
+    sql, params = selectors.cache_bypassed_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {sql}", params)
+        return bool(cursor.fetchone()[0])
+
+
+@pytest.mark.parametrize("minutes, expected", [(None, False), (1, True), (-1, False)],
+                         ids=["none recorded", "active", "expired"])
+def test_cache_bypassed_sql_and_bypass_active_agree(telecaller, django_assert_num_queries,
+                                                     minutes, expected):
+    from dashboard import cache as dash_cache
+
+    if minutes is not None:
+        _record_bypass(minutes=minutes)
+    assert dash_cache.bypass_active() is expected
+    assert _sql_says_bypassed() is expected
+    # A user not loaded by crm.auth.ViewerBackend is asked now, in one statement.
+    with django_assert_num_queries(1):
+        assert selectors.viewer_cache_bypassed(telecaller) is expected
+
+
+@pytest.mark.parametrize("preloaded", [True, False])
+def test_viewer_cache_bypassed_trusts_the_answer_loaded_with_the_user(
+    telecaller, django_assert_num_queries, preloaded
 ):
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from dashboard.models import CacheBypass
-
-    superuser = UserFactory(superuser=True, username="root")
-    with django_assert_num_queries(1):
-        assert selectors.viewer_flags(manager) == (True, False)
-    assert selectors.viewer_flags(crafted.asha) == (False, False)
-    assert selectors.viewer_flags(superuser) == (True, False)
-    CacheBypass.objects.create(pk=CacheBypass.SINGLETON,
-                               until=timezone.now() + timedelta(minutes=1))
-    assert selectors.viewer_flags(crafted.asha) == (False, True)
-    assert selectors.viewer_flags(crafted.gone) == (False, False)  # inactive
-
-
-def _grant_team_dashboard(user, how):
-    from django.contrib.auth.models import Group, Permission
-
-    permission = Permission.objects.get(content_type__app_label="leads",
-                                        codename="view_team_dashboard")
-    other = Permission.objects.get(content_type__app_label="leads", codename="view_lead")
-    if how == "direct":
-        user.user_permissions.add(permission)
-    elif how == "group":
-        group = Group.objects.create(name="Team leads")
-        group.permissions.add(other, permission)
-        user.groups.add(group)
-    elif how == "other permissions only":
-        user.user_permissions.add(other)
-        group = Group.objects.create(name="Readers")
-        group.permissions.add(other)
-        user.groups.add(group)
-
-
-@pytest.mark.parametrize("how, traits, expected", [
-    ("none", {}, False),
-    ("other permissions only", {}, False),
-    ("direct", {}, True),
-    ("group", {}, True),
-    ("managers group", {}, True),
-    ("none", {"superuser": True}, True),
-    ("direct", {"is_active": False}, False),
-    ("none", {"superuser": True, "is_active": False}, False),
-])
-def test_viewer_flags_and_user_sees_all_leads_state_one_rule(how, traits, expected):
-    from leads.models import user_sees_all_leads
-    from tests.factories import ManagerFactory
-
-    user = (ManagerFactory if how == "managers group" else UserFactory)(**traits)
-    _grant_team_dashboard(user, how)
-    UserFactory(username="bystander")  # another user's grants must not count
-    _grant_team_dashboard(UserFactory(username="granted"), "direct")
-
-    assert user_sees_all_leads(user) is expected
-    assert selectors.viewer_flags(user) == (expected, False)
-    loaded = selectors.user_with_viewer_flags(user.pk)
-    assert (loaded, loaded.dashboard_viewer_flags) == (user, (expected, False))
-    assert selectors.viewer_flags(loaded) == (expected, False)
-
-
-def test_viewer_backend_loads_the_flags_with_the_user(crafted, manager,
-                                                      django_assert_num_queries):
-    from dashboard.auth import ViewerBackend
-    from dashboard.models import CacheBypass
-
-    backend = ViewerBackend()
-    with django_assert_num_queries(1):
-        loaded = backend.get_user(manager.pk)
-        assert selectors.viewer_flags(loaded) == (True, False)
-    CacheBypass.objects.create(pk=CacheBypass.SINGLETON,
-                               until=timezone.now() + timedelta(minutes=1))
-    assert backend.get_user(crafted.asha.pk).dashboard_viewer_flags == (False, True)
-    assert backend.get_user(crafted.gone.pk) is None  # inactive
-    assert backend.get_user(987654) is None
+    _record_bypass(minutes=1)
+    setattr(telecaller, selectors.CACHE_BYPASSED_ATTRIBUTE, preloaded)
+    with django_assert_num_queries(0):
+        assert selectors.viewer_cache_bypassed(telecaller) is preloaded

@@ -41,7 +41,7 @@ def test_warm_requests_stay_within_the_three_statement_budget(client, manager, c
         counts[(viewer.username, bool(extra))], response = _queries(client, url, {**params, **extra})
         assert response.wsgi_request.cache_outcome == "hit"
     # The user with the manager and bypass checks, in one statement
-    # (dashboard.auth.ViewerBackend): the session comes from the cache. (The budget is 3.)
+    # (crm.auth.ViewerBackend): the session comes from the cache. (The budget is 3.)
     assert counts == {(manager.username, False): 1, (manager.username, True): 1, ("asha", False): 1}
 
 

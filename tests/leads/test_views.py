@@ -142,6 +142,25 @@ def test_lead_list_pages_by_50_without_counting(telecaller_client, telecaller):
     assert 'href="?page=2"' in first.content.decode()
 
 
+@pytest.mark.parametrize("viewer", ["manager", "telecaller"])
+@pytest.mark.parametrize("leads_page", ["list", "edit"])
+def test_leads_pages_ask_the_manager_rule_nothing_beyond_loading_the_user(
+    client, manager, telecaller, viewer, leads_page
+):
+    lead = LeadFactory(creator=telecaller)
+    client.force_login(manager if viewer == "manager" else telecaller)
+    url = LIST if leads_page == "list" else _edit(lead)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200
+    # The session comes from the cache; the user is loaded with its manager
+    # flag (crm.auth.ViewerBackend); then the leads, and on a manager's list
+    # the users of its "User" filter.
+    asking_the_rule = [i for i, q in enumerate(captured) if "view_team_dashboard" in q["sql"]]
+    expected = 3 if (viewer, leads_page) == ("manager", "list") else 2
+    assert (asking_the_rule, len(captured)) == ([0], expected)
+
+
 # --- /leads/new/ ---------------------------------------------------------------
 
 def test_lead_create_page_renders(telecaller_client):
