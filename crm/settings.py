@@ -2,6 +2,8 @@
 
 Machine-specific values come from the environment (see README, "Settings");
 without any of them the project runs on SQLite and the local-memory cache.
+crm/env.py reads the variables: a bad value stops the process with a message
+naming the variable.
 """
 
 import os
@@ -14,47 +16,9 @@ from urllib.parse import urlsplit, urlunsplit
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from crm.env import env_bool, env_float, env_int, env_list, env_str
+
 BASE_DIR = Path(__file__).resolve().parent.parent
-
-
-def env_bool(name, default=False):
-    value = os.environ.get(name)
-    if value is None or value.strip() == "":
-        return default
-    value = value.strip().lower()
-    if value in {"1", "true", "yes", "on"}:
-        return True
-    if value in {"0", "false", "no", "off"}:
-        return False
-    raise ImproperlyConfigured(f"{name} must be one of 1/0, true/false, yes/no, on/off; got {value!r}.")
-
-
-def _env_number(name, default, convert, description):
-    value = os.environ.get(name)
-    if value is None or value.strip() == "":
-        return default
-    try:
-        number = convert(value.strip())
-    except ValueError:
-        number = None
-    if number is None or not 0 <= number < float("inf"):
-        raise ImproperlyConfigured(f"{name} must be {description} >= 0; got {value!r}.")
-    return number
-
-
-def env_int(name, default):
-    return _env_number(name, default, int, "a whole number")
-
-
-def env_float(name, default):
-    return _env_number(name, default, float, "a number")
-
-
-def env_list(name, default):
-    value = os.environ.get(name)
-    if value is None or value.strip() == "":
-        return list(default)
-    return [item.strip() for item in value.split(",") if item.strip()]
 
 
 # The test runner needs no secret key from the environment: it never serves
@@ -70,7 +34,7 @@ TESTING = (
 DEBUG = env_bool("DJANGO_DEBUG", default=False)
 
 _DEVELOPMENT_SECRET_KEY = "django-insecure-development-only-never-use-in-production"
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
+SECRET_KEY = env_str("DJANGO_SECRET_KEY")
 if not SECRET_KEY:
     if DEBUG or TESTING:
         SECRET_KEY = _DEVELOPMENT_SECRET_KEY
@@ -134,7 +98,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Database ---------------------------------------------------------------
 
-DATABASE_URL = os.environ.get("DATABASE_URL", "").strip()
+DATABASE_URL = env_str("DATABASE_URL").strip()
 
 
 def _database(url, name):
@@ -165,7 +129,7 @@ else:
 # mirror of the primary (no test database is created on the replica server),
 # and a `replica1` mirror exists even without the variable, so the routing is
 # tested on every run.
-DATABASE_REPLICA_URLS = env_list("DATABASE_REPLICA_URLS", [])
+DATABASE_REPLICA_URLS = env_list("DATABASE_REPLICA_URLS")
 if DATABASE_REPLICA_URLS and not DATABASE_URL:
     raise ImproperlyConfigured("DATABASE_REPLICA_URLS needs DATABASE_URL (the primary) as well.")
 for _number, _url in enumerate(DATABASE_REPLICA_URLS, start=1):
@@ -183,12 +147,12 @@ CRM_READ_YOUR_WRITES_SECONDS = env_int("CRM_READ_YOUR_WRITES_SECONDS", 5)
 
 # --- Cache ------------------------------------------------------------------
 
-REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+REDIS_URL = env_str("REDIS_URL").strip()
 
 # Redis Sentinel (high availability): the sentinels' addresses and the name of
 # the master they watch. When set they replace REDIS_URL: the client asks the
 # sentinels for the current master, so a failover needs no configuration change.
-REDIS_SENTINEL_MASTER = os.environ.get("REDIS_SENTINEL_MASTER", "").strip()
+REDIS_SENTINEL_MASTER = env_str("REDIS_SENTINEL_MASTER").strip()
 REDIS_SENTINEL_DB = env_int("REDIS_SENTINEL_DB", 0)
 
 
@@ -205,7 +169,7 @@ def _sentinel_addresses(items):
     return addresses
 
 
-REDIS_SENTINELS = _sentinel_addresses(env_list("REDIS_SENTINELS", []))
+REDIS_SENTINELS = _sentinel_addresses(env_list("REDIS_SENTINELS"))
 if bool(REDIS_SENTINELS) != bool(REDIS_SENTINEL_MASTER):
     raise ImproperlyConfigured(
         "Set REDIS_SENTINELS and REDIS_SENTINEL_MASTER together, or neither."
@@ -318,7 +282,7 @@ LOGOUT_REDIRECT_URL = "login"
 # --- Internationalisation and time ------------------------------------------
 
 LANGUAGE_CODE = "en-in"
-TIME_ZONE = os.environ.get("DJANGO_TIME_ZONE", "Asia/Kolkata")
+TIME_ZONE = env_str("DJANGO_TIME_ZONE", "Asia/Kolkata")
 USE_I18N = True
 USE_TZ = True  # the database stores UTC; TIME_ZONE defines the business day
 
