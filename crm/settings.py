@@ -11,11 +11,11 @@ import re
 import sys
 from importlib.util import find_spec
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from crm.cache_settings import redis_caches, redis_database, sentinel_addresses
 from crm.env import env_bool, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -154,22 +154,7 @@ REDIS_URL = env_str("REDIS_URL").strip()
 # sentinels for the current master, so a failover needs no configuration change.
 REDIS_SENTINEL_MASTER = env_str("REDIS_SENTINEL_MASTER").strip()
 REDIS_SENTINEL_DB = env_int("REDIS_SENTINEL_DB", 0)
-
-
-def _sentinel_addresses(items):
-    addresses = []
-    for item in items:
-        host, _, port = item.rpartition(":")
-        host = host.strip("[]")
-        if not host or not (port.isascii() and port.isdigit()) or not 0 < int(port) < 65536:
-            raise ImproperlyConfigured(
-                f"REDIS_SENTINELS must be comma-separated host:port pairs; got {item!r}."
-            )
-        addresses.append((host, int(port)))
-    return addresses
-
-
-REDIS_SENTINELS = _sentinel_addresses(env_list("REDIS_SENTINELS"))
+REDIS_SENTINELS = sentinel_addresses(env_list("REDIS_SENTINELS"))
 if bool(REDIS_SENTINELS) != bool(REDIS_SENTINEL_MASTER):
     raise ImproperlyConfigured(
         "Set REDIS_SENTINELS and REDIS_SENTINEL_MASTER together, or neither."
@@ -181,49 +166,6 @@ if REDIS_SENTINEL_MASTER and not re.fullmatch(r"[a-z0-9][a-z0-9_.-]*", REDIS_SEN
         f"got {REDIS_SENTINEL_MASTER!r}."
     )
 
-
-def _redis_test_url(url):
-    """The same Redis server, database 15: the suite flushes its cache between
-    tests and must never wipe the database `make run` uses."""
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, "/15", parts.query, parts.fragment))
-
-
-def _redis_cache(location, *, ignore_exceptions, sentinels=()):
-    from redis.backoff import NoBackoff
-    from redis.retry import Retry
-
-    # A dead Redis must not make every request slow: short timeouts and no
-    # client-side retries (for the sentinels too).
-    timeouts = {"SOCKET_CONNECT_TIMEOUT": 0.25, "SOCKET_TIMEOUT": 0.25}
-    options = {
-        "CLIENT_CLASS": "django_redis.client.DefaultClient",
-        **timeouts,
-        "CONNECTION_POOL_KWARGS": {"retry": Retry(NoBackoff(), 0)},
-        "IGNORE_EXCEPTIONS": ignore_exceptions,
-    }
-    if sentinels:
-        options.update({
-            "CLIENT_CLASS": "django_redis.client.SentinelClient",
-            "CONNECTION_FACTORY": "django_redis.pool.SentinelConnectionFactory",
-            "SENTINELS": list(sentinels),
-            "SENTINEL_KWARGS": {
-                **{name.lower(): value for name, value in timeouts.items()},
-                "retry": Retry(NoBackoff(), 0),
-            },
-        })
-        # Given one URL as a string, SentinelClient would send reads to
-        # replicas. The dashboard cache must read its own writes (version
-        # tokens, locks) and sessions too, so a one-item list: master only.
-        location = [location]
-    return {
-        "BACKEND": "django_redis.cache.RedisCache",
-        "LOCATION": location,
-        "KEY_PREFIX": "crm",
-        "OPTIONS": options,
-    }
-
-
 if REDIS_SENTINELS:
     _location = f"redis://{REDIS_SENTINEL_MASTER}/{REDIS_SENTINEL_DB}"
 elif REDIS_URL:
@@ -233,14 +175,10 @@ else:
 
 if _location:
     if TESTING:
-        _location = _redis_test_url(_location)
-    CACHES = {
-        # The dashboard cache raises on errors: dashboard/cache.py must know
-        # when an invalidation failed (and handles every error itself).
-        "default": _redis_cache(_location, ignore_exceptions=False, sentinels=REDIS_SENTINELS),
-        # Sessions fall back to the database when Redis is unreachable.
-        "sessions": _redis_cache(_location, ignore_exceptions=True, sentinels=REDIS_SENTINELS),
-    }
+        # The suite flushes its cache between tests and must never wipe the
+        # database `make run` uses.
+        _location = redis_database(_location, 15)
+    CACHES = redis_caches(_location, sentinels=REDIS_SENTINELS)
 else:
     CACHES = {
         "default": {

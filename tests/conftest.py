@@ -20,12 +20,12 @@ def _clear_cache():
 def make_redis_unreachable(settings):
     """Call it to point both caches at a port where nothing listens, with the
     project's own Redis options (short timeouts, no retries)."""
-    from crm.settings import _redis_cache
+    from crm.cache_settings import redis_cache_settings
 
     def point_at_closed_port():
         dead = "redis://127.0.0.1:1/0"
-        settings.CACHES = {"default": _redis_cache(dead, ignore_exceptions=False),
-                           "sessions": _redis_cache(dead, ignore_exceptions=True)}
+        settings.CACHES = {"default": redis_cache_settings(dead, ignore_exceptions=False),
+                           "sessions": redis_cache_settings(dead, ignore_exceptions=True)}
 
     return point_at_closed_port
 
