@@ -1,43 +1,35 @@
 """Settings for the lead CRM.
 
-Machine-specific values come from the environment (see README, "Settings");
-without any of them the project runs on SQLite and the local-memory cache.
-crm/env.py reads the variables: a bad value stops the process with a message
-naming the variable.
+Machine-specific values come from the environment (see README, "Settings", and
+.env.example); without any of them the project runs on SQLite and the
+local-memory cache. crm/env.py reads the variables: a bad value stops the
+process with a message naming the variable. The test suite runs on
+tests/settings.py, which imports this module and overrides what only tests need.
 """
 
-import os
 import re
-import sys
 from importlib.util import find_spec
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from crm.cache_settings import redis_caches, redis_database, sentinel_addresses
+from crm.cache_settings import redis_caches, sentinel_addresses
 from crm.env import env_bool, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-
-
-# The test runner needs no secret key from the environment: it never serves
-# real users and Django forces DEBUG off during tests.
-# pytest sets PYTEST_VERSION for its run; the module check keeps a stray
-# variable in a production environment from counting on its own.
-TESTING = (
-    "PYTEST_VERSION" in os.environ and "pytest" in sys.modules
-) or sys.argv[1:2] == ["test"]
 
 # --- Core -------------------------------------------------------------------
 
 DEBUG = env_bool("DJANGO_DEBUG", default=False)
 
-_DEVELOPMENT_SECRET_KEY = "django-insecure-development-only-never-use-in-production"
+# The public fallback signs nothing that matters: with debug off the CRM
+# refuses to start without a key of its own.
+DEVELOPMENT_SECRET_KEY = "django-insecure-development-only-never-use-in-production"
 SECRET_KEY = env_str("DJANGO_SECRET_KEY")
 if not SECRET_KEY:
-    if DEBUG or TESTING:
-        SECRET_KEY = _DEVELOPMENT_SECRET_KEY
+    if DEBUG:
+        SECRET_KEY = DEVELOPMENT_SECRET_KEY
     else:
         raise ImproperlyConfigured(
             "DJANGO_SECRET_KEY is not set. With DJANGO_DEBUG off the CRM refuses to start "
@@ -125,20 +117,17 @@ else:
 
 # Read replicas (PostgreSQL streaming replicas of DATABASE_URL): `replica1`,
 # `replica2`, ... in the order given. crm/db_routers.py sends only the
-# dashboard's read side there. Under the test runner each one is a test
-# mirror of the primary (no test database is created on the replica server),
-# and a `replica1` mirror exists even without the variable, so the routing is
-# tested on every run.
+# dashboard's read side there. Under a test runner each one is a test mirror
+# of the primary: no test database is created on the replica server.
 DATABASE_REPLICA_URLS = env_list("DATABASE_REPLICA_URLS")
 if DATABASE_REPLICA_URLS and not DATABASE_URL:
     raise ImproperlyConfigured("DATABASE_REPLICA_URLS needs DATABASE_URL (the primary) as well.")
 for _number, _url in enumerate(DATABASE_REPLICA_URLS, start=1):
-    DATABASES[f"replica{_number}"] = _database(_url, "DATABASE_REPLICA_URLS")
-if TESTING and not DATABASE_REPLICA_URLS:
-    DATABASES["replica1"] = dict(DATABASES["default"])
+    DATABASES[f"replica{_number}"] = {
+        **_database(_url, "DATABASE_REPLICA_URLS"),
+        "TEST": {"MIRROR": "default"},
+    }
 DATABASE_REPLICAS = [alias for alias in DATABASES if alias != "default"]
-for _alias in DATABASE_REPLICAS:
-    DATABASES[_alias]["TEST"] = {"MIRROR": "default"}
 DATABASE_ROUTERS = ["crm.db_routers.PrimaryReplicaRouter"]
 
 # After a successful write (POST, ...) a client's dashboard reads stay on the
@@ -166,19 +155,15 @@ if REDIS_SENTINEL_MASTER and not re.fullmatch(r"[a-z0-9][a-z0-9_.-]*", REDIS_SEN
         f"got {REDIS_SENTINEL_MASTER!r}."
     )
 
+# The Redis both caches use (empty: local memory); with sentinels its host
+# part is the master's name.
 if REDIS_SENTINELS:
-    _location = f"redis://{REDIS_SENTINEL_MASTER}/{REDIS_SENTINEL_DB}"
-elif REDIS_URL:
-    _location = REDIS_URL
+    REDIS_LOCATION = f"redis://{REDIS_SENTINEL_MASTER}/{REDIS_SENTINEL_DB}"
 else:
-    _location = ""
+    REDIS_LOCATION = REDIS_URL
 
-if _location:
-    if TESTING:
-        # The suite flushes its cache between tests and must never wipe the
-        # database `make run` uses.
-        _location = redis_database(_location, 15)
-    CACHES = redis_caches(_location, sentinels=REDIS_SENTINELS)
+if REDIS_LOCATION:
+    CACHES = redis_caches(REDIS_LOCATION, sentinels=REDIS_SENTINELS)
 else:
     CACHES = {
         "default": {
@@ -231,19 +216,18 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
 # WhiteNoise serves the collected files with far-future headers in production.
-# The manifest storage needs `collectstatic` to have run, so development and
-# tests keep the plain storage, and WhiteNoise reads the source folders.
-_PLAIN_STATIC = DEBUG or TESTING
+# The manifest storage needs `collectstatic` to have run, so development keeps
+# the plain storage, and WhiteNoise reads the source folders.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-        if _PLAIN_STATIC
+        if DEBUG
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
-WHITENOISE_USE_FINDERS = _PLAIN_STATIC
-WHITENOISE_AUTOREFRESH = _PLAIN_STATIC
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
 
 # --- Security ---------------------------------------------------------------
 
@@ -251,10 +235,7 @@ WHITENOISE_AUTOREFRESH = _PLAIN_STATIC
 # variables; the DJANGO_SECURE_* variables relax it for a plain-HTTP intranet.
 # The proxy in front must set X-Forwarded-Proto itself (overwriting a client's).
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-# Never under the test runner: Django forces DEBUG off there and the test
-# client speaks plain HTTP, so every request would be a redirect. A test that
-# is about the redirect turns it on with the `settings` fixture.
-SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG) and not TESTING
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
 # Load balancers probe over plain HTTP.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
@@ -282,9 +263,9 @@ CRM_SLOW_QUERY_MS = env_float("CRM_SLOW_QUERY_MS", 100.0)
 
 # --- Development tools ------------------------------------------------------
 
-# The toolbar's own system check fails under tests, and it has no place in
-# production, so it loads only for a DEBUG process that is not a test run.
-DEBUG_TOOLBAR_ENABLED = DEBUG and not TESTING and find_spec("debug_toolbar") is not None
+# Development only: production installs requirements.txt alone, without it
+# (tests/settings.py takes it out of test runs).
+DEBUG_TOOLBAR_ENABLED = DEBUG and find_spec("debug_toolbar") is not None
 if DEBUG_TOOLBAR_ENABLED:
     INSTALLED_APPS.append("debug_toolbar")
     MIDDLEWARE.insert(0, "debug_toolbar.middleware.DebugToolbarMiddleware")

@@ -1,5 +1,19 @@
 import pytest
+from django.conf import settings as django_settings
 from django.core.cache import caches
+
+TEST_SETTINGS_MODULE = "tests.settings"
+
+
+def pytest_configure(config):
+    # pytest-django prefers DJANGO_SETTINGS_MODULE from the environment over
+    # setup.cfg. Under crm.settings the suite would flush the Redis database
+    # `make run` uses (and lose the other test-only settings): refuse instead.
+    if django_settings.SETTINGS_MODULE != TEST_SETTINGS_MODULE:
+        raise pytest.UsageError(
+            f"The suite runs on {TEST_SETTINGS_MODULE}, not {django_settings.SETTINGS_MODULE}: "
+            "unset DJANGO_SETTINGS_MODULE (setup.cfg names the test settings)."
+        )
 
 
 @pytest.fixture(autouse=True)

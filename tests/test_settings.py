@@ -48,13 +48,13 @@ def test_settings_reject_a_malformed_boolean():
     assert "DJANGO_DEBUG must be one of" in result.stderr
 
 
-def _django(code, **env):
+def _django(code, settings_module="crm.settings", **env):
     """Run `code` in a fresh process after django.setup(), with `env` in place of
     the caller's DJANGO_*, REDIS_* and CRM_* variables."""
     clean = {k: v for k, v in os.environ.items()
              if not k.startswith(("DJANGO_", "REDIS_", "CRM_"))}
     clean.update(env)
-    clean["DJANGO_SETTINGS_MODULE"] = "crm.settings"
+    clean["DJANGO_SETTINGS_MODULE"] = settings_module
     return subprocess.run(
         [sys.executable, "-c", "import django; django.setup(); from django.conf import settings\n"
          + code],
@@ -366,3 +366,74 @@ def test_settings_refuse_a_malformed_cache_lifetime():
     result = _import_settings(DJANGO_DEBUG="1", CRM_DASHBOARD_DAY_TTL="five minutes")
     assert result.returncode != 0
     assert "CRM_DASHBOARD_DAY_TTL must be a whole number" in result.stderr
+
+
+# --- the test settings (tests/settings.py) ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("env", "location"),
+    [
+        ({"REDIS_URL": "redis://:pw@127.0.0.1:6379/1?health_check_interval=5"},
+         "redis://:pw@127.0.0.1:6379/15?health_check_interval=5"),
+        ({**SENTINEL_ENV, "REDIS_SENTINELS": "127.0.0.1:26379", "REDIS_SENTINEL_DB": "2"},
+         ["redis://crm/15"]),
+    ],
+    ids=["url", "sentinel"],
+)
+def test_test_settings_keep_both_caches_on_redis_database_15(env, location):
+    code = "print(json.dumps({a: c['LOCATION'] for a, c in settings.CACHES.items()}))"
+    result = _django("import json\n" + code, settings_module="tests.settings", **env)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {"default": location, "sessions": location}
+
+    # The base settings have no test branch: `make run` keeps its database.
+    base = _django("import json\n" + code, **{"DJANGO_DEBUG": "1", **env})
+    assert base.returncode == 0, base.stderr
+    assert json.loads(base.stdout)["default"] != location
+
+
+def test_test_settings_mirror_the_primary_as_replica1():
+    result = _django(
+        "d = settings.DATABASES\n"
+        "print(settings.DATABASE_REPLICAS, d['replica1']['TEST']['MIRROR'],\n"
+        "      d['replica1']['NAME'] == d['default']['NAME'])",
+        settings_module="tests.settings", DATABASE_REPLICA_URLS="",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["['replica1']", "default", "True"]
+
+
+def test_test_settings_leave_the_debug_toolbar_out_even_with_debug_on():
+    result = _django(
+        "print('debug_toolbar' in settings.INSTALLED_APPS, settings.DEBUG_TOOLBAR_ENABLED,\n"
+        "      [m for m in settings.MIDDLEWARE if 'debug_toolbar' in m])",
+        settings_module="tests.settings", DJANGO_DEBUG="1",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "False", "[]"]
+
+
+def test_test_settings_turn_off_the_ssl_redirect_and_manifest_storage_whatever_the_env():
+    result = _django(
+        "print(settings.SECURE_SSL_REDIRECT, settings.STORAGES['staticfiles']['BACKEND'],\n"
+        "      settings.WHITENOISE_USE_FINDERS)",
+        settings_module="tests.settings", DJANGO_SECURE_SSL_REDIRECT="1",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "False", "django.contrib.staticfiles.storage.StaticFilesStorage", "True",
+    ]
+
+
+def test_suite_refuses_to_run_on_the_base_settings():
+    clean = {k: v for k, v in os.environ.items()
+             if not k.startswith(("DJANGO_", "REDIS_", "CRM_"))}
+    clean.update(DJANGO_SETTINGS_MODULE="crm.settings", DJANGO_DEBUG="1")
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
+         "tests/test_settings.py"],
+        cwd=ROOT, env=clean, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == pytest.ExitCode.USAGE_ERROR, result.stdout + result.stderr
+    assert "The suite runs on tests.settings, not crm.settings" in result.stderr
