@@ -98,14 +98,18 @@ def test_settings_reject_a_malformed_slow_query_threshold():
 PRODUCTION_KEY = "k3Y-" + "0123456789abcdefghijklmnopqrstuvwxyz" * 2
 
 
-def test_settings_pass_the_deploy_check_with_only_a_secret_key():
+def _deploy_check(**env):
     clean = {k: v for k, v in os.environ.items()
              if not k.startswith(("DJANGO_", "REDIS_", "CRM_"))}
-    clean.update(DJANGO_SETTINGS_MODULE="crm.settings", DJANGO_SECRET_KEY=PRODUCTION_KEY)
-    result = subprocess.run(
+    clean.update(DJANGO_SETTINGS_MODULE="crm.settings", DJANGO_SECRET_KEY=PRODUCTION_KEY, **env)
+    return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60,
     )
+
+
+def test_settings_pass_the_deploy_check_with_only_a_secret_key():
+    result = _deploy_check()
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 
@@ -121,7 +125,7 @@ def test_settings_are_secure_by_default_in_production():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
-        "True", "True", "True", "31536000", "True", "True", "True",
+        "True", "True", "True", "31536000", "True", "False", "True",
         "whitenoise.storage.CompressedManifestStaticFilesStorage",
     ]
 
@@ -144,6 +148,31 @@ def test_settings_reject_a_malformed_hsts_duration():
                       DJANGO_SECRET_KEY=PRODUCTION_KEY, DJANGO_SECURE_HSTS_SECONDS="1y")
     assert result.returncode != 0
     assert "DJANGO_SECURE_HSTS_SECONDS must be a whole number" in result.stderr
+
+
+def test_settings_leave_hsts_preload_off_and_silence_its_warning_by_default():
+    result = _setting("settings.SECURE_HSTS_PRELOAD, settings.SILENCED_SYSTEM_CHECKS",
+                      DJANGO_SECRET_KEY=PRODUCTION_KEY)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "['security.W021']"]
+
+
+def test_settings_send_hsts_preload_when_asked_and_still_pass_the_deploy_check():
+    result = _setting("settings.SECURE_HSTS_PRELOAD, settings.SILENCED_SYSTEM_CHECKS",
+                      DJANGO_SECRET_KEY=PRODUCTION_KEY, DJANGO_SECURE_HSTS_PRELOAD="1")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "[]"]
+
+    check = _deploy_check(DJANGO_SECURE_HSTS_PRELOAD="1")
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "no issues" in check.stdout
+
+
+def test_settings_reject_a_malformed_hsts_preload():
+    result = _setting("settings.SECURE_HSTS_PRELOAD",
+                      DJANGO_SECRET_KEY=PRODUCTION_KEY, DJANGO_SECURE_HSTS_PRELOAD="maybe")
+    assert result.returncode != 0
+    assert "DJANGO_SECURE_HSTS_PRELOAD must be one of" in result.stderr
 
 
 def test_settings_development_is_plain_http_with_plain_static_files():
