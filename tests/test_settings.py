@@ -1,5 +1,6 @@
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -395,6 +396,37 @@ def test_settings_refuse_a_malformed_cache_lifetime():
     result = _import_settings(DJANGO_DEBUG="1", CRM_DASHBOARD_DAY_TTL="five minutes")
     assert result.returncode != 0
     assert "CRM_DASHBOARD_DAY_TTL must be a whole number" in result.stderr
+
+
+# --- logging ----------------------------------------------------------------
+
+LOG_ONE_RECORD_EACH = (
+    "import logging\n"
+    "logging.getLogger('django.request').warning('request-record')\n"
+    "logging.getLogger('django.server').info('server-record')\n"
+    "logging.getLogger('crm.slow_query').warning('crm-record')\n"
+)
+
+
+@pytest.mark.parametrize(
+    "env",
+    [{"DJANGO_DEBUG": "1"}, {"DJANGO_SECRET_KEY": PRODUCTION_KEY}],
+    ids=["debug", "production"],
+)
+def test_settings_log_each_record_once(env):
+    result = _django(LOG_ONE_RECORD_EACH, **env)
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+    request = [line for line in lines if "request-record" in line]
+    crm = [line for line in lines if "crm-record" in line]
+    server = [line for line in lines if "server-record" in line]
+    assert len(request) == 1, lines
+    assert re.fullmatch(r"\S+ \S+ WARNING django\.request request-record", request[0])
+    assert len(crm) == 1, lines
+    assert re.fullmatch(r"\S+ \S+ WARNING crm\.slow_query crm-record", crm[0])
+    # runserver's request lines keep Django's own format.
+    assert len(server) == 1, lines
+    assert re.fullmatch(r"\[[^\]]+\] server-record", server[0])
 
 
 # --- the test settings (tests/settings.py) ------------------------------------
