@@ -498,3 +498,16 @@ def test_suite_refuses_to_run_on_the_base_settings():
     )
     assert result.returncode == pytest.ExitCode.USAGE_ERROR, result.stdout + result.stderr
     assert "The suite runs on tests.settings, not crm.settings" in result.stderr
+
+
+# --- .env.example -------------------------------------------------------------
+
+
+def test_env_example_lists_every_variable_the_settings_read():
+    read = set(re.findall(
+        r"env_(?:str|bool|int|float|list)\(\s*\"([A-Z0-9_]+)\"",
+        (ROOT / "crm" / "settings.py").read_text(),
+    ))
+    listed = set(re.findall(r"^# ([A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.M))
+    assert "DJANGO_DEBUG" in read  # the pattern finds the calls at all
+    assert read - listed == set()
