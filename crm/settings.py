@@ -1,79 +1,35 @@
 """Settings for the lead CRM.
 
-Machine-specific values come from the environment (see README, "Settings");
-without any of them the project runs on SQLite and the local-memory cache.
+Machine-specific values come from the environment (see README, "Settings", and
+.env.example); without any of them the project runs on SQLite and the
+local-memory cache. crm/env.py reads the variables: a bad value stops the
+process with a message naming the variable. The test suite runs on
+tests/settings.py, which imports this module and overrides what only tests need.
 """
 
-import os
 import re
-import sys
 from importlib.util import find_spec
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from crm.cache_settings import redis_caches, sentinel_addresses
+from crm.env import env_bool, env_float, env_int, env_list, env_str
+
 BASE_DIR = Path(__file__).resolve().parent.parent
-
-
-def env_bool(name, default=False):
-    value = os.environ.get(name)
-    if value is None or value.strip() == "":
-        return default
-    value = value.strip().lower()
-    if value in {"1", "true", "yes", "on"}:
-        return True
-    if value in {"0", "false", "no", "off"}:
-        return False
-    raise ImproperlyConfigured(f"{name} must be one of 1/0, true/false, yes/no, on/off; got {value!r}.")
-
-
-def _env_number(name, default, convert, description):
-    value = os.environ.get(name)
-    if value is None or value.strip() == "":
-        return default
-    try:
-        number = convert(value.strip())
-    except ValueError:
-        number = None
-    if number is None or not 0 <= number < float("inf"):
-        raise ImproperlyConfigured(f"{name} must be {description} >= 0; got {value!r}.")
-    return number
-
-
-def env_int(name, default):
-    return _env_number(name, default, int, "a whole number")
-
-
-def env_float(name, default):
-    return _env_number(name, default, float, "a number")
-
-
-def env_list(name, default):
-    value = os.environ.get(name)
-    if value is None or value.strip() == "":
-        return list(default)
-    return [item.strip() for item in value.split(",") if item.strip()]
-
-
-# The test runner needs no secret key from the environment: it never serves
-# real users and Django forces DEBUG off during tests.
-# pytest sets PYTEST_VERSION for its run; the module check keeps a stray
-# variable in a production environment from counting on its own.
-TESTING = (
-    "PYTEST_VERSION" in os.environ and "pytest" in sys.modules
-) or sys.argv[1:2] == ["test"]
 
 # --- Core -------------------------------------------------------------------
 
 DEBUG = env_bool("DJANGO_DEBUG", default=False)
 
-_DEVELOPMENT_SECRET_KEY = "django-insecure-development-only-never-use-in-production"
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
+# The public fallback signs nothing that matters: with debug off the CRM
+# refuses to start without a key of its own.
+DEVELOPMENT_SECRET_KEY = "django-insecure-development-only-never-use-in-production"
+SECRET_KEY = env_str("DJANGO_SECRET_KEY")
 if not SECRET_KEY:
-    if DEBUG or TESTING:
-        SECRET_KEY = _DEVELOPMENT_SECRET_KEY
+    if DEBUG:
+        SECRET_KEY = DEVELOPMENT_SECRET_KEY
     else:
         raise ImproperlyConfigured(
             "DJANGO_SECRET_KEY is not set. With DJANGO_DEBUG off the CRM refuses to start "
@@ -134,7 +90,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Database ---------------------------------------------------------------
 
-DATABASE_URL = os.environ.get("DATABASE_URL", "").strip()
+DATABASE_URL = env_str("DATABASE_URL").strip()
 
 
 def _database(url, name):
@@ -161,20 +117,17 @@ else:
 
 # Read replicas (PostgreSQL streaming replicas of DATABASE_URL): `replica1`,
 # `replica2`, ... in the order given. crm/db_routers.py sends only the
-# dashboard's read side there. Under the test runner each one is a test
-# mirror of the primary (no test database is created on the replica server),
-# and a `replica1` mirror exists even without the variable, so the routing is
-# tested on every run.
-DATABASE_REPLICA_URLS = env_list("DATABASE_REPLICA_URLS", [])
+# dashboard's read side there. Under a test runner each one is a test mirror
+# of the primary: no test database is created on the replica server.
+DATABASE_REPLICA_URLS = env_list("DATABASE_REPLICA_URLS")
 if DATABASE_REPLICA_URLS and not DATABASE_URL:
     raise ImproperlyConfigured("DATABASE_REPLICA_URLS needs DATABASE_URL (the primary) as well.")
 for _number, _url in enumerate(DATABASE_REPLICA_URLS, start=1):
-    DATABASES[f"replica{_number}"] = _database(_url, "DATABASE_REPLICA_URLS")
-if TESTING and not DATABASE_REPLICA_URLS:
-    DATABASES["replica1"] = dict(DATABASES["default"])
+    DATABASES[f"replica{_number}"] = {
+        **_database(_url, "DATABASE_REPLICA_URLS"),
+        "TEST": {"MIRROR": "default"},
+    }
 DATABASE_REPLICAS = [alias for alias in DATABASES if alias != "default"]
-for _alias in DATABASE_REPLICAS:
-    DATABASES[_alias]["TEST"] = {"MIRROR": "default"}
 DATABASE_ROUTERS = ["crm.db_routers.PrimaryReplicaRouter"]
 
 # After a successful write (POST, ...) a client's dashboard reads stay on the
@@ -183,29 +136,14 @@ CRM_READ_YOUR_WRITES_SECONDS = env_int("CRM_READ_YOUR_WRITES_SECONDS", 5)
 
 # --- Cache ------------------------------------------------------------------
 
-REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+REDIS_URL = env_str("REDIS_URL").strip()
 
 # Redis Sentinel (high availability): the sentinels' addresses and the name of
 # the master they watch. When set they replace REDIS_URL: the client asks the
 # sentinels for the current master, so a failover needs no configuration change.
-REDIS_SENTINEL_MASTER = os.environ.get("REDIS_SENTINEL_MASTER", "").strip()
+REDIS_SENTINEL_MASTER = env_str("REDIS_SENTINEL_MASTER").strip()
 REDIS_SENTINEL_DB = env_int("REDIS_SENTINEL_DB", 0)
-
-
-def _sentinel_addresses(items):
-    addresses = []
-    for item in items:
-        host, _, port = item.rpartition(":")
-        host = host.strip("[]")
-        if not host or not (port.isascii() and port.isdigit()) or not 0 < int(port) < 65536:
-            raise ImproperlyConfigured(
-                f"REDIS_SENTINELS must be comma-separated host:port pairs; got {item!r}."
-            )
-        addresses.append((host, int(port)))
-    return addresses
-
-
-REDIS_SENTINELS = _sentinel_addresses(env_list("REDIS_SENTINELS", []))
+REDIS_SENTINELS = sentinel_addresses(env_list("REDIS_SENTINELS"))
 if bool(REDIS_SENTINELS) != bool(REDIS_SENTINEL_MASTER):
     raise ImproperlyConfigured(
         "Set REDIS_SENTINELS and REDIS_SENTINEL_MASTER together, or neither."
@@ -217,66 +155,15 @@ if REDIS_SENTINEL_MASTER and not re.fullmatch(r"[a-z0-9][a-z0-9_.-]*", REDIS_SEN
         f"got {REDIS_SENTINEL_MASTER!r}."
     )
 
-
-def _redis_test_url(url):
-    """The same Redis server, database 15: the suite flushes its cache between
-    tests and must never wipe the database `make run` uses."""
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, "/15", parts.query, parts.fragment))
-
-
-def _redis_cache(location, *, ignore_exceptions, sentinels=()):
-    from redis.backoff import NoBackoff
-    from redis.retry import Retry
-
-    # A dead Redis must not make every request slow: short timeouts and no
-    # client-side retries (for the sentinels too).
-    timeouts = {"SOCKET_CONNECT_TIMEOUT": 0.25, "SOCKET_TIMEOUT": 0.25}
-    options = {
-        "CLIENT_CLASS": "django_redis.client.DefaultClient",
-        **timeouts,
-        "CONNECTION_POOL_KWARGS": {"retry": Retry(NoBackoff(), 0)},
-        "IGNORE_EXCEPTIONS": ignore_exceptions,
-    }
-    if sentinels:
-        options.update({
-            "CLIENT_CLASS": "django_redis.client.SentinelClient",
-            "CONNECTION_FACTORY": "django_redis.pool.SentinelConnectionFactory",
-            "SENTINELS": list(sentinels),
-            "SENTINEL_KWARGS": {
-                **{name.lower(): value for name, value in timeouts.items()},
-                "retry": Retry(NoBackoff(), 0),
-            },
-        })
-        # Given one URL as a string, SentinelClient would send reads to
-        # replicas. The dashboard cache must read its own writes (version
-        # tokens, locks) and sessions too, so a one-item list: master only.
-        location = [location]
-    return {
-        "BACKEND": "django_redis.cache.RedisCache",
-        "LOCATION": location,
-        "KEY_PREFIX": "crm",
-        "OPTIONS": options,
-    }
-
-
+# The Redis both caches use (empty: local memory); with sentinels its host
+# part is the master's name.
 if REDIS_SENTINELS:
-    _location = f"redis://{REDIS_SENTINEL_MASTER}/{REDIS_SENTINEL_DB}"
-elif REDIS_URL:
-    _location = REDIS_URL
+    REDIS_LOCATION = f"redis://{REDIS_SENTINEL_MASTER}/{REDIS_SENTINEL_DB}"
 else:
-    _location = ""
+    REDIS_LOCATION = REDIS_URL
 
-if _location:
-    if TESTING:
-        _location = _redis_test_url(_location)
-    CACHES = {
-        # The dashboard cache raises on errors: dashboard/cache.py must know
-        # when an invalidation failed (and handles every error itself).
-        "default": _redis_cache(_location, ignore_exceptions=False, sentinels=REDIS_SENTINELS),
-        # Sessions fall back to the database when Redis is unreachable.
-        "sessions": _redis_cache(_location, ignore_exceptions=True, sentinels=REDIS_SENTINELS),
-    }
+if REDIS_LOCATION:
+    CACHES = redis_caches(REDIS_LOCATION, sentinels=REDIS_SENTINELS)
 else:
     CACHES = {
         "default": {
@@ -319,7 +206,7 @@ LOGOUT_REDIRECT_URL = "login"
 # --- Internationalisation and time ------------------------------------------
 
 LANGUAGE_CODE = "en-in"
-TIME_ZONE = os.environ.get("DJANGO_TIME_ZONE", "Asia/Kolkata")
+TIME_ZONE = env_str("DJANGO_TIME_ZONE", "Asia/Kolkata")
 USE_I18N = True
 USE_TZ = True  # the database stores UTC; TIME_ZONE defines the business day
 
@@ -330,19 +217,18 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
 # WhiteNoise serves the collected files with far-future headers in production.
-# The manifest storage needs `collectstatic` to have run, so development and
-# tests keep the plain storage, and WhiteNoise reads the source folders.
-_PLAIN_STATIC = DEBUG or TESTING
+# The manifest storage needs `collectstatic` to have run, so development keeps
+# the plain storage, and WhiteNoise reads the source folders.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-        if _PLAIN_STATIC
+        if DEBUG
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
-WHITENOISE_USE_FINDERS = _PLAIN_STATIC
-WHITENOISE_AUTOREFRESH = _PLAIN_STATIC
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
 
 # --- Security ---------------------------------------------------------------
 
@@ -350,27 +236,51 @@ WHITENOISE_AUTOREFRESH = _PLAIN_STATIC
 # variables; the DJANGO_SECURE_* variables relax it for a plain-HTTP intranet.
 # The proxy in front must set X-Forwarded-Proto itself (overwriting a client's).
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-# Never under the test runner: Django forces DEBUG off there and the test
-# client speaks plain HTTP, so every request would be a redirect. A test that
-# is about the redirect turns it on with the `settings` fixture.
-SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG) and not TESTING
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
 # Load balancers probe over plain HTTP.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
 SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
+# Opt-in: a domain on the browsers' preload lists is effectively there for
+# good, so only an operator who means it turns this on.
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", default=False)
+# `check --deploy` warns (security.W021) whenever preload is off; off is the
+# deliberate default, so the warning is silenced until preload is on.
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
 # --- Logging ----------------------------------------------------------------
 
+# Every record reaches the console once, through the root handler. Django's
+# default configuration also gives the `django` logger a console handler of its
+# own (active with debug on), which printed each of its lines twice; naming the
+# logger here without handlers removes it (and Django's mail_admins handler,
+# which sends nothing here: ADMINS is not set). Naming it also resets its child
+# `django.server` (runserver's request lines), so that one is declared again
+# as Django declares it.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server"},
+    },
     "root": {"handlers": ["console"], "level": "INFO"},
+    "loggers": {
+        "django": {"handlers": [], "level": "INFO"},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+    },
 }
 
 # --- Observability ----------------------------------------------------------
@@ -381,9 +291,9 @@ CRM_SLOW_QUERY_MS = env_float("CRM_SLOW_QUERY_MS", 100.0)
 
 # --- Development tools ------------------------------------------------------
 
-# The toolbar's own system check fails under tests, and it has no place in
-# production, so it loads only for a DEBUG process that is not a test run.
-DEBUG_TOOLBAR_ENABLED = DEBUG and not TESTING and find_spec("debug_toolbar") is not None
+# Development only: production installs requirements.txt alone, without it
+# (tests/settings.py takes it out of test runs).
+DEBUG_TOOLBAR_ENABLED = DEBUG and find_spec("debug_toolbar") is not None
 if DEBUG_TOOLBAR_ENABLED:
     INSTALLED_APPS.append("debug_toolbar")
     MIDDLEWARE.insert(0, "debug_toolbar.middleware.DebugToolbarMiddleware")

@@ -1,5 +1,19 @@
 import pytest
+from django.conf import settings as django_settings
 from django.core.cache import caches
+
+TEST_SETTINGS_MODULE = "tests.settings"
+
+
+def pytest_configure(config):
+    # pytest-django prefers DJANGO_SETTINGS_MODULE from the environment over
+    # setup.cfg. Under crm.settings the suite would flush the Redis database
+    # `make run` uses (and lose the other test-only settings): refuse instead.
+    if django_settings.SETTINGS_MODULE != TEST_SETTINGS_MODULE:
+        raise pytest.UsageError(
+            f"The suite runs on {TEST_SETTINGS_MODULE}, not {django_settings.SETTINGS_MODULE}: "
+            "unset DJANGO_SETTINGS_MODULE (setup.cfg names the test settings)."
+        )
 
 
 @pytest.fixture(autouse=True)
@@ -20,12 +34,12 @@ def _clear_cache():
 def make_redis_unreachable(settings):
     """Call it to point both caches at a port where nothing listens, with the
     project's own Redis options (short timeouts, no retries)."""
-    from crm.settings import _redis_cache
+    from crm.cache_settings import redis_cache_settings
 
     def point_at_closed_port():
         dead = "redis://127.0.0.1:1/0"
-        settings.CACHES = {"default": _redis_cache(dead, ignore_exceptions=False),
-                           "sessions": _redis_cache(dead, ignore_exceptions=True)}
+        settings.CACHES = {"default": redis_cache_settings(dead, ignore_exceptions=False),
+                           "sessions": redis_cache_settings(dead, ignore_exceptions=True)}
 
     return point_at_closed_port
 

@@ -1,5 +1,6 @@
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -48,13 +49,13 @@ def test_settings_reject_a_malformed_boolean():
     assert "DJANGO_DEBUG must be one of" in result.stderr
 
 
-def _django(code, **env):
+def _django(code, settings_module="crm.settings", **env):
     """Run `code` in a fresh process after django.setup(), with `env` in place of
     the caller's DJANGO_*, REDIS_* and CRM_* variables."""
     clean = {k: v for k, v in os.environ.items()
              if not k.startswith(("DJANGO_", "REDIS_", "CRM_"))}
     clean.update(env)
-    clean["DJANGO_SETTINGS_MODULE"] = "crm.settings"
+    clean["DJANGO_SETTINGS_MODULE"] = settings_module
     return subprocess.run(
         [sys.executable, "-c", "import django; django.setup(); from django.conf import settings\n"
          + code],
@@ -98,14 +99,18 @@ def test_settings_reject_a_malformed_slow_query_threshold():
 PRODUCTION_KEY = "k3Y-" + "0123456789abcdefghijklmnopqrstuvwxyz" * 2
 
 
-def test_settings_pass_the_deploy_check_with_only_a_secret_key():
+def _deploy_check(**env):
     clean = {k: v for k, v in os.environ.items()
              if not k.startswith(("DJANGO_", "REDIS_", "CRM_"))}
-    clean.update(DJANGO_SETTINGS_MODULE="crm.settings", DJANGO_SECRET_KEY=PRODUCTION_KEY)
-    result = subprocess.run(
+    clean.update(DJANGO_SETTINGS_MODULE="crm.settings", DJANGO_SECRET_KEY=PRODUCTION_KEY, **env)
+    return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60,
     )
+
+
+def test_settings_pass_the_deploy_check_with_only_a_secret_key():
+    result = _deploy_check()
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 
@@ -121,7 +126,7 @@ def test_settings_are_secure_by_default_in_production():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
-        "True", "True", "True", "31536000", "True", "True", "True",
+        "True", "True", "True", "31536000", "True", "False", "True",
         "whitenoise.storage.CompressedManifestStaticFilesStorage",
     ]
 
@@ -144,6 +149,31 @@ def test_settings_reject_a_malformed_hsts_duration():
                       DJANGO_SECRET_KEY=PRODUCTION_KEY, DJANGO_SECURE_HSTS_SECONDS="1y")
     assert result.returncode != 0
     assert "DJANGO_SECURE_HSTS_SECONDS must be a whole number" in result.stderr
+
+
+def test_settings_leave_hsts_preload_off_and_silence_its_warning_by_default():
+    result = _setting("settings.SECURE_HSTS_PRELOAD, settings.SILENCED_SYSTEM_CHECKS",
+                      DJANGO_SECRET_KEY=PRODUCTION_KEY)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "['security.W021']"]
+
+
+def test_settings_send_hsts_preload_when_asked_and_still_pass_the_deploy_check():
+    result = _setting("settings.SECURE_HSTS_PRELOAD, settings.SILENCED_SYSTEM_CHECKS",
+                      DJANGO_SECRET_KEY=PRODUCTION_KEY, DJANGO_SECURE_HSTS_PRELOAD="1")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "[]"]
+
+    check = _deploy_check(DJANGO_SECURE_HSTS_PRELOAD="1")
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "no issues" in check.stdout
+
+
+def test_settings_reject_a_malformed_hsts_preload():
+    result = _setting("settings.SECURE_HSTS_PRELOAD",
+                      DJANGO_SECRET_KEY=PRODUCTION_KEY, DJANGO_SECURE_HSTS_PRELOAD="maybe")
+    assert result.returncode != 0
+    assert "DJANGO_SECURE_HSTS_PRELOAD must be one of" in result.stderr
 
 
 def test_settings_development_is_plain_http_with_plain_static_files():
@@ -366,3 +396,118 @@ def test_settings_refuse_a_malformed_cache_lifetime():
     result = _import_settings(DJANGO_DEBUG="1", CRM_DASHBOARD_DAY_TTL="five minutes")
     assert result.returncode != 0
     assert "CRM_DASHBOARD_DAY_TTL must be a whole number" in result.stderr
+
+
+# --- logging ----------------------------------------------------------------
+
+LOG_ONE_RECORD_EACH = (
+    "import logging\n"
+    "logging.getLogger('django.request').warning('request-record')\n"
+    "logging.getLogger('django.server').info('server-record')\n"
+    "logging.getLogger('crm.slow_query').warning('crm-record')\n"
+)
+
+
+@pytest.mark.parametrize(
+    "env",
+    [{"DJANGO_DEBUG": "1"}, {"DJANGO_SECRET_KEY": PRODUCTION_KEY}],
+    ids=["debug", "production"],
+)
+def test_settings_log_each_record_once(env):
+    result = _django(LOG_ONE_RECORD_EACH, **env)
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+    request = [line for line in lines if "request-record" in line]
+    crm = [line for line in lines if "crm-record" in line]
+    server = [line for line in lines if "server-record" in line]
+    assert len(request) == 1, lines
+    assert re.fullmatch(r"\S+ \S+ WARNING django\.request request-record", request[0])
+    assert len(crm) == 1, lines
+    assert re.fullmatch(r"\S+ \S+ WARNING crm\.slow_query crm-record", crm[0])
+    # runserver's request lines keep Django's own format.
+    assert len(server) == 1, lines
+    assert re.fullmatch(r"\[[^\]]+\] server-record", server[0])
+
+
+# --- the test settings (tests/settings.py) ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("env", "location"),
+    [
+        ({"REDIS_URL": "redis://:pw@127.0.0.1:6379/1?health_check_interval=5"},
+         "redis://:pw@127.0.0.1:6379/15?health_check_interval=5"),
+        ({**SENTINEL_ENV, "REDIS_SENTINELS": "127.0.0.1:26379", "REDIS_SENTINEL_DB": "2"},
+         ["redis://crm/15"]),
+    ],
+    ids=["url", "sentinel"],
+)
+def test_test_settings_keep_both_caches_on_redis_database_15(env, location):
+    code = "print(json.dumps({a: c['LOCATION'] for a, c in settings.CACHES.items()}))"
+    result = _django("import json\n" + code, settings_module="tests.settings", **env)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {"default": location, "sessions": location}
+
+    # The base settings have no test branch: `make run` keeps its database.
+    base = _django("import json\n" + code, **{"DJANGO_DEBUG": "1", **env})
+    assert base.returncode == 0, base.stderr
+    assert json.loads(base.stdout)["default"] != location
+
+
+def test_test_settings_mirror_the_primary_as_replica1():
+    result = _django(
+        "d = settings.DATABASES\n"
+        "print(settings.DATABASE_REPLICAS, d['replica1']['TEST']['MIRROR'],\n"
+        "      d['replica1']['NAME'] == d['default']['NAME'])",
+        settings_module="tests.settings", DATABASE_REPLICA_URLS="",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["['replica1']", "default", "True"]
+
+
+def test_test_settings_leave_the_debug_toolbar_out_even_with_debug_on():
+    result = _django(
+        "print('debug_toolbar' in settings.INSTALLED_APPS, settings.DEBUG_TOOLBAR_ENABLED,\n"
+        "      [m for m in settings.MIDDLEWARE if 'debug_toolbar' in m])",
+        settings_module="tests.settings", DJANGO_DEBUG="1",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "False", "[]"]
+
+
+def test_test_settings_turn_off_the_ssl_redirect_and_manifest_storage_whatever_the_env():
+    result = _django(
+        "print(settings.SECURE_SSL_REDIRECT, settings.STORAGES['staticfiles']['BACKEND'],\n"
+        "      settings.WHITENOISE_USE_FINDERS)",
+        settings_module="tests.settings", DJANGO_SECURE_SSL_REDIRECT="1",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "False", "django.contrib.staticfiles.storage.StaticFilesStorage", "True",
+    ]
+
+
+def test_suite_refuses_to_run_on_the_base_settings():
+    clean = {k: v for k, v in os.environ.items()
+             if not k.startswith(("DJANGO_", "REDIS_", "CRM_"))}
+    clean.update(DJANGO_SETTINGS_MODULE="crm.settings", DJANGO_DEBUG="1")
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
+         "tests/test_settings.py"],
+        cwd=ROOT, env=clean, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == pytest.ExitCode.USAGE_ERROR, result.stdout + result.stderr
+    assert "The suite runs on tests.settings, not crm.settings" in result.stderr
+
+
+# --- .env.example -------------------------------------------------------------
+
+
+def test_env_example_lists_every_variable_the_settings_read():
+    read = set(re.findall(
+        r"env_(?:str|bool|int|float|list)\(\s*\"([A-Z0-9_]+)\"",
+        (ROOT / "crm" / "settings.py").read_text(),
+    ))
+    listed = set(re.findall(r"^# ([A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.M))
+    assert "DJANGO_DEBUG" in read  # the pattern finds the calls at all
+    assert read - listed == set()

@@ -1,6 +1,6 @@
 """Read replicas: the router's decisions, and where a dashboard request reads.
 
-Under the test runner `replica1` is a test mirror of the primary (settings):
+Under the test runner `replica1` is a test mirror of the primary (tests/settings.py):
 the same database through a second connection. The request tests run with
 committed data (transaction=True), as a real replica only sees commits.
 """

@@ -4,7 +4,7 @@ import pytest
 from django.db import OperationalError
 
 from crm import health
-from crm import settings as crm_settings
+from crm.cache_settings import redis_cache_settings
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +28,7 @@ def test_healthz_needs_no_login_and_answers_head(client):
 def test_healthz_reports_an_unreachable_cache(client, settings):
     settings.CACHES = {
         **settings.CACHES,
-        "default": crm_settings._redis_cache("redis://127.0.0.1:1/0", ignore_exceptions=False),
+        "default": redis_cache_settings("redis://127.0.0.1:1/0", ignore_exceptions=False),
     }
 
     start = time.monotonic()
