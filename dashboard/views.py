@@ -1,22 +1,16 @@
 import json
-import re
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
-from django.contrib.messages import get_messages
 from django.core.exceptions import PermissionDenied
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponse, JsonResponse
-from django.middleware.csrf import get_token
 from django.shortcuts import render
-from django.template.loader import render_to_string
-from django.utils.html import escape
-from django.utils.safestring import mark_safe
 from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_safe
 
 from crm.db_routers import use_replica, wrote_recently
-from dashboard import cache, selectors
+from dashboard import cache, page_slots, selectors
 from dashboard.forms import DashboardForm
 from leads.models import user_sees_all_leads
 
@@ -62,36 +56,6 @@ def load_dashboard(request, *, day, user_id, page, charts=False, bypass=None):
 def _active_users(*, bypass):
     part = cache.Part("users", cache.USERS_SCOPE, {}, selectors.active_users)
     return cache.fetch([part], bypass=bypass).values["users"]
-
-
-# The dashboard page is cached whole, shared by every viewer of the same
-# scope, day, page and role. What differs per request goes in as slots: the
-# CSRF token and the URL to come back to (only as whole attribute values: what
-# users typed is escaped in the page, so it can never contain `value="…`), the
-# viewer's name and their messages (HTML comments: escaped text cannot
-# contain `<`). The page is stored cut at its slots, and a request joins the
-# pieces with its own values: one pass, however many forms the due list has.
-CSRF_PLACEHOLDER = "__CRM_CSRF_TOKEN__"
-NEXT_URL_PLACEHOLDER = "__CRM_NEXT_URL__"
-VIEWER_MARKER = mark_safe("<!--crm:viewer-->")
-MESSAGES_MARKER = mark_safe("<!--crm:messages-->")
-_CSRF_SLOT = f'value="{CSRF_PLACEHOLDER}"'
-_NEXT_URL_SLOT = f'value="{NEXT_URL_PLACEHOLDER}"'
-_SLOTS = re.compile("(" + "|".join(
-    re.escape(slot) for slot in (_CSRF_SLOT, _NEXT_URL_SLOT, VIEWER_MARKER, MESSAGES_MARKER)
-) + ")")
-
-
-class _AnyViewer:
-    """The `user` a cached page is rendered for: its role, not its name."""
-
-    is_authenticated = True
-
-    def __init__(self, *, is_staff):
-        self.is_staff = is_staff
-
-    def get_username(self):
-        return VIEWER_MARKER
 
 
 def _validated_query(request):
@@ -165,33 +129,12 @@ def _page_context(form, *, manager, users, data=None, trend=None):
 
 
 def _render_cached_page(request, form, *, manager, users, bypass):
-    """The page for this query and role, cut at its per-request slots: a list
-    alternating fixed HTML and slot names (see `_personalise`)."""
+    """The page for this query and role, cut at its per-request slots
+    (dashboard/page_slots.py)."""
     data, trend = _document(request, form, bypass=bypass, charts=True)
     context = _page_context(form, manager=manager, users=users, data=data, trend=trend)
-    context.update({
-        "user": _AnyViewer(is_staff=request.user.is_staff), "is_staff": request.user.is_staff,
-        "csrf_token": CSRF_PLACEHOLDER, "next_url": NEXT_URL_PLACEHOLDER,
-        "messages_html": MESSAGES_MARKER,
-    })
-    return _SLOTS.split(render_to_string("dashboard/index.html", context))
-
-
-def _messages_html(request):
-    messages = get_messages(request)
-    return render_to_string("includes/messages.html", {"messages": messages}) if messages else ""
-
-
-def _personalise(pieces, request):
-    values = {
-        _CSRF_SLOT: f'value="{get_token(request)}"',
-        _NEXT_URL_SLOT: f'value="{escape(request.get_full_path())}"',
-        VIEWER_MARKER: escape(request.user.get_username()),
-        MESSAGES_MARKER: _messages_html(request),
-    }
-    html = list(pieces)
-    html[1::2] = [values[slot] for slot in pieces[1::2]]  # re.split put the slots there
-    return "".join(html)
+    return page_slots.render_with_slots("dashboard/index.html", context,
+                                        is_staff=request.user.is_staff)
 
 
 def _selected_user_id(form):
@@ -218,9 +161,9 @@ def index(request):
                                                 bypass=bypass),
         )
         if pieces is not None:
-            return HttpResponse(_personalise(pieces, request))
+            return HttpResponse(page_slots.personalise(pieces, request))
     context = _page_context(form, manager=manager, users=users)
-    context["messages_html"] = _messages_html(request)
+    context["messages_html"] = page_slots.messages_html(request)
     return render(request, "dashboard/index.html", context, status=400)
 
 
