@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from dashboard import cache as dash_cache
+from dashboard.cache import breaker, invalidate_dashboard, lock_policy
 from leads import services
 from leads.models import Lead, LeadStatus
 from tests.dashboard.conftest import DAY, local
@@ -122,13 +122,7 @@ def test_unreachable_redis_page_answers_quickly_and_writes_succeed(
     assert client.get(DATA, {"date": DAY.isoformat()}).json()["followups"]["pending"] == 6
 
 
-@pytest.fixture
-def _one_stats_window(monkeypatch):
-    # Counts must not straddle two 5-minute windows mid-test.
-    monkeypatch.setattr(dash_cache, "_bucket", lambda offset=0: 1000 - offset)
-
-
-@pytest.mark.usefixtures("_one_stats_window")
+@pytest.mark.usefixtures("one_stats_window")
 def test_cache_page_is_for_managers(client, manager, telecaller):
     client.force_login(telecaller)
     assert client.get(reverse("dashboard:cache_stats")).status_code == 403
@@ -143,7 +137,7 @@ def test_cache_page_is_for_managers(client, manager, telecaller):
     assert 'id="current-window-rate">50 %' in response.content.decode()
 
 
-@pytest.mark.usefixtures("_one_stats_window")
+@pytest.mark.usefixtures("one_stats_window")
 def test_cache_stats_command_prints_the_hit_rate(client, manager, capsys):
     client.force_login(manager)
     client.get(DATA)
@@ -156,7 +150,7 @@ def test_cache_stats_command_prints_the_hit_rate(client, manager, capsys):
 
 def test_dashboard_error_keeps_no_lock(client, manager, monkeypatch):
     # A lock left behind would make the second request wait the whole minute.
-    monkeypatch.setattr(dash_cache, "LOCK_WAIT_SECONDS", 60)
+    monkeypatch.setattr(lock_policy, "wait_seconds", 60)
     client.force_login(manager)
     assert client.get(DATA, {"page": "5"}).status_code == 400
     started = time.monotonic()
@@ -319,7 +313,7 @@ def test_cached_manager_page_follows_the_active_user_list(client, manager, craft
     assert f'<option value="{crafted.ravi.pk}">ravi</option>' in client.get(INDEX, params).content.decode()
     # Only the user list's token moves: the team's numbers did not change.
     get_user_model().objects.filter(pk=crafted.ravi.pk).update(is_active=False)
-    dash_cache.invalidate_dashboard(team=False, users_list=True)
+    invalidate_dashboard(team=False, users_list=True)
     response = client.get(INDEX, params)
     assert response.wsgi_request.cache_outcome == "miss"
     assert f'<option value="{crafted.ravi.pk}"' not in response.content.decode()
@@ -364,7 +358,7 @@ def test_failed_invalidation_makes_warm_pages_compute_from_the_database(
         outage.setattr(default_cache, "set", redis_went_away)
         with django_capture_on_commit_callbacks(execute=True):
             LeadFactory(creator=crafted.asha)
-    dash_cache.breaker.reset()  # Redis is back, still holding the old entries
+    breaker.reset()  # Redis is back, still holding the old entries
 
     page, document = client.get(INDEX, params), client.get(DATA, params)
     assert [r.wsgi_request.cache_outcome for r in (page, document)] == ["bypass", "bypass"]
