@@ -15,20 +15,16 @@ from dashboard.forms import DashboardForm
 from leads.models import user_sees_all_leads
 
 
-def load_dashboard(request, *, day, user_id, page, charts=False, bypass=None):
-    """The dashboard's data: the selector families, from the cache when it
-    holds current values (see dashboard/cache.py). Returns {"day_metrics",
-    "team_performance", "due"} and, with `charts` (the page, not the JSON
-    document), "trend".
+def _sections(form, *, charts, users):
+    """The parts a dashboard response is built from, for the form's valid
+    query: the selector families ("due", "day", "team"), with `charts` the
+    trend ("charts"), with `users` the active users a manager may pick.
 
     The due page comes first: a page out of range (DuePageOutOfRange) then
-    fails before the expensive all-time aggregate runs. Families computed in
-    one request share their lead aggregates (`shared_queries`).
-
-    The selectors may read from a replica (crm/db_routers.py), unless this
-    client wrote within the read-your-writes window; values the cache stores
-    are computed on the primary all the same (dashboard/cache.py).
+    fails before the expensive all-time aggregate runs.
     """
+    day, user, page = (form.cleaned_data[name] for name in ("date", "user", "page"))
+    user_id = user and user["id"]
     scope = cache.user_scope(user_id)
     date = day.isoformat()
     parts = [
@@ -42,28 +38,25 @@ def load_dashboard(request, *, day, user_id, page, charts=False, bypass=None):
     if charts:
         parts.append(cache.Part("charts", scope, {"date": date},
                                 lambda: selectors.dashboard_trend(day=day, user_id=user_id)))
-    with use_replica(enabled=not wrote_recently(request)), selectors.shared_queries():
-        fetched = cache.fetch(parts, bypass=bypass)
-    request.cache_outcome = fetched.outcome
-    values = fetched.values
-    loaded = {"day_metrics": values["day"], "team_performance": values["team"],
-              "due": values["due"]}
-    if charts:
-        loaded["trend"] = values["charts"]
-    return loaded
+    if users:
+        parts.append(_users_part())
+    return tuple(parts)
+
+
+def _users_part():
+    return cache.Part("users", cache.USERS_SCOPE, {}, selectors.active_users)
 
 
 def _active_users(*, bypass):
-    part = cache.Part("users", cache.USERS_SCOPE, {}, selectors.active_users)
-    return cache.fetch([part], bypass=bypass).values["users"]
+    return cache.fetch([_users_part()], bypass=bypass).values["users"]
 
 
 def _validated_query(request):
     """(manager, bypass, form, users): the viewer's flags and the query string.
 
-    `users`, the active users a manager may pick, is lazy: a manager's page
-    needs it only when the cache has none, the form only for a `user`
-    parameter. A non-manager asking for someone else's leads raises
+    `users`, the active users a manager may pick, is lazy: the form needs
+    it only for a `user` parameter, the page only when the form is in error.
+    A non-manager asking for someone else's leads raises
     PermissionDenied.
     """
     manager, bypass = selectors.viewer_flags(request.user)
@@ -74,17 +67,25 @@ def _validated_query(request):
     return manager, bypass, form, users
 
 
-def _fetch(request, *, family, form, params, compute, bypass, also=()):
+def _fetch(request, *, family, form, params, sections, compute, bypass, also=()):
     """The cached value of one whole response (`family` "html" or "json") for
-    the form's valid query, or None when the due page does not exist (the
-    form then carries the error)."""
+    the form's valid query, built by `compute` from the `sections`' values;
+    None when the due page does not exist (the form then carries the error).
+
+    The sections may be read from a replica (crm/db_routers.py), unless this
+    client wrote within the read-your-writes window; values the cache stores
+    are computed on the primary all the same (dashboard/cache/). Sections
+    computed in one request share their lead aggregates (`shared_queries`).
+    """
     day, user, page = (form.cleaned_data[name] for name in ("date", "user", "page"))
     part = cache.Part(
         family, cache.user_scope(user and user["id"]),
         {"date": day.isoformat(), "page": page, **params}, compute, also=also,
+        sections=sections,
     )
     try:
-        fetched = cache.fetch([part], bypass=bypass)
+        with use_replica(enabled=not wrote_recently(request)), selectors.shared_queries():
+            fetched = cache.fetch([part], bypass=bypass)
     except selectors.DuePageOutOfRange as exc:
         form.add_error("page", str(exc))
         return None
@@ -92,13 +93,13 @@ def _fetch(request, *, family, form, params, compute, bypass, also=()):
     return fetched.values[family]
 
 
-def _document(request, form, *, bypass, charts=False):
-    """(the dashboard document, the trend or None) for the form's valid query."""
-    day, user, page = (form.cleaned_data[name] for name in ("date", "user", "page"))
-    parts = load_dashboard(request, day=day, user_id=user and user["id"], page=page,
-                           charts=charts, bypass=bypass)
-    trend = parts.pop("trend", None)
-    return selectors.dashboard_document(day=day, user=user, **parts), trend
+def _document(form, sections):
+    """The dashboard document from the fetched sections' values."""
+    day, user = form.cleaned_data["date"], form.cleaned_data["user"]
+    return selectors.dashboard_document(
+        day=day, user=user, day_metrics=sections["day"],
+        team_performance=sections["team"], due=sections["due"],
+    )
 
 
 def _page_query(form, page):
@@ -128,13 +129,12 @@ def _page_context(form, *, manager, users, data=None, trend=None):
     }
 
 
-def _render_cached_page(request, form, *, manager, users, bypass):
-    """The page for this query and role, cut at its per-request slots
-    (dashboard/page_slots.py)."""
-    data, trend = _document(request, form, bypass=bypass, charts=True)
-    context = _page_context(form, manager=manager, users=users, data=data, trend=trend)
-    return page_slots.render_with_slots("dashboard/index.html", context,
-                                        is_staff=request.user.is_staff)
+def _render_page(form, sections, *, manager, is_staff):
+    """The page for this query and role from the sections' values, cut at its
+    per-request slots (dashboard/page_slots.py)."""
+    context = _page_context(form, manager=manager, users=sections.get("users"),
+                            data=_document(form, sections), trend=sections["charts"])
+    return page_slots.render_with_slots("dashboard/index.html", context, is_staff=is_staff)
 
 
 def _selected_user_id(form):
@@ -152,13 +152,15 @@ def _selected_user_id(form):
 def index(request):
     manager, bypass, form, users = _validated_query(request)
     if form.is_valid():
+        is_staff = request.user.is_staff
         pieces = _fetch(
             request, family="html", form=form, bypass=bypass,
-            params={"manager": int(manager), "staff": int(request.user.is_staff)},
+            params={"manager": int(manager), "staff": int(is_staff)},
             # A manager's page lists the active users in its menu.
             also=(cache.USERS_SCOPE,) if manager else (),
-            compute=lambda: _render_cached_page(request, form, manager=manager, users=users,
-                                                bypass=bypass),
+            sections=_sections(form, charts=True, users=manager),
+            compute=lambda sections: _render_page(form, sections, manager=manager,
+                                                  is_staff=is_staff),
         )
         if pieces is not None:
             return HttpResponse(page_slots.personalise(pieces, request))
@@ -178,8 +180,9 @@ def data(request):
     if form.is_valid():
         body = _fetch(
             request, family="json", form=form, params={}, bypass=bypass,
-            compute=lambda: json.dumps(_document(request, form, bypass=bypass)[0],
-                                       cls=DjangoJSONEncoder),
+            sections=_sections(form, charts=False, users=False),
+            compute=lambda sections: json.dumps(_document(form, sections),
+                                                cls=DjangoJSONEncoder),
         )
         if body is not None:
             return HttpResponse(body, content_type="application/json")

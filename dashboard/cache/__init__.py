@@ -29,12 +29,29 @@ Replicas
 Misses and outages (store.py, breaker.py, stats.py)
     Concurrent misses on one key compute once: the first takes a short lock
     (``cache.add``), the others poll, then compute themselves if the holder is
-    slow. Parts fetched while another part computes (the page's sections,
-    inside the whole page) ride on that part's lock: they take no locks of
-    their own and are stored together. When the cache errors, the breaker
-    skips it for a few seconds and the dashboard computes from the database.
-    Hits and misses are counted per family and per request lookup, flushed to
-    the cache at most once a second.
+    slow. A part built from *sections* (the page from the selector families)
+    fetches them only while it is built, under its own lock: they take no
+    locks of their own and are stored together. When the cache errors, the
+    breaker skips it for a few seconds and the dashboard computes from the
+    database. Hits and misses are counted per family and per request lookup
+    (a part's sections are not requests), flushed to the cache at most once a
+    second.
+
+The one call chain (the page; data.json is the same with "json" and no charts)::
+
+    views.index
+      views._fetch(Part("html", sections=(due, day, team, charts[, users])))
+        within crm.db_routers.use_replica() and selectors.shared_queries()
+        store.fetch: bypass flag (loaded with the user), read_versions, get_many
+          hit:  the stored pieces -> page_slots.personalise
+          miss: lock -> use_primary() -> the sections (one get_many; each miss
+                from its selector, stored together) -> views._render_page
+                -> page_slots.render_with_slots -> set, unlock
+
+Two context variables still steer it from outside: the replica choice
+(crm.db_routers: use_replica, overruled by use_primary while a value to be
+stored is computed) and selectors.shared_queries (each lead aggregate runs
+once per request).
 """
 
 from dashboard.cache.breaker import CACHE_ERRORS, Breaker, CacheUnavailable, breaker

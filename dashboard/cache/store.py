@@ -2,7 +2,6 @@
 (across processes) and stores them."""
 
 import time
-from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -29,8 +28,14 @@ lock_policy = LockPolicy()
 
 @dataclass
 class Part:
-    """One cacheable piece of the dashboard: `compute()` builds it from the
-    database; `family`, `scope` and `params` name it."""
+    """One cacheable piece of the dashboard, named by `family`, `scope` and
+    `params`, built from the database by `compute`.
+
+    A part built from other parts lists them as `sections`: its `compute`
+    then takes their values, {family: value}. They are fetched only while it
+    is built, under its lock, so they need none of their own: missing ones
+    are computed and stored together, with one round trip per timeout.
+    """
 
     family: str
     scope: str
@@ -39,6 +44,7 @@ class Part:
     # Scopes whose data the value also shows (a manager's page lists the
     # active users): a bump of any of them retires the entry too.
     also: tuple = ()
+    sections: tuple = ()
 
     @property
     def scopes(self):
@@ -57,24 +63,20 @@ def fetch(parts, *, bypass=None):
     `bypass`: the result of `bypass_active()` if the caller already checked
     it in this request (one query saved); None checks it here.
 
-    One round trip reads the version tokens, one the entries; misses are
-    computed (once per key across processes, see the package docstring) and
-    stored. Never raises because of the cache: without it, everything is
-    computed from the database.
+    One round trip reads the version tokens (the sections' too), one the
+    entries; misses are computed once per key across processes and stored.
+    Never raises because of the cache: without it, everything is computed
+    from the database. Each call counts as one request lookup in the stats.
     """
     if bypass if bypass is not None else bypass_active():
-        return Fetched({p.family: p.compute() for p in parts}, "bypass")
+        return Fetched({part.family: _compute(part) for part in parts}, "bypass")
     try:
-        versions = read_versions({scope for p in parts for scope in p.scopes})
-        keys = {p.family: build_key(p.family, p.scope, p.params,
-                                    *(versions[scope] for scope in p.scopes)) for p in parts}
+        versions = read_versions(_scopes(parts))
+        keys = _keys(parts, versions)
         found = breaker.call("read", cache.get_many, list(keys.values()))
     except CacheUnavailable:
-        return Fetched({p.family: p.compute() for p in parts}, "down")
+        return Fetched({part.family: _compute(part) for part in parts}, "down")
 
-    # Inside another part's computation (a page's sections), that part's
-    # lock already keeps concurrent requests from repeating the work.
-    inside_computation = _computing.get()
     values, hits, misses = {}, [], []
     for part in parts:
         key = keys[part.family]
@@ -82,35 +84,50 @@ def fetch(parts, *, bypass=None):
             values[part.family] = found[key]
             hits.append(part.family)
         else:
-            values[part.family] = part.compute() if inside_computation else _compute_once(part, key)
+            values[part.family] = _compute_once(part, key, versions)
             misses.append(part.family)
-    if inside_computation and misses:
-        _store_together({keys[family]: (family, values[family]) for family in misses})
     hit_stats.count(hits, "hit")
     hit_stats.count(misses, "miss")
-    if not inside_computation:
-        # A request's lookup: a hit when everything it asked for was cached.
-        hit_stats.count([REQUESTS], "miss" if misses else "hit")
+    # A request's lookup: a hit when everything it asked for was cached.
+    hit_stats.count([REQUESTS], "miss" if misses else "hit")
     if misses:
         hit_stats.warn_if_hit_rate_low()
     outcome = "hit" if not misses else ("miss" if not hits else "partial")
     return Fetched(values, outcome)
 
 
+def _scopes(parts):
+    scopes = set()
+    for part in parts:
+        scopes.update(part.scopes)
+        scopes.update(_scopes(part.sections))
+    return scopes
+
+
+def _keys(parts, versions):
+    return {
+        part.family: build_key(part.family, part.scope, part.params,
+                               *(versions[scope] for scope in part.scopes))
+        for part in parts
+    }
+
+
+def _compute(part):
+    """The part's value without the cache (it is down, or bypassed)."""
+    if not part.sections:
+        return part.compute()
+    return part.compute({section.family: _compute(section) for section in part.sections})
+
+
 _MISSING = object()
 
-# True while a part computes (in `_compute_once`): the parts it fetches in
-# turn are computed without locks of their own and stored in one round trip
-# per timeout (`_store_together`).
-_computing = ContextVar("dashboard_cache_computing", default=False)
 
-
-def _compute_once(part, key):
+def _compute_once(part, key, versions):
     lock_key = f"{key}:lock"
     try:
         locked = breaker.call("lock", cache.add, lock_key, 1, lock_policy.seconds)
     except CacheUnavailable:
-        return part.compute()
+        return _compute(part)
     if not locked:
         value = _wait_for(key)
         if value is not _MISSING:
@@ -120,12 +137,8 @@ def _compute_once(part, key):
     try:
         # Stored under a token read before this point: only the primary is
         # sure to hold every write that bumped it (package docstring).
-        computing = _computing.set(True)
-        try:
-            with use_primary():
-                value = part.compute()
-        finally:
-            _computing.reset(computing)
+        with use_primary():
+            value = _build(part, versions)
         try:
             breaker.call("write", cache.set, key, value, family_timeouts()[part.family])
         except CacheUnavailable:
@@ -151,6 +164,36 @@ def _wait_for(key):
         if value is not _MISSING:
             return value
     return _MISSING
+
+
+def _build(part, versions):
+    """The part's value, computed under its lock; its sections fetched with
+    the version tokens read for it."""
+    if not part.sections:
+        return part.compute()
+    return part.compute(_fetch_sections(part.sections, versions))
+
+
+def _fetch_sections(sections, versions):
+    keys = _keys(sections, versions)
+    try:
+        found = breaker.call("read", cache.get_many, list(keys.values()))
+    except CacheUnavailable:
+        return {section.family: _compute(section) for section in sections}
+    values, hits, misses = {}, [], []
+    for section in sections:
+        key = keys[section.family]
+        if key in found:
+            values[section.family] = found[key]
+            hits.append(section.family)
+        else:
+            values[section.family] = _build(section, versions)
+            misses.append(section.family)
+    _store_together({keys[family]: (family, values[family]) for family in misses})
+    # Counted per family only: the request's lookup is the part they build.
+    hit_stats.count(hits, "hit")
+    hit_stats.count(misses, "miss")
+    return values
 
 
 def _store_together(entries):

@@ -52,9 +52,9 @@ class Clock:
         return self.now
 
 
-def part(compute, *, family="day", user_id=None, **params):
+def part(compute, *, family="day", user_id=None, sections=(), **params):
     return Part(family=family, scope=user_scope(user_id), params={"date": DAY, **params},
-                compute=compute)
+                compute=compute, sections=tuple(sections))
 
 
 def test_fetch_miss_then_hit():
@@ -74,12 +74,12 @@ def test_fetch_keys_differ_by_params_and_scope():
     assert compute.calls == 3
 
 
-def test_parts_fetched_inside_a_computation_ride_on_its_lock(monkeypatch):
+def test_sections_ride_on_the_lock_of_the_part_they_build(monkeypatch):
     day, team = Counter("day value"), Counter("team value")
     inner = [part(day), part(team, family="team")]
 
-    def page():
-        return fetch(inner).values
+    def page(sections):
+        return sections
 
     locks, writes = [], []
     real_add, real_set_many = default_cache.add, default_cache.set_many
@@ -88,7 +88,7 @@ def test_parts_fetched_inside_a_computation_ride_on_its_lock(monkeypatch):
     monkeypatch.setattr(default_cache, "set_many", lambda values, timeout, *a, **k: (
         writes.append((sorted(values), timeout)), real_set_many(values, timeout, *a, **k))[1])
 
-    outer = fetch([part(page, family="html")])
+    outer = fetch([part(page, family="html", sections=inner)])
     assert outer.values["html"] == {"day": "day value", "team": "team value"}
     # One lock, the outer part's; the sections stored in one round trip per timeout.
     assert [key.split(":")[1] for key in locks if key.endswith(":lock")] == ["html"]
@@ -246,7 +246,7 @@ def test_hits_and_misses_are_counted_per_family():
 @pytest.mark.usefixtures("one_stats_window")
 def test_sections_looked_up_while_a_page_is_rebuilt_are_not_requests():
     sections = [part(Counter()), part(Counter(), family="team")]
-    fetch([part(lambda: fetch(sections).values, family="html")])  # rebuilds both sections
+    fetch([part(lambda values: values, family="html", sections=sections)])  # rebuilds both
     fetch([part(Counter(), family="html")])  # the page, from the cache
     fetch(sections)  # a request for the sections alone, also cached
     rows = {row["family"]: (row["hits"], row["misses"]) for row in cache_stats()["families"]}

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from dashboard.cache import breaker, invalidate_dashboard, lock_policy
+from dashboard.cache import breaker, hit_stats, invalidate_dashboard, lock_policy
 from leads import services
 from leads.models import Lead, LeadStatus
 from tests.dashboard.conftest import DAY, local
@@ -43,6 +43,50 @@ def test_warm_requests_stay_within_the_three_statement_budget(client, manager, c
     # The user with the manager and bypass checks, in one statement
     # (dashboard.auth.ViewerBackend): the session comes from the cache. (The budget is 3.)
     assert counts == {(manager.username, False): 1, (manager.username, True): 1, ("asha", False): 1}
+
+
+class CacheCalls:
+    """Records the default cache's operations, one per round trip (an
+    operation that calls another, as locmem's get_many calls get, counts once)."""
+
+    def __init__(self, monkeypatch):
+        from django.core.cache import cache as default_cache
+
+        self.calls, self._depth = [], 0
+        for name in ("get", "get_many", "set", "set_many", "add", "delete", "incr"):
+            monkeypatch.setattr(default_cache, name, self._recording(name,
+                                                                     getattr(default_cache, name)))
+
+    def _recording(self, name, real):
+        def call(keys, *args, **kwargs):
+            if self._depth == 0:
+                self.calls.append((name, keys))
+            self._depth += 1
+            try:
+                return real(keys, *args, **kwargs)
+            finally:
+                self._depth -= 1
+        return call
+
+    def version_reads(self):
+        return [keys for name, keys in self.calls
+                if name == "get_many" and all(key.startswith("dash:ver:") for key in keys)]
+
+
+@pytest.mark.parametrize("url", [INDEX, DATA], ids=["index", "data"])
+def test_cache_round_trips_cold_and_warm(client, manager, crafted, monkeypatch, url):
+    # No flush of the hit counts within the requests counted.
+    monkeypatch.setattr(hit_stats, "monotonic", lambda: 0.0)
+    params = {"date": DAY.isoformat()}
+    client.force_login(manager)
+    recorded = CacheCalls(monkeypatch)
+    assert client.get(url, params).wsgi_request.cache_outcome == "miss"
+    # The sections are looked up with the version tokens read for the page.
+    assert len(recorded.version_reads()) == 1
+    recorded.calls.clear()
+    assert client.get(url, params).wsgi_request.cache_outcome == "hit"
+    # The tokens, then the entry.
+    assert [name for name, _ in recorded.calls] == ["get_many", "get_many"]
 
 
 def test_cold_then_warm_serves_the_same_document(client, manager, crafted):
