@@ -2,8 +2,10 @@
 (across processes) and stores them."""
 
 import time
+from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from django.core.cache import cache
 
@@ -139,16 +141,12 @@ def _compute_once(part, key, versions):
         # sure to hold every write that bumped it (package docstring).
         with use_primary():
             value = _build(part, versions)
-        try:
+        with suppress(CacheUnavailable):
             breaker.call("write", cache.set, key, value, family_timeouts()[part.family])
-        except CacheUnavailable:
-            pass
     finally:
         if locked:
-            try:
+            with suppress(CacheUnavailable):
                 breaker.call("unlock", cache.delete, lock_key)
-            except CacheUnavailable:
-                pass
     return value
 
 
