@@ -13,7 +13,7 @@ when
   marked by ``ReadYourWritesMiddleware`` in crm/middleware.py).
 
 ``use_primary()`` forces the primary inside a replica block (and in any
-replica block opened within it): dashboard/cache.py
+replica block opened within it): dashboard/cache/
 computes every value it will *store* on the primary (see there for why).
 
 One replica is picked when the block opens and used for all its queries, so

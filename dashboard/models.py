@@ -4,7 +4,7 @@ from django.db import models
 class CacheBypass(models.Model):
     """While `until` is in the future, dashboard reads skip the cache.
 
-    Written when a cache invalidation failed (see dashboard/cache.py): it lives
+    Written when a cache invalidation failed (dashboard/cache/bypass.py): it lives
     in the database because the cache is what just failed.
     """
 

@@ -1,40 +1,30 @@
 import json
-import re
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
-from django.contrib.messages import get_messages
 from django.core.exceptions import PermissionDenied
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponse, JsonResponse
-from django.middleware.csrf import get_token
 from django.shortcuts import render
-from django.template.loader import render_to_string
-from django.utils.html import escape
-from django.utils.safestring import mark_safe
 from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_safe
 
 from crm.db_routers import use_replica, wrote_recently
-from dashboard import cache, selectors
+from dashboard import cache, page_slots, selectors
 from dashboard.forms import DashboardForm
 from leads.permissions import user_sees_all_leads
 
 
-def load_dashboard(request, *, day, user_id, page, charts=False, bypass=None):
-    """The dashboard's data: the selector families, from the cache when it
-    holds current values (see dashboard/cache.py). Returns {"day_metrics",
-    "team_performance", "due"} and, with `charts` (the page, not the JSON
-    document), "trend".
+def _sections(form, *, charts, users):
+    """The parts a dashboard response is built from, for the form's valid
+    query: the selector families ("due", "day", "team"), with `charts` the
+    trend ("charts"), with `users` the active users a manager may pick.
 
     The due page comes first: a page out of range (DuePageOutOfRange) then
-    fails before the expensive all-time aggregate runs. Families computed in
-    one request share their lead aggregates (`shared_queries`).
-
-    The selectors may read from a replica (crm/db_routers.py), unless this
-    client wrote within the read-your-writes window; values the cache stores
-    are computed on the primary all the same (dashboard/cache.py).
+    fails before the expensive all-time aggregate runs.
     """
+    day, user, page = (form.cleaned_data[name] for name in ("date", "user", "page"))
+    user_id = user and user["id"]
     scope = cache.user_scope(user_id)
     date = day.isoformat()
     parts = [
@@ -48,58 +38,25 @@ def load_dashboard(request, *, day, user_id, page, charts=False, bypass=None):
     if charts:
         parts.append(cache.Part("charts", scope, {"date": date},
                                 lambda: selectors.dashboard_trend(day=day, user_id=user_id)))
-    with use_replica(enabled=not wrote_recently(request)), selectors.shared_queries():
-        fetched = cache.fetch(parts, bypass=bypass)
-    request.cache_outcome = fetched.outcome
-    values = fetched.values
-    loaded = {"day_metrics": values["day"], "team_performance": values["team"],
-              "due": values["due"]}
-    if charts:
-        loaded["trend"] = values["charts"]
-    return loaded
+    if users:
+        parts.append(_users_part())
+    return tuple(parts)
+
+
+def _users_part():
+    return cache.Part("users", cache.USERS_SCOPE, {}, selectors.active_users)
 
 
 def _active_users(*, bypass):
-    part = cache.Part("users", cache.USERS_SCOPE, {}, selectors.active_users)
-    return cache.fetch([part], bypass=bypass).values["users"]
-
-
-# The dashboard page is cached whole, shared by every viewer of the same
-# scope, day, page and role. What differs per request goes in as slots: the
-# CSRF token and the URL to come back to (only as whole attribute values: what
-# users typed is escaped in the page, so it can never contain `value="…`), the
-# viewer's name and their messages (HTML comments: escaped text cannot
-# contain `<`). The page is stored cut at its slots, and a request joins the
-# pieces with its own values: one pass, however many forms the due list has.
-CSRF_PLACEHOLDER = "__CRM_CSRF_TOKEN__"
-NEXT_URL_PLACEHOLDER = "__CRM_NEXT_URL__"
-VIEWER_MARKER = mark_safe("<!--crm:viewer-->")
-MESSAGES_MARKER = mark_safe("<!--crm:messages-->")
-_CSRF_SLOT = f'value="{CSRF_PLACEHOLDER}"'
-_NEXT_URL_SLOT = f'value="{NEXT_URL_PLACEHOLDER}"'
-_SLOTS = re.compile("(" + "|".join(
-    re.escape(slot) for slot in (_CSRF_SLOT, _NEXT_URL_SLOT, VIEWER_MARKER, MESSAGES_MARKER)
-) + ")")
-
-
-class _AnyViewer:
-    """The `user` a cached page is rendered for: its role, not its name."""
-
-    is_authenticated = True
-
-    def __init__(self, *, is_staff):
-        self.is_staff = is_staff
-
-    def get_username(self):
-        return VIEWER_MARKER
+    return cache.fetch([_users_part()], bypass=bypass).values["users"]
 
 
 def _validated_query(request):
     """(manager, bypass, form, users): the viewer's flags and the query string.
 
-    `users`, the active users a manager may pick, is lazy: a manager's page
-    needs it only when the cache has none, the form only for a `user`
-    parameter. A non-manager asking for someone else's leads raises
+    `users`, the active users a manager may pick, is lazy: the form needs
+    it only for a `user` parameter, the page only when the form is in error.
+    A non-manager asking for someone else's leads raises
     PermissionDenied.
     """
     manager = user_sees_all_leads(request.user)
@@ -111,17 +68,25 @@ def _validated_query(request):
     return manager, bypass, form, users
 
 
-def _fetch(request, *, family, form, params, compute, bypass, also=()):
+def _fetch(request, *, family, form, params, sections, compute, bypass, also=()):
     """The cached value of one whole response (`family` "html" or "json") for
-    the form's valid query, or None when the due page does not exist (the
-    form then carries the error)."""
+    the form's valid query, built by `compute` from the `sections`' values;
+    None when the due page does not exist (the form then carries the error).
+
+    The sections may be read from a replica (crm/db_routers.py), unless this
+    client wrote within the read-your-writes window; values the cache stores
+    are computed on the primary all the same (dashboard/cache/). Sections
+    computed in one request share their lead aggregates (`shared_queries`).
+    """
     day, user, page = (form.cleaned_data[name] for name in ("date", "user", "page"))
     part = cache.Part(
         family, cache.user_scope(user and user["id"]),
         {"date": day.isoformat(), "page": page, **params}, compute, also=also,
+        sections=sections,
     )
     try:
-        fetched = cache.fetch([part], bypass=bypass)
+        with use_replica(enabled=not wrote_recently(request)), selectors.shared_queries():
+            fetched = cache.fetch([part], bypass=bypass)
     except selectors.DuePageOutOfRange as exc:
         form.add_error("page", str(exc))
         return None
@@ -129,13 +94,13 @@ def _fetch(request, *, family, form, params, compute, bypass, also=()):
     return fetched.values[family]
 
 
-def _document(request, form, *, bypass, charts=False):
-    """(the dashboard document, the trend or None) for the form's valid query."""
-    day, user, page = (form.cleaned_data[name] for name in ("date", "user", "page"))
-    parts = load_dashboard(request, day=day, user_id=user and user["id"], page=page,
-                           charts=charts, bypass=bypass)
-    trend = parts.pop("trend", None)
-    return selectors.dashboard_document(day=day, user=user, **parts), trend
+def _document(form, sections):
+    """The dashboard document from the fetched sections' values."""
+    day, user = form.cleaned_data["date"], form.cleaned_data["user"]
+    return selectors.dashboard_document(
+        day=day, user=user, day_metrics=sections["day"],
+        team_performance=sections["team"], due=sections["due"],
+    )
 
 
 def _page_query(form, page):
@@ -165,34 +130,12 @@ def _page_context(form, *, manager, users, data=None, trend=None):
     }
 
 
-def _render_cached_page(request, form, *, manager, users, bypass):
-    """The page for this query and role, cut at its per-request slots: a list
-    alternating fixed HTML and slot names (see `_personalise`)."""
-    data, trend = _document(request, form, bypass=bypass, charts=True)
-    context = _page_context(form, manager=manager, users=users, data=data, trend=trend)
-    context.update({
-        "user": _AnyViewer(is_staff=request.user.is_staff), "is_staff": request.user.is_staff,
-        "csrf_token": CSRF_PLACEHOLDER, "next_url": NEXT_URL_PLACEHOLDER,
-        "messages_html": MESSAGES_MARKER,
-    })
-    return _SLOTS.split(render_to_string("dashboard/index.html", context))
-
-
-def _messages_html(request):
-    messages = get_messages(request)
-    return render_to_string("includes/messages.html", {"messages": messages}) if messages else ""
-
-
-def _personalise(pieces, request):
-    values = {
-        _CSRF_SLOT: f'value="{get_token(request)}"',
-        _NEXT_URL_SLOT: f'value="{escape(request.get_full_path())}"',
-        VIEWER_MARKER: escape(request.user.get_username()),
-        MESSAGES_MARKER: _messages_html(request),
-    }
-    html = list(pieces)
-    html[1::2] = [values[slot] for slot in pieces[1::2]]  # re.split put the slots there
-    return "".join(html)
+def _render_page(form, sections, *, manager, is_staff):
+    """The page for this query and role from the sections' values, cut at its
+    per-request slots (dashboard/page_slots.py)."""
+    context = _page_context(form, manager=manager, users=sections.get("users"),
+                            data=_document(form, sections), trend=sections["charts"])
+    return page_slots.render_with_slots("dashboard/index.html", context, is_staff=is_staff)
 
 
 def _selected_user_id(form):
@@ -210,18 +153,20 @@ def _selected_user_id(form):
 def index(request):
     manager, bypass, form, users = _validated_query(request)
     if form.is_valid():
+        is_staff = request.user.is_staff
         pieces = _fetch(
             request, family="html", form=form, bypass=bypass,
-            params={"manager": int(manager), "staff": int(request.user.is_staff)},
+            params={"manager": int(manager), "staff": int(is_staff)},
             # A manager's page lists the active users in its menu.
             also=(cache.USERS_SCOPE,) if manager else (),
-            compute=lambda: _render_cached_page(request, form, manager=manager, users=users,
-                                                bypass=bypass),
+            sections=_sections(form, charts=True, users=manager),
+            compute=lambda sections: _render_page(form, sections, manager=manager,
+                                                  is_staff=is_staff),
         )
         if pieces is not None:
-            return HttpResponse(_personalise(pieces, request))
+            return HttpResponse(page_slots.personalise(pieces, request))
     context = _page_context(form, manager=manager, users=users)
-    context["messages_html"] = _messages_html(request)
+    context["messages_html"] = page_slots.messages_html(request)
     return render(request, "dashboard/index.html", context, status=400)
 
 
@@ -236,8 +181,9 @@ def data(request):
     if form.is_valid():
         body = _fetch(
             request, family="json", form=form, params={}, bypass=bypass,
-            compute=lambda: json.dumps(_document(request, form, bypass=bypass)[0],
-                                       cls=DjangoJSONEncoder),
+            sections=_sections(form, charts=False, users=False),
+            compute=lambda sections: json.dumps(_document(form, sections),
+                                                cls=DjangoJSONEncoder),
         )
         if body is not None:
             return HttpResponse(body, content_type="application/json")

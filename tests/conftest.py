@@ -18,9 +18,9 @@ def pytest_configure(config):
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    from dashboard.cache import breaker, discard_pending_stats
+    from dashboard.cache import breaker, hit_stats
 
-    discard_pending_stats()
+    hit_stats.reset()
     breaker.reset()  # an outage simulated by one test must not skip the cache in the next
     for alias in ("default", "sessions"):
         caches[alias].clear()

@@ -22,6 +22,14 @@ def day():
 
 
 @pytest.fixture
+def one_stats_window(monkeypatch):
+    """Hit counts stay in one stats window however long the test takes."""
+    from dashboard.cache import hit_stats
+
+    monkeypatch.setattr(hit_stats, "clock", lambda: 1000 * hit_stats.window_seconds)
+
+
+@pytest.fixture
 def crafted(db):
     """A small team on DAY, with the edges of the definitions.
 

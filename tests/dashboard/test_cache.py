@@ -7,8 +7,22 @@ import pytest
 from django.core.cache import cache as default_cache
 from django.utils import timezone
 
-from dashboard import cache as dash_cache
-from dashboard.cache import Part, build_key, cache_stats, fetch, invalidate_dashboard, user_scope
+from dashboard.cache import (
+    REQUESTS,
+    HitStats,
+    Part,
+    breaker,
+    build_key,
+    cache_stats,
+    family_timeouts,
+    fetch,
+    hit_stats,
+    invalidate_dashboard,
+    lock_policy,
+    longest_timeout,
+    read_versions,
+    user_scope,
+)
 from dashboard.models import CacheBypass
 
 pytestmark = pytest.mark.django_db
@@ -28,9 +42,19 @@ class Counter:
         return self.value if self.value is not None else self.calls
 
 
-def part(compute, *, family="day", user_id=None, **params):
+class Clock:
+    """A clock that stands still until a test moves it."""
+
+    def __init__(self, now):
+        self.now = now
+
+    def __call__(self):
+        return self.now
+
+
+def part(compute, *, family="day", user_id=None, sections=(), **params):
     return Part(family=family, scope=user_scope(user_id), params={"date": DAY, **params},
-                compute=compute)
+                compute=compute, sections=tuple(sections))
 
 
 def test_fetch_miss_then_hit():
@@ -50,12 +74,12 @@ def test_fetch_keys_differ_by_params_and_scope():
     assert compute.calls == 3
 
 
-def test_parts_fetched_inside_a_computation_ride_on_its_lock(monkeypatch):
+def test_sections_ride_on_the_lock_of_the_part_they_build(monkeypatch):
     day, team = Counter("day value"), Counter("team value")
     inner = [part(day), part(team, family="team")]
 
-    def page():
-        return fetch(inner).values
+    def page(sections):
+        return sections
 
     locks, writes = [], []
     real_add, real_set_many = default_cache.add, default_cache.set_many
@@ -64,12 +88,12 @@ def test_parts_fetched_inside_a_computation_ride_on_its_lock(monkeypatch):
     monkeypatch.setattr(default_cache, "set_many", lambda values, timeout, *a, **k: (
         writes.append((sorted(values), timeout)), real_set_many(values, timeout, *a, **k))[1])
 
-    outer = fetch([part(page, family="html")])
+    outer = fetch([part(page, family="html", sections=inner)])
     assert outer.values["html"] == {"day": "day value", "team": "team value"}
     # One lock, the outer part's; the sections stored in one round trip per timeout.
     assert [key.split(":")[1] for key in locks if key.endswith(":lock")] == ["html"]
     assert [(len(keys), timeout) for keys, timeout in writes] == [
-        (1, dash_cache.family_timeouts()["day"]), (1, dash_cache.family_timeouts()["team"])]
+        (1, family_timeouts()["day"]), (1, family_timeouts()["team"])]
     # Stored: a later request for the sections alone finds them.
     again = fetch(inner)
     assert again.outcome == "hit" and (day.calls, team.calls) == (1, 1)
@@ -114,8 +138,7 @@ def test_race_value_read_before_a_write_is_never_served():
     assert (second.values["day"], second.outcome) == (11, "miss")
 
 
-def test_concurrent_misses_compute_once(monkeypatch):
-    monkeypatch.setattr(dash_cache, "bypass_active", lambda: False)
+def test_concurrent_misses_compute_once():
     calls = []
 
     def slow_compute():
@@ -124,8 +147,10 @@ def test_concurrent_misses_compute_once(monkeypatch):
         return 42
 
     results = []
-    threads = [threading.Thread(target=lambda: results.append(fetch([part(slow_compute)])))
-               for _ in range(5)]
+    # bypass=False: the threads need no database connection of their own.
+    threads = [threading.Thread(
+        target=lambda: results.append(fetch([part(slow_compute)], bypass=False)))
+        for _ in range(5)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -135,9 +160,9 @@ def test_concurrent_misses_compute_once(monkeypatch):
 
 
 def test_waiter_computes_itself_when_the_lock_holder_is_gone(monkeypatch):
-    monkeypatch.setattr(dash_cache, "LOCK_WAIT_SECONDS", 0.1)
+    monkeypatch.setattr(lock_policy, "wait_seconds", 0.1)
     compute = Counter(7)
-    versions = dash_cache._read_versions({"team"})
+    versions = read_versions({"team"})
     key = build_key("day", "team", {"date": DAY}, versions["team"])
     default_cache.add(f"{key}:lock", 1, 60)  # a holder that died
     result = fetch([part(compute)])
@@ -156,12 +181,12 @@ def test_failed_invalidation_bypasses_the_cache_until_old_entries_expired(monkey
     with caplog.at_level(logging.ERROR, logger="dashboard.cache"):
         assert invalidate_dashboard(user_ids={1}) is False
     monkeypatch.undo()  # Redis is back, holding the old entry
-    dash_cache.breaker.reset()
+    breaker.reset()
 
     after = fetch([part(compute)])
     assert (after.outcome, compute.calls) == ("bypass", 2)
     bypass = CacheBypass.objects.get()
-    assert bypass.until - timezone.now() >= timedelta(seconds=dash_cache.longest_timeout())
+    assert bypass.until - timezone.now() >= timedelta(seconds=longest_timeout())
     assert "invalidation failed" in caplog.text
 
     # By the time the bypass ends, the entries stored before the failure have
@@ -205,8 +230,8 @@ def test_unreachable_redis_serves_from_the_database_quickly(make_redis_unreachab
     assert caplog.text.count("Dashboard cache unavailable") == 1
 
 
-def test_hits_and_misses_are_counted_per_family(monkeypatch):
-    monkeypatch.setattr(dash_cache, "_bucket", lambda offset=0: 1000 - offset)
+@pytest.mark.usefixtures("one_stats_window")
+def test_hits_and_misses_are_counted_per_family():
     day, team = Counter(), Counter()
     fetch([part(day), part(team, family="team")])
     fetch([part(day), part(team, family="team")])
@@ -218,10 +243,10 @@ def test_hits_and_misses_are_counted_per_family(monkeypatch):
     assert cache_stats()["total"] == {"hits": 2, "misses": 1, "hit_rate": 0.6667}
 
 
-def test_sections_looked_up_while_a_page_is_rebuilt_are_not_requests(monkeypatch):
-    monkeypatch.setattr(dash_cache, "_bucket", lambda offset=0: 1000 - offset)
+@pytest.mark.usefixtures("one_stats_window")
+def test_sections_looked_up_while_a_page_is_rebuilt_are_not_requests():
     sections = [part(Counter()), part(Counter(), family="team")]
-    fetch([part(lambda: fetch(sections).values, family="html")])  # rebuilds both sections
+    fetch([part(lambda values: values, family="html", sections=sections)])  # rebuilds both
     fetch([part(Counter(), family="html")])  # the page, from the cache
     fetch(sections)  # a request for the sections alone, also cached
     rows = {row["family"]: (row["hits"], row["misses"]) for row in cache_stats()["families"]}
@@ -230,12 +255,14 @@ def test_sections_looked_up_while_a_page_is_rebuilt_are_not_requests(monkeypatch
 
 
 def _warning_for_last_window(caplog, monkeypatch, *, hits, misses):
-    previous = dash_cache._bucket(1)
-    default_cache.set(dash_cache._stats_key(dash_cache.REQUESTS, "hit", previous), hits)
-    default_cache.set(dash_cache._stats_key(dash_cache.REQUESTS, "miss", previous), misses)
-    monkeypatch.setitem(dash_cache._last_rate_check, "bucket", None)
+    clock = Clock(1000 * hit_stats.window_seconds)
+    monkeypatch.setattr(hit_stats, "clock", clock)
+    hit_stats.count([REQUESTS] * hits, "hit")
+    hit_stats.count([REQUESTS] * misses, "miss")
+    hit_stats.flush()
+    clock.now += hit_stats.window_seconds  # those counts are now the last full window
     with caplog.at_level(logging.WARNING, logger="dashboard.cache"):
-        dash_cache._maybe_warn_hit_rate()
+        hit_stats.warn_if_hit_rate_low()
     return caplog.text
 
 
@@ -248,16 +275,23 @@ def test_good_hit_rate_logs_nothing(caplog, monkeypatch):
 
 
 def test_counts_reach_the_shared_cache_once_the_flush_interval_passed(monkeypatch):
-    monkeypatch.setattr(dash_cache, "STATS_FLUSH_SECONDS", 3600)
-    # The once-a-window hit-rate check reads (and so flushes) the counts.
-    monkeypatch.setitem(dash_cache._last_rate_check, "bucket", dash_cache._bucket())
-    dash_cache._last_flush[0] = time.monotonic()
+    wall, monotonic = Clock(1000 * hit_stats.window_seconds), Clock(100.0)
+    monkeypatch.setattr(hit_stats, "clock", wall)
+    monkeypatch.setattr(hit_stats, "monotonic", monotonic)
+    # Another process sees only what reached the shared counters.
+    elsewhere = HitStats(clock=wall)
+
+    def day_counts():
+        row = next(r for r in elsewhere.read()["families"] if r["family"] == "day")
+        return row["hits"], row["misses"]
+
+    # The first miss flushes, and so does the window's hit-rate check it runs.
+    fetch([part(Counter(), family="team")])
     fetch([part(Counter())])
-    key = dash_cache._stats_key("day", "miss", dash_cache._bucket())
-    assert default_cache.get(key) is None  # gathered in the process
-    monkeypatch.setattr(dash_cache, "STATS_FLUSH_SECONDS", 0)
+    assert day_counts() == (0, 0)  # gathered in the process
+    monotonic.now += hit_stats.flush_seconds
     fetch([part(Counter())])
-    assert (default_cache.get(key), default_cache.get(key.replace(":miss:", ":hit:"))) == (1, 1)
+    assert day_counts() == (1, 1)
 
 
 # --- read replicas ------------------------------------------------------------

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from dashboard import cache as dash_cache
+from dashboard.cache import breaker, hit_stats, invalidate_dashboard, lock_policy
 from leads import services
 from leads.models import Lead, LeadStatus
 from tests.dashboard.conftest import DAY, local
@@ -43,6 +43,50 @@ def test_warm_requests_stay_within_the_three_statement_budget(client, manager, c
     # The user with the manager and bypass checks, in one statement
     # (crm.auth.ViewerBackend): the session comes from the cache. (The budget is 3.)
     assert counts == {(manager.username, False): 1, (manager.username, True): 1, ("asha", False): 1}
+
+
+class CacheCalls:
+    """Records the default cache's operations, one per round trip (an
+    operation that calls another, as locmem's get_many calls get, counts once)."""
+
+    def __init__(self, monkeypatch):
+        from django.core.cache import cache as default_cache
+
+        self.calls, self._depth = [], 0
+        for name in ("get", "get_many", "set", "set_many", "add", "delete", "incr"):
+            monkeypatch.setattr(default_cache, name, self._recording(name,
+                                                                     getattr(default_cache, name)))
+
+    def _recording(self, name, real):
+        def call(keys, *args, **kwargs):
+            if self._depth == 0:
+                self.calls.append((name, keys))
+            self._depth += 1
+            try:
+                return real(keys, *args, **kwargs)
+            finally:
+                self._depth -= 1
+        return call
+
+    def version_reads(self):
+        return [keys for name, keys in self.calls
+                if name == "get_many" and all(key.startswith("dash:ver:") for key in keys)]
+
+
+@pytest.mark.parametrize("url", [INDEX, DATA], ids=["index", "data"])
+def test_cache_round_trips_cold_and_warm(client, manager, crafted, monkeypatch, url):
+    # No flush of the hit counts within the requests counted.
+    monkeypatch.setattr(hit_stats, "monotonic", lambda: 0.0)
+    params = {"date": DAY.isoformat()}
+    client.force_login(manager)
+    recorded = CacheCalls(monkeypatch)
+    assert client.get(url, params).wsgi_request.cache_outcome == "miss"
+    # The sections are looked up with the version tokens read for the page.
+    assert len(recorded.version_reads()) == 1
+    recorded.calls.clear()
+    assert client.get(url, params).wsgi_request.cache_outcome == "hit"
+    # The tokens, then the entry.
+    assert [name for name, _ in recorded.calls] == ["get_many", "get_many"]
 
 
 def test_cold_then_warm_serves_the_same_document(client, manager, crafted):
@@ -122,13 +166,7 @@ def test_unreachable_redis_page_answers_quickly_and_writes_succeed(
     assert client.get(DATA, {"date": DAY.isoformat()}).json()["followups"]["pending"] == 6
 
 
-@pytest.fixture
-def _one_stats_window(monkeypatch):
-    # Counts must not straddle two 5-minute windows mid-test.
-    monkeypatch.setattr(dash_cache, "_bucket", lambda offset=0: 1000 - offset)
-
-
-@pytest.mark.usefixtures("_one_stats_window")
+@pytest.mark.usefixtures("one_stats_window")
 def test_cache_page_is_for_managers(client, manager, telecaller):
     client.force_login(telecaller)
     assert client.get(reverse("dashboard:cache_stats")).status_code == 403
@@ -143,7 +181,7 @@ def test_cache_page_is_for_managers(client, manager, telecaller):
     assert 'id="current-window-rate">50 %' in response.content.decode()
 
 
-@pytest.mark.usefixtures("_one_stats_window")
+@pytest.mark.usefixtures("one_stats_window")
 def test_cache_stats_command_prints_the_hit_rate(client, manager, capsys):
     client.force_login(manager)
     client.get(DATA)
@@ -156,7 +194,7 @@ def test_cache_stats_command_prints_the_hit_rate(client, manager, capsys):
 
 def test_dashboard_error_keeps_no_lock(client, manager, monkeypatch):
     # A lock left behind would make the second request wait the whole minute.
-    monkeypatch.setattr(dash_cache, "LOCK_WAIT_SECONDS", 60)
+    monkeypatch.setattr(lock_policy, "wait_seconds", 60)
     client.force_login(manager)
     assert client.get(DATA, {"page": "5"}).status_code == 400
     started = time.monotonic()
@@ -319,7 +357,7 @@ def test_cached_manager_page_follows_the_active_user_list(client, manager, craft
     assert f'<option value="{crafted.ravi.pk}">ravi</option>' in client.get(INDEX, params).content.decode()
     # Only the user list's token moves: the team's numbers did not change.
     get_user_model().objects.filter(pk=crafted.ravi.pk).update(is_active=False)
-    dash_cache.invalidate_dashboard(team=False, users_list=True)
+    invalidate_dashboard(team=False, users_list=True)
     response = client.get(INDEX, params)
     assert response.wsgi_request.cache_outcome == "miss"
     assert f'<option value="{crafted.ravi.pk}"' not in response.content.decode()
@@ -364,7 +402,7 @@ def test_failed_invalidation_makes_warm_pages_compute_from_the_database(
         outage.setattr(default_cache, "set", redis_went_away)
         with django_capture_on_commit_callbacks(execute=True):
             LeadFactory(creator=crafted.asha)
-    dash_cache.breaker.reset()  # Redis is back, still holding the old entries
+    breaker.reset()  # Redis is back, still holding the old entries
 
     page, document = client.get(INDEX, params), client.get(DATA, params)
     assert [r.wsgi_request.cache_outcome for r in (page, document)] == ["bypass", "bypass"]
