@@ -69,7 +69,8 @@ class LeadActionForm(ActionForm):
 class LeadAdminForm(forms.ModelForm):
     class Meta:
         model = Lead
-        fields = "__all__"
+        fields = ["customer_name", "mobile", "car_registration", "followup_date", "remarks",
+                  "status", "creator"]
 
     def clean_followup_date(self):
         # Admin shows seconds, the row may hold microseconds: an untouched
@@ -182,7 +183,9 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(WorkedLead)
 class WorkedLeadAdmin(ReadOnlyAdmin):
-    list_display = ("lead", "user", "work_date", "old_followup_date", "new_followup_date", "worked_at")
+    list_display = (
+        "lead", "user", "work_date", "old_followup_date", "new_followup_date", "worked_at"
+    )
     list_filter = ("work_date",)
     list_select_related = ("lead", "user")
     ordering = ("-id",)

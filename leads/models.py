@@ -9,14 +9,13 @@ from django.utils import timezone
 from leads import permissions
 from leads.counters import LeadCountDeltaManager
 from leads.invalidation import InvalidatingQuerySet
-from leads.signals import announce_leads_changed
 from leads.normalization import (
     mobile_search_prefix,
     normalize_mobile,
     normalize_registration,
     registration_search_prefix,
 )
-
+from leads.signals import announce_leads_changed
 
 # The business days the CRM accepts anywhere (dashboard, follow-ups, jobs):
 # outside them a date is a typo, and far outside them time-zone arithmetic
@@ -241,6 +240,14 @@ class Lead(models.Model):
     def __str__(self):
         return f"{self.customer_name} ({self.mobile})"
 
+    def save(self, *args, **kwargs):
+        # Normalise (or refuse) before the save opens its transaction, so a
+        # bad value fails cleanly instead of breaking the caller's atomic block.
+        self.customer_name = (self.customer_name or "").strip()
+        self.mobile = normalize_mobile(self.mobile)
+        self.car_registration = normalize_registration(self.car_registration)
+        super().save(*args, **kwargs)
+
     @classmethod
     def from_db(cls, db, field_names, values):
         instance = super().from_db(db, field_names, values)
@@ -256,13 +263,6 @@ class Lead(models.Model):
         announce_leads_changed(Lead, owner_ids=owners, using=kwargs.get("using"))
         return result
 
-    def save(self, *args, **kwargs):
-        # Normalise (or refuse) before the save opens its transaction, so a
-        # bad value fails cleanly instead of breaking the caller's atomic block.
-        self.customer_name = (self.customer_name or "").strip()
-        self.mobile = normalize_mobile(self.mobile)
-        self.car_registration = normalize_registration(self.car_registration)
-        super().save(*args, **kwargs)
 
 
 
