@@ -37,7 +37,7 @@ secret-key-set:
 
 serve: secret-key-set $(VENV)/.installed-runtime
 	DJANGO_DEBUG=0 $(PY) manage.py collectstatic --noinput
-	DJANGO_DEBUG=0 $(PY) manage.py migrate --noinput
+	DJANGO_DEBUG=0 $(PY) manage.py migrate_locked --noinput
 	DJANGO_DEBUG=0 exec $(VENV)/bin/gunicorn crm.wsgi --bind $(HOST) \
 		--workers $(WEB_CONCURRENCY) --no-control-socket
 

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "leads",
     "dashboard",
+    "crm",  # project-wide management commands (migrate_locked)
 ]
 
 MIDDLEWARE = [

@@ -1,5 +1,6 @@
 """Reading, compacting and checking the lead counters kept in
-``leads_leadcountdelta`` by database triggers (installed by migration 0004).
+``leads_leadcountdelta`` by database triggers (installed by migration 0004;
+on SQLite, reinstalled after a table rebuild by leads/db_upkeep.py).
 
 Everything here is raw SQL on the contract table names, because the triggers,
 bulk loaders and reporting scripts all work at that level too.

@@ -21,7 +21,8 @@ from pathlib import Path
 
 from django.db import DEFAULT_DB_ALIAS, connections
 
-# Fixed advisory-lock keys (bigint), one per job; never reuse a number.
+# Fixed advisory-lock keys (bigint), one per job; never reuse a number
+# (7_301_202_600 is the migrate lock, crm/management/commands/migrate_locked.py).
 JOB_LOCK_KEYS = {
     "snapshot_followups": 7_301_202_601,
     "compact_lead_counts": 7_301_202_602,

@@ -78,9 +78,9 @@ POSTGRESQL_UNINSTALL = [
 ]
 
 # SQLite has no statement-level triggers: one +1/-1 row per lead written.
-# Careful: Django rebuilds a SQLite table for most ALTERs (copy, drop, rename)
-# and dropping leads_lead drops these triggers; a later migration that alters
-# leads_lead must install them again (the counter tests would show it).
+# Django rebuilds a SQLite table for most ALTERs (copy, drop, rename) and
+# dropping leads_lead drops these triggers: leads/db_upkeep.py reinstalls
+# them after every migrate. A migration that changes them must update it too.
 SQLITE_INSTALL = [
     """
     CREATE TRIGGER leads_lead_count_insert AFTER INSERT ON leads_lead
