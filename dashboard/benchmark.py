@@ -7,6 +7,7 @@ follow-up snapshot looked up user by user). It exists only here, to be
 measured; it must compute the same numbers as the product (a test checks).
 """
 
+import functools
 import json
 import math
 import re
@@ -188,51 +189,61 @@ def run(*, manager, telecaller, staff, day, repeat, baseline_repeat, search_mobi
     log(f"U (one sequential pass): {1000 * unit:.1f} ms")
     figures = {"unit_ms": round(1000 * unit, 2), "views": {}}
     for label, viewer in (("manager", manager), ("telecaller", telecaller)):
-        viewer_user = None if label == "manager" else viewer
-        client = _client_for(viewer)
-        log(f"{label}: baseline …")
-        baseline = measure(lambda: baseline_document(day=day, user=viewer_user),
-                           repeat=baseline_repeat)
-        log(f"{label}: cold and warm …")
-        cold = measure(lambda: _get(client, index_url, params), repeat=repeat, before=cold_reset)
-        cold_json = measure(lambda: _get(client, data_url, params), repeat=repeat, before=cold_reset)
-        _get(client, index_url, params)
-        warm = measure(lambda: _get(client, index_url, params), repeat=repeat)
-        _get(client, data_url, params)
-        warm_json = measure(lambda: _get(client, data_url, params), repeat=repeat)
-        figures["views"][label] = {
-            "baseline": baseline, "cold": cold, "cold_json": cold_json, "warm": warm,
-            "warm_json": warm_json,
-            "baseline_over_cold": round(baseline["median_ms"] / cold["median_ms"], 1),
-            "cold_over_warm": round(cold["median_ms"] / warm["median_ms"], 1),
-            "baseline_over_cold_json": round(baseline["median_ms"] / cold_json["median_ms"], 1),
-            "cold_over_unit": round(cold["median_ms"] / figures["unit_ms"], 3),
-            "warm_over_unit": round(warm["median_ms"] / figures["unit_ms"], 3),
-        }
+        log(f"{label}: baseline, cold and warm …")
+        figures["views"][label] = _view_figures(
+            client=_client_for(viewer), viewer_user=None if label == "manager" else viewer,
+            day=day, params=params, urls=(index_url, data_url), repeat=repeat,
+            baseline_repeat=baseline_repeat, cold_reset=cold_reset, unit_ms=figures["unit_ms"],
+        )
 
     staff_client = _client_for(staff)
+    changelist = reverse("admin:leads_lead_changelist")
     pages = {
-        "admin changelist": (reverse("admin:leads_lead_changelist"), {}),
-        "admin, status filter": (reverse("admin:leads_lead_changelist"), {"status__exact": "confirmed"}),
-        "admin, formatted mobile": (reverse("admin:leads_lead_changelist"), {"q": search_mobile}),
+        "admin changelist": (changelist, {}),
+        "admin, status filter": (changelist, {"status__exact": "confirmed"}),
+        "admin, formatted mobile": (changelist, {"q": search_mobile}),
+        "/leads/?q= (mobile)": (reverse("leads:list"), {"q": search_mobile}),
     }
-    try:
-        pages["/leads/?q= (mobile)"] = (reverse("leads:list"), {"q": search_mobile})
-    except Exception:  # the telecaller pages are not installed in this build
-        pass
     figures["pages"] = {}
     for label, (url, query) in pages.items():
-        _get(staff_client, url, query)
-        result = measure(lambda: _get(staff_client, url, query), repeat=repeat)
+        request = functools.partial(_get, staff_client, url, query)
+        request()
+        result = measure(request, repeat=repeat)
         result["over_unit"] = round(result["median_ms"] / figures["unit_ms"], 3)
         figures["pages"][label] = result
     return figures
 
 
+def _view_figures(*, client, viewer_user, day, params, urls, repeat, baseline_repeat,
+                  cold_reset, unit_ms):
+    """Baseline, cold and warm figures (page and JSON) for one viewer."""
+    index_url, data_url = urls
+    page = functools.partial(_get, client, index_url, params)
+    document = functools.partial(_get, client, data_url, params)
+    baseline = measure(functools.partial(baseline_document, day=day, user=viewer_user),
+                       repeat=baseline_repeat)
+    cold = measure(page, repeat=repeat, before=cold_reset)
+    cold_json = measure(document, repeat=repeat, before=cold_reset)
+    page()
+    warm = measure(page, repeat=repeat)
+    document()
+    warm_json = measure(document, repeat=repeat)
+    return {
+        "baseline": baseline, "cold": cold, "cold_json": cold_json, "warm": warm,
+        "warm_json": warm_json,
+        "baseline_over_cold": round(baseline["median_ms"] / cold["median_ms"], 1),
+        "cold_over_warm": round(cold["median_ms"] / warm["median_ms"], 1),
+        "baseline_over_cold_json": round(baseline["median_ms"] / cold_json["median_ms"], 1),
+        "cold_over_unit": round(cold["median_ms"] / unit_ms, 3),
+        "warm_over_unit": round(warm["median_ms"] / unit_ms, 3),
+    }
+
+
 def format_table(figures, *, leads, users, vendor):
     lines = [f"Dashboard benchmark: {leads:,} leads, {users} users, {vendor}; "
              f"U = {figures['unit_ms']:.1f} ms (one sequential pass)", ""]
-    header = f"{'view':<12} {'path':<10} {'median ms':>10} {'p95 ms':>9} {'stmts':>6} {'runs':>5} {'× U':>7}"
+    header = (f"{'view':<12} {'path':<10} {'median ms':>10} {'p95 ms':>9} {'stmts':>6} "
+              f"{'runs':>5} {'× U':>7}")
     lines += [header, "-" * len(header)]
     for label, view in figures["views"].items():
         for path in ("baseline", "cold", "cold_json", "warm", "warm_json"):

@@ -148,7 +148,7 @@ class LeadCountDeltaManager(models.Manager):
         keys = ("creator_id", "status", "counted_leads", "actual_leads",
                 "counted_with_followup", "actual_with_followup")
         return [
-            dict(zip(keys, (creator_id, status, *map(int, counts))))
+            dict(zip(keys, (creator_id, status, *map(int, counts)), strict=True))
             for creator_id, status, *counts in rows
         ]
 
