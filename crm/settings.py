@@ -156,7 +156,7 @@ if REDIS_SENTINEL_MASTER and not re.fullmatch(r"[a-z0-9][a-z0-9_.-]*", REDIS_SEN
         f"got {REDIS_SENTINEL_MASTER!r}."
     )
 
-# The Redis both caches use (empty: local memory); with sentinels its host
+# The Redis the cache uses (empty: local memory); with sentinels its host
 # part is the master's name.
 if REDIS_SENTINELS:
     REDIS_LOCATION = f"redis://{REDIS_SENTINEL_MASTER}/{REDIS_SENTINEL_DB}"
@@ -171,15 +171,13 @@ else:
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "LOCATION": "crm-default",
         },
-        "sessions": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": "crm-sessions",
-        },
     }
 
-# A warm dashboard request reads its session from the cache, not the table.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
-SESSION_CACHE_ALIAS = "sessions"
+# Sessions live in the database only: ending one (logout, password change,
+# an administrator deleting rows) takes effect on the next request whatever
+# Redis does. A cached copy would outlive a delete that failed during a Redis
+# outage; a primary-key lookup per request is the price.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # Dashboard entry lifetimes in seconds (the performance guide's figures).
 DASHBOARD_DAY_METRICS_TTL = env_int("CRM_DASHBOARD_DAY_TTL", 300)

@@ -22,24 +22,22 @@ def _clear_cache():
 
     hit_stats.reset()
     breaker.reset()  # an outage simulated by one test must not skip the cache in the next
-    for alias in ("default", "sessions"):
+    for alias in django_settings.CACHES:
         caches[alias].clear()
     yield
     breaker.reset()
-    for alias in ("default", "sessions"):
+    for alias in django_settings.CACHES:
         caches[alias].clear()
 
 
 @pytest.fixture
 def make_redis_unreachable(settings):
-    """Call it to point both caches at a port where nothing listens, with the
+    """Call it to point the cache at a port where nothing listens, with the
     project's own Redis options (short timeouts, no retries)."""
-    from crm.cache_settings import redis_cache_settings
+    from crm.cache_settings import redis_caches
 
     def point_at_closed_port():
-        dead = "redis://127.0.0.1:1/0"
-        settings.CACHES = {"default": redis_cache_settings(dead, ignore_exceptions=False),
-                           "sessions": redis_cache_settings(dead, ignore_exceptions=True)}
+        settings.CACHES = redis_caches("redis://127.0.0.1:1/0")
 
     return point_at_closed_port
 

@@ -205,7 +205,7 @@ def test_settings_tests_use_http_and_plain_static_files():
 SENTINEL_ENV = {"DJANGO_DEBUG": "1", "REDIS_SENTINEL_MASTER": "crm"}
 
 
-def test_settings_switch_both_caches_to_sentinel():
+def test_settings_switch_the_cache_to_sentinel():
     result = _django(
         "import json\n"
         "print(json.dumps({alias: {'LOCATION': c['LOCATION'], 'OPTIONS': {\n"
@@ -217,7 +217,7 @@ def test_settings_switch_both_caches_to_sentinel():
     )
     assert result.returncode == 0, result.stderr
     caches = json.loads(result.stdout)
-    for alias, ignore_exceptions in (("default", False), ("sessions", True)):
+    for alias, ignore_exceptions in (("default", False),):
         assert caches[alias] == {
             "LOCATION": ["redis://crm/3"],
             "OPTIONS": {
@@ -339,8 +339,8 @@ def test_settings_sentinel_cache_reaches_the_master(sentinel):
     result = _django(
         "from django.core.cache import caches\n"
         f"key = {key!r}\n"
-        "default, sessions = caches['default'], caches['sessions']\n"
-        "print(default.set(key, 'via-sentinel', 60), default.get(key), sessions.get(key),\n"
+        "default = caches['default']\n"
+        "print(default.set(key, 'via-sentinel', 60), default.get(key),\n"
         "      type(default.client.get_client().connection_pool).__name__)",
         **SENTINEL_ENV, REDIS_SENTINELS=f"127.0.0.1:{sentinel}", REDIS_SENTINEL_DB=str(SENTINEL_DB),
     )
@@ -348,7 +348,7 @@ def test_settings_sentinel_cache_reaches_the_master(sentinel):
     try:
         assert result.returncode == 0, result.stderr
         assert result.stdout.split() == [
-            "True", "via-sentinel", "via-sentinel", "SentinelConnectionPool",
+            "True", "via-sentinel", "SentinelConnectionPool",
         ]
         assert master.exists(f"crm:1:{key}") == 1
     finally:
@@ -442,11 +442,11 @@ def test_settings_log_each_record_once(env):
     ],
     ids=["url", "sentinel"],
 )
-def test_test_settings_keep_both_caches_on_redis_database_15(env, location):
+def test_test_settings_keep_the_cache_on_redis_database_15(env, location):
     code = "print(json.dumps({a: c['LOCATION'] for a, c in settings.CACHES.items()}))"
     result = _django("import json\n" + code, settings_module="tests.settings", **env)
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout) == {"default": location, "sessions": location}
+    assert json.loads(result.stdout) == {"default": location}
 
     # The base settings have no test branch: `make run` keeps its database.
     base = _django("import json\n" + code, **{"DJANGO_DEBUG": "1", **env})
