@@ -8,6 +8,7 @@ tests/settings.py, which imports this module and overrides what only tests need.
 """
 
 import re
+from datetime import timedelta
 from importlib.util import find_spec
 from pathlib import Path
 
@@ -51,6 +52,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "leads",
     "dashboard",
+    "accounts",
     "crm",  # project-wide management commands (migrate_locked)
 ]
 
@@ -67,6 +69,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "crm.middleware.ReadYourWritesMiddleware",
+    # Innermost: turns a login the throttle refused into its 429 page.
+    "accounts.middleware.LoginLockoutMiddleware",
 ]
 
 ROOT_URLCONF = "crm.urls"
@@ -201,6 +205,31 @@ AUTHENTICATION_BACKENDS = ["crm.auth.ViewerBackend", "dashboard.auth.ViewerBacke
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard:index"
 LOGOUT_REDIRECT_URL = "login"
+
+# Login throttling (accounts/throttling.py): a username from one client address
+# is locked after LOGIN_PAIR_FAILURE_LIMIT failures within the window, the
+# whole address after LOGIN_ADDRESS_FAILURE_LIMIT across usernames.
+LOGIN_PAIR_FAILURE_LIMIT = 10
+LOGIN_ADDRESS_FAILURE_LIMIT = 50
+LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
+LOGIN_LOCKOUT_DURATION = timedelta(minutes=15)
+
+# The client address it counts under is REMOTE_ADDR. Behind proxies that
+# append the client's address to a header (and overwrite whatever the client
+# sent there), name the header and how many proxies sit in front; never by
+# default, since any client can send X-Forwarded-For.
+CRM_CLIENT_IP_HEADER = env_str("CRM_CLIENT_IP_HEADER").strip()
+CRM_TRUSTED_PROXIES = env_int("CRM_TRUSTED_PROXIES", 1 if CRM_CLIENT_IP_HEADER else 0)
+if CRM_CLIENT_IP_HEADER and not re.fullmatch(r"[A-Za-z0-9]+(-[A-Za-z0-9]+)*", CRM_CLIENT_IP_HEADER):
+    raise ImproperlyConfigured(
+        "CRM_CLIENT_IP_HEADER must be an HTTP header name such as X-Forwarded-For; "
+        f"got {CRM_CLIENT_IP_HEADER!r}."
+    )
+if bool(CRM_CLIENT_IP_HEADER) != (CRM_TRUSTED_PROXIES > 0):
+    raise ImproperlyConfigured(
+        "CRM_TRUSTED_PROXIES (how many proxies append to CRM_CLIENT_IP_HEADER) must be 1 or "
+        "more with CRM_CLIENT_IP_HEADER, and unset or 0 without it."
+    )
 
 # --- Internationalisation and time ------------------------------------------
 

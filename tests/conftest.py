@@ -54,8 +54,8 @@ def _as_after_migrate(request, django_db_blocker):
     """Undo what the flush after a transactional test did to migration-made state.
 
     pytest-django runs transactional tests last, each after the previous
-    one's flush, which empties every table: the Managers group (a data
-    migration's) goes, so put it back. (serialized_rollback would, but under
+    one's flush, which empties every table: the Managers group and its
+    permissions (data migrations') go, so put them back. (serialized_rollback would, but under
     Playwright's loop the test sees a connection without the serialized copy.)
     On SQLite the flush also empties the lead counters before leads_lead,
     whose delete triggers then leave -1 rows: rebuild them from the now
@@ -71,6 +71,8 @@ def _as_after_migrate(request, django_db_blocker):
 
     with django_db_blocker.unblock():
         import_module("leads.migrations.0003_managers_group").create_managers_group(apps, None)
+        import_module("accounts.migrations.0002_managers_unlock_logins").grant_managers_unlock(
+            apps, None)
         LeadCountDelta.objects.rebuild()
 
 

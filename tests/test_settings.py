@@ -96,6 +96,35 @@ def test_settings_reject_a_malformed_slow_query_threshold():
     assert "CRM_SLOW_QUERY_MS must be a number" in result.stderr
 
 
+PROXY = "repr(settings.CRM_CLIENT_IP_HEADER), settings.CRM_TRUSTED_PROXIES"
+
+
+def test_settings_trust_no_proxy_header_by_default():
+    result = _setting(PROXY, DJANGO_DEBUG="1")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["''", "0"]
+
+
+def test_settings_read_the_proxy_header_and_count():
+    result = _setting(PROXY, DJANGO_DEBUG="1", CRM_CLIENT_IP_HEADER="X-Forwarded-For")
+    assert result.stdout.split() == ["'X-Forwarded-For'", "1"]
+    result = _setting(PROXY, DJANGO_DEBUG="1", CRM_CLIENT_IP_HEADER="X-Forwarded-For",
+                      CRM_TRUSTED_PROXIES="2")
+    assert result.stdout.split() == ["'X-Forwarded-For'", "2"]
+
+
+@pytest.mark.parametrize(("env", "message"), [
+    ({"CRM_TRUSTED_PROXIES": "1"}, "CRM_TRUSTED_PROXIES (how many proxies"),
+    ({"CRM_CLIENT_IP_HEADER": "X-Forwarded-For", "CRM_TRUSTED_PROXIES": "0"},
+     "CRM_TRUSTED_PROXIES (how many proxies"),
+    ({"CRM_CLIENT_IP_HEADER": "HTTP_X_FORWARDED_FOR"}, "CRM_CLIENT_IP_HEADER must be an HTTP"),
+])
+def test_settings_refuse_a_half_or_malformed_proxy_setting(env, message):
+    result = _setting(PROXY, DJANGO_DEBUG="1", **env)
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
 PRODUCTION_KEY = "k3Y-" + "0123456789abcdefghijklmnopqrstuvwxyz" * 2
 
 
