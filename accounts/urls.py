@@ -1,6 +1,7 @@
 """/accounts/: the paths and names of django.contrib.auth.urls (Django's auth
 views reverse these names, so they stay un-namespaced), with the project's
-login page (throttled, see accounts/throttling.py)."""
+login page (throttled, see accounts/throttling.py) and password-reset pages
+that exist only while mail is configured."""
 
 from django.contrib.auth import views as auth_views
 from django.urls import path
@@ -13,11 +14,11 @@ urlpatterns = [
     path("password_change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("password_change/done/", auth_views.PasswordChangeDoneView.as_view(),
          name="password_change_done"),
-    path("password_reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
-    path("password_reset/done/", auth_views.PasswordResetDoneView.as_view(),
+    path("password_reset/", views.PasswordResetView.as_view(), name="password_reset"),
+    path("password_reset/done/", views.PasswordResetDoneView.as_view(),
          name="password_reset_done"),
-    path("reset/<uidb64>/<token>/", auth_views.PasswordResetConfirmView.as_view(),
+    path("reset/<uidb64>/<token>/", views.PasswordResetConfirmView.as_view(),
          name="password_reset_confirm"),
-    path("reset/done/", auth_views.PasswordResetCompleteView.as_view(),
+    path("reset/done/", views.PasswordResetCompleteView.as_view(),
          name="password_reset_complete"),
 ]

@@ -231,6 +231,30 @@ if bool(CRM_CLIENT_IP_HEADER) != (CRM_TRUSTED_PROXIES > 0):
         "more with CRM_CLIENT_IP_HEADER, and unset or 0 without it."
     )
 
+# --- Mail -------------------------------------------------------------------
+
+# Mail goes out only through an SMTP server named by EMAIL_HOST; the
+# password-reset pages exist only then (without it they could send nothing).
+# With debug on and no EMAIL_HOST, mails are printed on the console instead.
+EMAIL_HOST = env_str("EMAIL_HOST").strip()
+EMAIL_PORT = env_int("EMAIL_PORT", 587)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", default=EMAIL_PORT == 465)
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=not EMAIL_USE_SSL)
+if EMAIL_USE_SSL and EMAIL_USE_TLS:
+    raise ImproperlyConfigured("Set at most one of EMAIL_USE_SSL and EMAIL_USE_TLS.")
+# Seconds; Django's default waits for ever on a server that stops answering.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "crm@localhost").strip()
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+elif DEBUG:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
+PASSWORD_RESET_ENABLED = bool(EMAIL_HOST) or DEBUG
+
 # --- Internationalisation and time ------------------------------------------
 
 LANGUAGE_CODE = "en-in"

@@ -96,6 +96,38 @@ def test_settings_reject_a_malformed_slow_query_threshold():
     assert "CRM_SLOW_QUERY_MS must be a number" in result.stderr
 
 
+MAIL = ("settings.EMAIL_BACKEND.rsplit('.', 2)[1], settings.PASSWORD_RESET_ENABLED, "
+        "settings.EMAIL_USE_TLS, settings.EMAIL_USE_SSL, settings.EMAIL_TIMEOUT")
+
+
+def test_settings_send_no_mail_and_offer_no_password_reset_without_email_host():
+    result = _setting(MAIL, DJANGO_SECRET_KEY="x" * 50, EMAIL_HOST="")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[:2] == ["dummy", "False"]
+
+
+def test_settings_print_mail_on_the_console_in_development():
+    result = _setting(MAIL, DJANGO_DEBUG="1", EMAIL_HOST="")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[:2] == ["console", "True"]
+
+
+def test_settings_send_mail_through_email_host():
+    result = _setting(MAIL, DJANGO_SECRET_KEY="x" * 50, EMAIL_HOST="smtp.example.com")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["smtp", "True", "True", "False", "10"]
+    implicit_tls = _setting(MAIL, DJANGO_SECRET_KEY="x" * 50, EMAIL_HOST="smtp.example.com",
+                            EMAIL_PORT="465")
+    assert implicit_tls.stdout.split() == ["smtp", "True", "False", "True", "10"]
+
+
+def test_settings_refuse_ssl_and_tls_together():
+    result = _setting(MAIL, DJANGO_DEBUG="1", EMAIL_HOST="smtp.example.com",
+                      EMAIL_USE_SSL="1", EMAIL_USE_TLS="1")
+    assert result.returncode != 0
+    assert "Set at most one of EMAIL_USE_SSL and EMAIL_USE_TLS" in result.stderr
+
+
 PROXY = "repr(settings.CRM_CLIENT_IP_HEADER), settings.CRM_TRUSTED_PROXIES"
 
 
