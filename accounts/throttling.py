@@ -9,8 +9,8 @@
 
 While a lockout runs, an attempt it covers is refused before any password is
 checked (no hashing, so a flood cannot take the workers) and is not counted.
-A successful login deletes its pair's failures, never the address's: one
-valid account must not reset the spraying count. A manager lifts a lockout in
+A successful login deletes its own pair's failures only, never the other
+usernames' from the address: one valid account must not reset a spraying count. A manager lifts a lockout in
 the admin (accounts/admin.py). Counts live in the database, so they hold
 through a Redis outage and across workers.
 
