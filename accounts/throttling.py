@@ -10,9 +10,9 @@
 While a lockout runs, an attempt it covers is refused before any password is
 checked (no hashing, so a flood cannot take the workers) and is not counted.
 A successful login deletes its own pair's failures only, never the other
-usernames' from the address: one valid account must not reset a spraying count. A manager lifts a lockout in
-the admin (accounts/admin.py). Counts live in the database, so they hold
-through a Redis outage and across workers.
+usernames' from the address: one valid account must not reset a spraying
+count. A manager lifts a lockout in the admin (accounts/admin.py). Counts live
+in the database, so they hold through a Redis outage and across workers.
 
 Why not django-axes (verified with 8.3.1): it has one failure limit for all its
 lockout parameters (it locks when the largest count reaches it), so it cannot
