@@ -14,7 +14,11 @@ Both readers compute the answer themselves for a user that came any other way
 warm dashboard request then runs a single statement, and a leads page asks the
 manager rule nothing beyond loading its user.
 
-The backend lives here, not in an app, because it composes two: leads never
+Logging in goes through the login throttle (accounts/throttling.py): an
+attempt a lockout covers is refused before the password is checked, a failure
+is counted, a success resets its (username, address) pair.
+
+The backend lives here, not in an app, because it composes three: leads never
 imports the dashboard.
 """
 
@@ -23,6 +27,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.db import connection
 
+from accounts import throttling
 from dashboard import selectors as dashboard_selectors
 from leads import permissions
 
@@ -54,8 +59,31 @@ def user_with_viewer_flags(user_id):
 
 
 class ViewerBackend(ModelBackend):
-    """ModelBackend whose user load preloads the viewer's flags (see the
-    module docstring). Logging in, permissions and the rest are ModelBackend's."""
+    """ModelBackend whose user load preloads the viewer's flags and whose
+    logins are throttled (see the module docstring). Checking the password,
+    permissions and the rest are ModelBackend's."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if username is None:
+            username = kwargs.get(get_user_model().USERNAME_FIELD)
+        if request is None or username is None or password is None:
+            # No client to count (a shell, a script) or nothing to check.
+            return super().authenticate(request, username, password, **kwargs)
+        address = throttling.client_address(request)
+        lockout = throttling.lockout_for(username=username, address=address)
+        if lockout is not None:
+            setattr(request, throttling.LOCKOUT_ATTRIBUTE, lockout)
+            raise throttling.LoginLocked(lockout)
+        user = super().authenticate(request, username, password, **kwargs)
+        if user is None:
+            throttling.login_failure_record(username=username, address=address)
+        else:
+            throttling.login_failures_reset(username=username, address=address)
+        return user
+
+    async def aauthenticate(self, request, username=None, password=None, **kwargs):
+        # ModelBackend's own aauthenticate would skip the throttle.
+        return await sync_to_async(self.authenticate)(request, username, password, **kwargs)
 
     def get_user(self, user_id):
         user = user_with_viewer_flags(user_id)

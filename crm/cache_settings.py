@@ -32,7 +32,7 @@ def redis_cache_settings(location, *, ignore_exceptions, sentinels=()):
         })
         # Given one URL as a string, SentinelClient would send reads to
         # replicas. The dashboard cache must read its own writes (version
-        # tokens, locks) and sessions too, so a one-item list: master only.
+        # tokens, locks), so a one-item list: master only.
         location = [location]
     return {
         "BACKEND": "django_redis.cache.RedisCache",
@@ -43,13 +43,11 @@ def redis_cache_settings(location, *, ignore_exceptions, sentinels=()):
 
 
 def redis_caches(location, *, sentinels=()):
-    """The project's two cache aliases on one Redis."""
+    """The project's cache aliases on one Redis (sessions live in the database)."""
     return {
         # The dashboard cache raises on errors: the dashboard must know when
         # an invalidation failed (and handles every error itself).
         "default": redis_cache_settings(location, ignore_exceptions=False, sentinels=sentinels),
-        # Sessions fall back to the database when Redis is unreachable.
-        "sessions": redis_cache_settings(location, ignore_exceptions=True, sentinels=sentinels),
     }
 
 

@@ -33,7 +33,7 @@ def check_database():
 
 def check_cache():
     # One key per process and thread, so concurrent probes never read each
-    # other's value; the dashboard alias raises on errors (sessions' ignores them).
+    # other's value; the dashboard alias raises on errors.
     cache = caches["default"]
     key = f"healthz:{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
     token = time.time_ns()

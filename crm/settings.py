@@ -8,6 +8,7 @@ tests/settings.py, which imports this module and overrides what only tests need.
 """
 
 import re
+from datetime import timedelta
 from importlib.util import find_spec
 from pathlib import Path
 
@@ -51,6 +52,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "leads",
     "dashboard",
+    "accounts",
     "crm",  # project-wide management commands (migrate_locked)
 ]
 
@@ -67,6 +69,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "crm.middleware.ReadYourWritesMiddleware",
+    # Innermost: turns a login the throttle refused into its 429 page.
+    "accounts.middleware.LoginLockoutMiddleware",
 ]
 
 ROOT_URLCONF = "crm.urls"
@@ -156,7 +160,7 @@ if REDIS_SENTINEL_MASTER and not re.fullmatch(r"[a-z0-9][a-z0-9_.-]*", REDIS_SEN
         f"got {REDIS_SENTINEL_MASTER!r}."
     )
 
-# The Redis both caches use (empty: local memory); with sentinels its host
+# The Redis the cache uses (empty: local memory); with sentinels its host
 # part is the master's name.
 if REDIS_SENTINELS:
     REDIS_LOCATION = f"redis://{REDIS_SENTINEL_MASTER}/{REDIS_SENTINEL_DB}"
@@ -171,15 +175,13 @@ else:
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "LOCATION": "crm-default",
         },
-        "sessions": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": "crm-sessions",
-        },
     }
 
-# A warm dashboard request reads its session from the cache, not the table.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
-SESSION_CACHE_ALIAS = "sessions"
+# Sessions live in the database only: ending one (logout, password change,
+# an administrator deleting rows) takes effect on the next request whatever
+# Redis does. A cached copy would outlive a delete that failed during a Redis
+# outage; a primary-key lookup per request is the price.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # Dashboard entry lifetimes in seconds (the performance guide's figures).
 DASHBOARD_DAY_METRICS_TTL = env_int("CRM_DASHBOARD_DAY_TTL", 300)
@@ -203,6 +205,55 @@ AUTHENTICATION_BACKENDS = ["crm.auth.ViewerBackend", "dashboard.auth.ViewerBacke
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard:index"
 LOGOUT_REDIRECT_URL = "login"
+
+# Login throttling (accounts/throttling.py): a username from one client address
+# is locked after LOGIN_PAIR_FAILURE_LIMIT failures within the window, the
+# whole address after LOGIN_ADDRESS_FAILURE_LIMIT across usernames.
+LOGIN_PAIR_FAILURE_LIMIT = 10
+LOGIN_ADDRESS_FAILURE_LIMIT = 50
+LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
+LOGIN_LOCKOUT_DURATION = timedelta(minutes=15)
+
+# The client address it counts under is REMOTE_ADDR. Behind proxies that
+# append the client's address to a header (and overwrite whatever the client
+# sent there), name the header and how many proxies sit in front; never by
+# default, since any client can send X-Forwarded-For.
+CRM_CLIENT_IP_HEADER = env_str("CRM_CLIENT_IP_HEADER").strip()
+CRM_TRUSTED_PROXIES = env_int("CRM_TRUSTED_PROXIES", 1 if CRM_CLIENT_IP_HEADER else 0)
+if CRM_CLIENT_IP_HEADER and not re.fullmatch(r"[A-Za-z0-9]+(-[A-Za-z0-9]+)*", CRM_CLIENT_IP_HEADER):
+    raise ImproperlyConfigured(
+        "CRM_CLIENT_IP_HEADER must be an HTTP header name such as X-Forwarded-For; "
+        f"got {CRM_CLIENT_IP_HEADER!r}."
+    )
+if bool(CRM_CLIENT_IP_HEADER) != (CRM_TRUSTED_PROXIES > 0):
+    raise ImproperlyConfigured(
+        "CRM_TRUSTED_PROXIES (how many proxies append to CRM_CLIENT_IP_HEADER) must be 1 or "
+        "more with CRM_CLIENT_IP_HEADER, and unset or 0 without it."
+    )
+
+# --- Mail -------------------------------------------------------------------
+
+# Mail goes out only through an SMTP server named by EMAIL_HOST; the
+# password-reset pages exist only then (without it they could send nothing).
+# With debug on and no EMAIL_HOST, mails are printed on the console instead.
+EMAIL_HOST = env_str("EMAIL_HOST").strip()
+EMAIL_PORT = env_int("EMAIL_PORT", 587)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", default=EMAIL_PORT == 465)
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=not EMAIL_USE_SSL)
+if EMAIL_USE_SSL and EMAIL_USE_TLS:
+    raise ImproperlyConfigured("Set at most one of EMAIL_USE_SSL and EMAIL_USE_TLS.")
+# Seconds; Django's default waits for ever on a server that stops answering.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "crm@localhost").strip()
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+elif DEBUG:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
+PASSWORD_RESET_ENABLED = bool(EMAIL_HOST) or DEBUG
 
 # --- Internationalisation and time ------------------------------------------
 

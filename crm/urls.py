@@ -9,7 +9,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="dashboard:index"), name="home"),
     path("", include("dashboard.urls")),
     path("admin/", admin.site.urls),
-    path("accounts/", include("django.contrib.auth.urls")),
+    path("accounts/", include("accounts.urls")),
     path("leads/", include("leads.urls")),
     path("healthz", healthz, name="healthz"),
 ]

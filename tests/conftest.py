@@ -22,24 +22,22 @@ def _clear_cache():
 
     hit_stats.reset()
     breaker.reset()  # an outage simulated by one test must not skip the cache in the next
-    for alias in ("default", "sessions"):
+    for alias in django_settings.CACHES:
         caches[alias].clear()
     yield
     breaker.reset()
-    for alias in ("default", "sessions"):
+    for alias in django_settings.CACHES:
         caches[alias].clear()
 
 
 @pytest.fixture
 def make_redis_unreachable(settings):
-    """Call it to point both caches at a port where nothing listens, with the
+    """Call it to point the cache at a port where nothing listens, with the
     project's own Redis options (short timeouts, no retries)."""
-    from crm.cache_settings import redis_cache_settings
+    from crm.cache_settings import redis_caches
 
     def point_at_closed_port():
-        dead = "redis://127.0.0.1:1/0"
-        settings.CACHES = {"default": redis_cache_settings(dead, ignore_exceptions=False),
-                           "sessions": redis_cache_settings(dead, ignore_exceptions=True)}
+        settings.CACHES = redis_caches("redis://127.0.0.1:1/0")
 
     return point_at_closed_port
 
@@ -56,8 +54,8 @@ def _as_after_migrate(request, django_db_blocker):
     """Undo what the flush after a transactional test did to migration-made state.
 
     pytest-django runs transactional tests last, each after the previous
-    one's flush, which empties every table: the Managers group (a data
-    migration's) goes, so put it back. (serialized_rollback would, but under
+    one's flush, which empties every table: the Managers group and its
+    permissions (data migrations') go, so put them back. (serialized_rollback would, but under
     Playwright's loop the test sees a connection without the serialized copy.)
     On SQLite the flush also empties the lead counters before leads_lead,
     whose delete triggers then leave -1 rows: rebuild them from the now
@@ -73,6 +71,8 @@ def _as_after_migrate(request, django_db_blocker):
 
     with django_db_blocker.unblock():
         import_module("leads.migrations.0003_managers_group").create_managers_group(apps, None)
+        import_module("accounts.migrations.0002_managers_unlock_logins").grant_managers_unlock(
+            apps, None)
         LeadCountDelta.objects.rebuild()
 
 

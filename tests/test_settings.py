@@ -96,6 +96,67 @@ def test_settings_reject_a_malformed_slow_query_threshold():
     assert "CRM_SLOW_QUERY_MS must be a number" in result.stderr
 
 
+MAIL = ("settings.EMAIL_BACKEND.rsplit('.', 2)[1], settings.PASSWORD_RESET_ENABLED, "
+        "settings.EMAIL_USE_TLS, settings.EMAIL_USE_SSL, settings.EMAIL_TIMEOUT")
+
+
+def test_settings_send_no_mail_and_offer_no_password_reset_without_email_host():
+    result = _setting(MAIL, DJANGO_SECRET_KEY="x" * 50, EMAIL_HOST="")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[:2] == ["dummy", "False"]
+
+
+def test_settings_print_mail_on_the_console_in_development():
+    result = _setting(MAIL, DJANGO_DEBUG="1", EMAIL_HOST="")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[:2] == ["console", "True"]
+
+
+def test_settings_send_mail_through_email_host():
+    result = _setting(MAIL, DJANGO_SECRET_KEY="x" * 50, EMAIL_HOST="smtp.example.com")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["smtp", "True", "True", "False", "10"]
+    implicit_tls = _setting(MAIL, DJANGO_SECRET_KEY="x" * 50, EMAIL_HOST="smtp.example.com",
+                            EMAIL_PORT="465")
+    assert implicit_tls.stdout.split() == ["smtp", "True", "False", "True", "10"]
+
+
+def test_settings_refuse_ssl_and_tls_together():
+    result = _setting(MAIL, DJANGO_DEBUG="1", EMAIL_HOST="smtp.example.com",
+                      EMAIL_USE_SSL="1", EMAIL_USE_TLS="1")
+    assert result.returncode != 0
+    assert "Set at most one of EMAIL_USE_SSL and EMAIL_USE_TLS" in result.stderr
+
+
+PROXY = "repr(settings.CRM_CLIENT_IP_HEADER), settings.CRM_TRUSTED_PROXIES"
+
+
+def test_settings_trust_no_proxy_header_by_default():
+    result = _setting(PROXY, DJANGO_DEBUG="1")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["''", "0"]
+
+
+def test_settings_read_the_proxy_header_and_count():
+    result = _setting(PROXY, DJANGO_DEBUG="1", CRM_CLIENT_IP_HEADER="X-Forwarded-For")
+    assert result.stdout.split() == ["'X-Forwarded-For'", "1"]
+    result = _setting(PROXY, DJANGO_DEBUG="1", CRM_CLIENT_IP_HEADER="X-Forwarded-For",
+                      CRM_TRUSTED_PROXIES="2")
+    assert result.stdout.split() == ["'X-Forwarded-For'", "2"]
+
+
+@pytest.mark.parametrize(("env", "message"), [
+    ({"CRM_TRUSTED_PROXIES": "1"}, "CRM_TRUSTED_PROXIES (how many proxies"),
+    ({"CRM_CLIENT_IP_HEADER": "X-Forwarded-For", "CRM_TRUSTED_PROXIES": "0"},
+     "CRM_TRUSTED_PROXIES (how many proxies"),
+    ({"CRM_CLIENT_IP_HEADER": "HTTP_X_FORWARDED_FOR"}, "CRM_CLIENT_IP_HEADER must be an HTTP"),
+])
+def test_settings_refuse_a_half_or_malformed_proxy_setting(env, message):
+    result = _setting(PROXY, DJANGO_DEBUG="1", **env)
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
 PRODUCTION_KEY = "k3Y-" + "0123456789abcdefghijklmnopqrstuvwxyz" * 2
 
 
@@ -205,7 +266,7 @@ def test_settings_tests_use_http_and_plain_static_files():
 SENTINEL_ENV = {"DJANGO_DEBUG": "1", "REDIS_SENTINEL_MASTER": "crm"}
 
 
-def test_settings_switch_both_caches_to_sentinel():
+def test_settings_switch_the_cache_to_sentinel():
     result = _django(
         "import json\n"
         "print(json.dumps({alias: {'LOCATION': c['LOCATION'], 'OPTIONS': {\n"
@@ -217,7 +278,7 @@ def test_settings_switch_both_caches_to_sentinel():
     )
     assert result.returncode == 0, result.stderr
     caches = json.loads(result.stdout)
-    for alias, ignore_exceptions in (("default", False), ("sessions", True)):
+    for alias, ignore_exceptions in (("default", False),):
         assert caches[alias] == {
             "LOCATION": ["redis://crm/3"],
             "OPTIONS": {
@@ -339,8 +400,8 @@ def test_settings_sentinel_cache_reaches_the_master(sentinel):
     result = _django(
         "from django.core.cache import caches\n"
         f"key = {key!r}\n"
-        "default, sessions = caches['default'], caches['sessions']\n"
-        "print(default.set(key, 'via-sentinel', 60), default.get(key), sessions.get(key),\n"
+        "default = caches['default']\n"
+        "print(default.set(key, 'via-sentinel', 60), default.get(key),\n"
         "      type(default.client.get_client().connection_pool).__name__)",
         **SENTINEL_ENV, REDIS_SENTINELS=f"127.0.0.1:{sentinel}", REDIS_SENTINEL_DB=str(SENTINEL_DB),
     )
@@ -348,7 +409,7 @@ def test_settings_sentinel_cache_reaches_the_master(sentinel):
     try:
         assert result.returncode == 0, result.stderr
         assert result.stdout.split() == [
-            "True", "via-sentinel", "via-sentinel", "SentinelConnectionPool",
+            "True", "via-sentinel", "SentinelConnectionPool",
         ]
         assert master.exists(f"crm:1:{key}") == 1
     finally:
@@ -442,11 +503,11 @@ def test_settings_log_each_record_once(env):
     ],
     ids=["url", "sentinel"],
 )
-def test_test_settings_keep_both_caches_on_redis_database_15(env, location):
+def test_test_settings_keep_the_cache_on_redis_database_15(env, location):
     code = "print(json.dumps({a: c['LOCATION'] for a, c in settings.CACHES.items()}))"
     result = _django("import json\n" + code, settings_module="tests.settings", **env)
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout) == {"default": location, "sessions": location}
+    assert json.loads(result.stdout) == {"default": location}
 
     # The base settings have no test branch: `make run` keeps its database.
     base = _django("import json\n" + code, **{"DJANGO_DEBUG": "1", **env})

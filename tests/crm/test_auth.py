@@ -97,7 +97,8 @@ def test_a_session_recorded_under_the_old_path_still_works(client, manager):
     assert (first.status_code, warm.status_code) == (200, 200)
     assert warm.wsgi_request.user == manager
     assert _flags(warm.wsgi_request.user) == (True, False)
-    assert len(captured) == 1  # the user with its flags, as under the new path
+    # The session row, then the user with its flags, as under the new path.
+    assert len(captured) == 2
     assert client.get(reverse("leads:list")).status_code == 200
 
 

@@ -77,12 +77,13 @@ def test_search_indexes_use_pattern_ops_on_postgresql():
     assert all("varchar_pattern_ops" in definition for _, definition in rows)
 
 
-def test_managers_group_has_the_dashboard_and_lead_permissions():
+def test_managers_group_has_the_dashboard_lead_and_unlock_permissions():
     from django.contrib.auth.models import Group
 
     managers = Group.objects.get(name="Managers")
     codenames = sorted(managers.permissions.values_list("codename", flat=True))
-    assert codenames == ["change_lead", "view_lead", "view_team_dashboard"]
+    assert codenames == ["change_lead", "delete_loginlockout", "view_lead", "view_loginlockout",
+                         "view_team_dashboard"]
 
 
 def test_manager_factory_user_has_team_dashboard_permission(manager, telecaller):
