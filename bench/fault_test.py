@@ -31,7 +31,8 @@ Not part of the test suite. What it does, in order:
 4. Prints one table (and writes JSON with --json), stops gunicorn and Redis.
 
 Each request is timed from sending to the end of its response and counted in
-the window where it started; latency covers every request, errors included.
+the window where it started, or in the fault's when it was still running as
+the fault began; latency covers every request, errors included.
 An error is any answer but a 200 read or a 302 update to the dashboard, or a
 socket error or timeout (10 s). Throughput counts the requests without error.
 Targets (issue 13), per fault: 0 errors in the whole load, p95 under 1 s
@@ -61,6 +62,7 @@ import time
 import urllib.parse
 from datetime import timedelta
 from pathlib import Path
+from typing import NamedTuple
 
 import load_test  # bench/ is on sys.path when this file runs as a script
 
@@ -104,6 +106,19 @@ def parse_args(argv=None):
 
 # ---------------------------------------------------------------- pure logic
 
+class Request(NamedTuple):
+    """One request of the load: monotonic seconds; error None for a good answer."""
+    started: float
+    finished: float
+    kind: str  # "read" or "write"
+    error: str | None
+    path: str = ""
+
+    @property
+    def ms(self):
+        return (self.finished - self.started) * 1000
+
+
 def percentile(sorted_values, p):
     """Nearest-rank percentile of an ascending list; None when empty."""
     if not sorted_values:
@@ -112,26 +127,50 @@ def percentile(sorted_values, p):
     return sorted_values[int(rank) - 1]
 
 
-def window_stats(records, start, end):
-    """Figures for the requests that started in [start, end).
+def split_windows(records, fault_start, fault_end, seconds):
+    """{"before", "during", "after"}: (window start, window end, its Requests).
 
-    `records` are (started, finished, kind, error) tuples in seconds, error
-    None for a good answer. Throughput counts good answers per second of the
-    window; latencies are in milliseconds, over every request."""
-    inside = [r for r in records if start <= r[0] < end]
-    latencies = sorted((r[1] - r[0]) * 1000 for r in inside)
-    good = sum(1 for r in inside if r[3] is None)
+    The windows are `seconds` before the fault, the fault, and `seconds` after
+    it. A request belongs to the window it started in, except that one still
+    running when the fault began belongs to "during": the fault is what it met."""
+    bounds = {"before": (fault_start - seconds, fault_start),
+              "during": (fault_start, fault_end),
+              "after": (fault_end, fault_end + seconds)}
+    windows = {name: (start, end, []) for name, (start, end) in bounds.items()}
+    for r in records:
+        if r.started < fault_start <= r.finished and r.started >= fault_start - seconds:
+            windows["during"][2].append(r)
+            continue
+        for start, end, inside in windows.values():
+            if start <= r.started < end:
+                inside.append(r)
+    return windows
+
+
+def window_stats(start, end, inside):
+    """Figures for the Requests of the window [start, end).
+
+    Throughput counts good answers per second of the window; latencies are in
+    milliseconds, over every request (and the median of the writes alone);
+    the slowest three are named with when they started in the window."""
+    latencies = sorted(r.ms for r in inside)
+    good = sum(1 for r in inside if r.error is None)
     seconds = end - start
     figures = {
         "seconds": round(seconds, 2),
         "requests": len(inside),
         "errors": len(inside) - good,
-        "writes": sum(1 for r in inside if r[2] == "write"),
+        "writes": sum(1 for r in inside if r.kind == "write"),
         "requests_per_second": round(good / seconds, 1) if seconds > 0 else None,
     }
     for name, p in (("p50", 50), ("p95", 95), ("p99", 99), ("max", 100)):
         value = percentile(latencies, p)
         figures[f"{name}_ms"] = None if value is None else round(value, 1)
+    # The quick updates alone: each pays for its cache invalidation.
+    value = percentile(sorted(r.ms for r in inside if r.kind == "write"), 50)
+    figures["write_p50_ms"] = None if value is None else round(value, 1)
+    figures["slowest"] = [f"{r.ms:.0f} ms {r.path} at {r.started - start:+.1f} s"
+                          for r in sorted(inside, key=lambda r: -r.ms)[:3]]
     return figures
 
 
@@ -351,7 +390,7 @@ def run_load(traffic, port, phase, stop_event, hard_deadline, max_requests):
                     connection.close()
                 connection = None
                 error = f"{type(exc).__name__} {method} {path}"
-            records.append((started, time.monotonic(), kind, error))
+            records.append(Request(started, time.monotonic(), kind, error, f"{method} {path}"))
         if connection is not None:
             connection.close()
         results[number] = (records, writes_sent, writes_ok)
@@ -384,7 +423,7 @@ def run_fault(args, fault, traffic, redis_server, reset, verify):
         raise RuntimeError("a load thread did not stop")
     load_seconds, client_cpu = time.monotonic() - began, time.process_time() - cpu_began
     records = [r for rs, _, _ in results for r in rs]
-    errors = [r for r in records if r[3] is not None]
+    errors = [r for r in records if r.error is not None]
     stale = verify()
     fault_report = {
         "fault": fault,
@@ -395,14 +434,11 @@ def run_fault(args, fault, traffic, redis_server, reset, verify):
         "client_cpu_share": round(client_cpu / load_seconds, 2),
         "requests": len(records),
         "errors": len(errors),
-        "error_samples": sorted({r[3] for r in errors})[:10],
+        "error_samples": sorted({r.error for r in errors})[:10],
         "writes_sent": sum(w for _, w, _ in results),
         "writes_answered_302": sum(ok for _, _, ok in results),
-        "windows": {
-            "before": window_stats(records, started - args.window, started),
-            "during": window_stats(records, started, ended),
-            "after": window_stats(records, ended, ended + args.window),
-        },
+        "windows": {name: window_stats(*window) for name, window
+                    in split_windows(records, started, ended, args.window).items()},
         "stale": stale,
     }
     fault_report["missed"] = judge(fault_report)

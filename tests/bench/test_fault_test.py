@@ -20,15 +20,33 @@ def test_percentile_nearest_rank():
     assert fault_test.percentile([], 50) is None
 
 
-def test_window_stats_counts_requests_by_start_time():
+def test_split_windows_by_start_and_in_flight_at_the_fault():
+    request = fault_test.Request
     records = [
-        (0.5, 0.6, "read", None),        # before the window
-        (1.0, 1.1, "read", None),
-        (1.5, 4.5, "write", None),       # started inside, finished after: counted, 3 s
-        (2.0, 2.2, "read", "500 GET /dashboard/ -> None"),
-        (3.0, 3.0, "read", None),        # the window's end is exclusive
+        request(0.5, 0.6, "read", None, "GET /early"),      # before all windows
+        request(1.0, 1.1, "read", None, "GET /a"),
+        request(1.9, 2.4, "read", None, "GET /b"),          # running when the fault began
+        request(2.0, 3.5, "write", None, "POST /c"),        # ends after the fault: still "during"
+        request(3.0, 3.1, "read", None, "GET /d"),          # a window's end is exclusive
+        request(4.0, 4.1, "read", None, "GET /late"),       # after all windows
     ]
-    assert fault_test.window_stats(records, 1.0, 3.0) == {
+    windows = fault_test.split_windows(records, 2.0, 3.0, 1.0)
+    assert {name: (start, end, [r.path for r in inside])
+            for name, (start, end, inside) in windows.items()} == {
+        "before": (1.0, 2.0, ["GET /a"]),
+        "during": (2.0, 3.0, ["GET /b", "POST /c"]),
+        "after": (3.0, 4.0, ["GET /d"]),
+    }
+
+
+def test_window_stats_figures():
+    request = fault_test.Request
+    inside = [
+        request(1.0, 1.1, "read", None, "GET /b"),
+        request(1.5, 4.5, "write", None, "POST /c"),
+        request(2.0, 2.2, "read", "500 GET /d -> None", "GET /d"),
+    ]
+    assert fault_test.window_stats(1.0, 3.0, inside) == {
         "seconds": 2.0,
         "requests": 3,
         "errors": 1,
@@ -38,11 +56,14 @@ def test_window_stats_counts_requests_by_start_time():
         "p95_ms": 3000.0,
         "p99_ms": 3000.0,
         "max_ms": 3000.0,
+        "write_p50_ms": 3000.0,
+        "slowest": ["3000 ms POST /c at +0.5 s", "200 ms GET /d at +1.0 s",
+                    "100 ms GET /b at +0.0 s"],
     }
 
 
 def test_window_stats_empty_window():
-    stats = fault_test.window_stats([], 0.0, 10.0)
+    stats = fault_test.window_stats(0.0, 10.0, [])
     assert (stats["requests"], stats["requests_per_second"], stats["p95_ms"]) == (0, 0.0, None)
 
 
