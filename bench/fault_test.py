@@ -52,6 +52,7 @@ import json
 import os
 import random
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -289,6 +290,7 @@ class PrivateRedis:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+        shutil.rmtree(self.directory, ignore_errors=True)
 
 
 def inject(redis_server, fault, seconds):
@@ -466,8 +468,8 @@ def main():
     sys.path.insert(0, str(ROOT))
 
     temp = Path(tempfile.gettempdir())
-    redis_log_path = temp / f"crm-fault-test-redis-{args.redis_port}.log"
-    gunicorn_log_path = temp / f"crm-fault-test-gunicorn-{args.port}.log"
+    redis_log_path = temp / "crm-fault-test-redis.log"
+    gunicorn_log_path = temp / "crm-fault-test-gunicorn.log"
     begun = time.monotonic()
     with open(redis_log_path, "w") as redis_log, open(gunicorn_log_path, "w") as gunicorn_log:
         redis_server = PrivateRedis(args.redis_port, args.redis_maxmemory, redis_log)
