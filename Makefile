@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1:8000
 WEB_CONCURRENCY ?= 2
 
-.PHONY: run serve secret-key-set test lint install migrate clean load-test
+.PHONY: run serve secret-key-set test lint install migrate clean load-test fault-test
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,11 @@ lint: install
 # Not part of the suite: needs PostgreSQL, Redis and wrk (see README, "Load test").
 load-test: $(VENV)/.installed-runtime
 	$(PY) bench/load_test.py
+
+# Not part of the suite either: Redis killed, frozen and paused under load (see
+# docs/performance.md, "Redis faults"); needs PostgreSQL and redis-server.
+fault-test: $(VENV)/.installed-runtime
+	$(PY) bench/fault_test.py $(FAULT_TEST_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -250,32 +250,7 @@ def run(args, base, dates, telecallers, today, Lead, WorkedLead, User):
         sessions.append(Browser(base).login(user.username, "telecaller"))
     print(f"   {time.monotonic() - started:.1f} s")
 
-    # What each virtual user reads: (path, session index, scope user id or None).
-    reads, combos = [], set()
-    watched = [user.pk for user in telecallers[:6]]
-    for day in dates:
-        d = day.isoformat()
-        for session in (1, 2):  # the two managers
-            reads.append((f"/dashboard/data.json?date={d}", session))
-            reads.append((f"/dashboard/?date={d}", session))
-            combos.add((d, None))
-            for user_id in watched:
-                reads.append((f"/dashboard/data.json?date={d}&user={user_id}", session))
-                combos.add((d, user_id))
-    for index, user in enumerate(telecallers, start=3):
-        for day in dates[:2]:
-            d = day.isoformat()
-            reads.append((f"/dashboard/data.json?date={d}", index))
-            reads.append((f"/dashboard/?date={d}", index))
-            combos.add((d, user.pk))
-
-    writes = []
-    for index, user in enumerate(telecallers, start=3):
-        due = Lead.objects.filter(creator=user).followup_on(today).order_by("pk")
-        writes += [{"lead": pk, "session": index}
-                   for pk in due.values_list("pk", flat=True)[:LEADS_PER_TELECALLER]]
-    # Interleave the telecallers, so every stretch of the run has all of them.
-    writes.sort(key=lambda w: (w["lead"] % 97, w["lead"]))
+    reads, combos, writes = plan_traffic(dates, telecallers, today, Lead)
 
     data = {
         "sessions": sessions,
@@ -348,6 +323,40 @@ def run(args, base, dates, telecallers, today, Lead, WorkedLead, User):
         },
         "ok": errors == 0 and not stale and updates_consistent and counters.returncode == 0,
     }
+
+
+def plan_traffic(dates, telecallers, today, Lead):
+    """What the virtual users do, as in bench/load_mix.lua: the reads as (path,
+    session index) pairs, the (date, user id or None) dashboards they cover,
+    and the leads to quick-update as {"lead", "session"} dicts. Session 1 is
+    the manager, 2 the admin, 3 onwards the telecallers in order."""
+    reads, combos = [], set()
+    watched = [user.pk for user in telecallers[:6]]
+    for day in dates:
+        d = day.isoformat()
+        for session in (1, 2):  # the two managers
+            reads.append((f"/dashboard/data.json?date={d}", session))
+            reads.append((f"/dashboard/?date={d}", session))
+            combos.add((d, None))
+            for user_id in watched:
+                reads.append((f"/dashboard/data.json?date={d}&user={user_id}", session))
+                combos.add((d, user_id))
+    for index, user in enumerate(telecallers, start=3):
+        for day in dates[:2]:
+            d = day.isoformat()
+            reads.append((f"/dashboard/data.json?date={d}", index))
+            reads.append((f"/dashboard/?date={d}", index))
+            combos.add((d, user.pk))
+
+    writes = []
+    for index, user in enumerate(telecallers, start=3):
+        due = Lead.objects.filter(creator=user).followup_on(today).order_by("pk")
+        writes += [{"lead": pk, "session": index}
+                   for pk in due.values_list("pk", flat=True)[:LEADS_PER_TELECALLER]]
+    # Interleave the telecallers, so every stretch of the run has all of them.
+    writes.sort(key=lambda w: (w["lead"] % 97, w["lead"]))
+
+    return reads, combos, writes
 
 
 def verify_dashboard(browser, combos, User):
