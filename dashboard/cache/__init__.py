@@ -26,16 +26,16 @@ Replicas
     served without storing (bypass, cache down, lock given up) may come from
     a replica.
 
-Misses and outages (store.py, breaker.py, stats.py)
+Misses and outages (store.py, errors.py, stats.py)
     Concurrent misses on one key compute once: the first takes a short lock
     (``cache.add``), the others poll, then compute themselves if the holder is
     slow. A part built from *sections* (the page from the selector families)
     fetches them only while it is built, under its own lock: they take no
     locks of their own and are stored together. When the cache errors, the
-    breaker skips it for a few seconds and the dashboard computes from the
-    database. Hits and misses are counted per family and per request lookup
-    (a part's sections are not requests), flushed to the cache at most once a
-    second.
+    dashboard computes from the database; the breaker that skips a hung
+    Redis for a few seconds is the cache backend's (crm/cache_backend.py).
+    Hits and misses are counted per family and per request lookup (a part's
+    sections are not requests), flushed to the cache at most once a second.
 
 The one call chain (the page; data.json is the same with "json" and no charts)::
 
@@ -54,8 +54,8 @@ stored is computed) and selectors.shared_queries (each lead aggregate runs
 once per request).
 """
 
-from dashboard.cache.breaker import CACHE_ERRORS, Breaker, CacheUnavailable, breaker
 from dashboard.cache.bypass import BYPASS_MARGIN_SECONDS, bypass_active
+from dashboard.cache.errors import CACHE_ERRORS, CacheUnavailable
 from dashboard.cache.invalidation import invalidate_dashboard
 from dashboard.cache.stats import (
     HIT_RATE_WARNING,
@@ -86,13 +86,11 @@ __all__ = [
     "STATS_WINDOW_SECONDS",
     "TEAM_SCOPE",
     "USERS_SCOPE",
-    "Breaker",
     "CacheUnavailable",
     "Fetched",
     "HitStats",
     "LockPolicy",
     "Part",
-    "breaker",
     "build_key",
     "bypass_active",
     "cache_stats",

@@ -5,8 +5,8 @@ import logging
 from django.core.cache import cache
 from django.db import DatabaseError
 
-from dashboard.cache.breaker import CACHE_ERRORS, breaker
 from dashboard.cache.bypass import record_bypass
+from dashboard.cache.errors import CACHE_ERRORS, attempted_even_if_open
 from dashboard.cache.versions import (
     TEAM_SCOPE,
     USERS_SCOPE,
@@ -35,20 +35,20 @@ def invalidate_dashboard(*, user_ids=(), team=True, users_list=False):
     if users_list:
         scopes.append(USERS_SCOPE)
     failed = False
-    for scope in scopes:
-        key = version_key(scope)
-        # Always attempted, even while the breaker is open: a bump that could
-        # have succeeded must not become a bypass.
-        try:
+    # Always attempted, even while the cache backend's breaker is open: a
+    # bump that could have succeeded must not become a bypass.
+    with attempted_even_if_open(cache):
+        for scope in scopes:
+            key = version_key(scope)
             try:
-                cache.incr(key)
-            except ValueError:
-                # No token yet (or evicted): nothing can be cached under a
-                # token that does not exist; a fresh one retires any other.
-                cache.set(key, fresh_token(), None)
-        except CACHE_ERRORS as exc:
-            breaker.trip(exc, "invalidation")
-            failed = True
+                try:
+                    cache.incr(key)
+                except ValueError:
+                    # No token yet (or evicted): nothing can be cached under a
+                    # token that does not exist; a fresh one retires any other.
+                    cache.set(key, fresh_token(), None)
+            except CACHE_ERRORS:
+                failed = True
     if failed:
         try:
             record_bypass()

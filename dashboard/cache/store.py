@@ -10,8 +10,8 @@ from typing import Any
 from django.core.cache import cache
 
 from crm.db_routers import use_primary
-from dashboard.cache.breaker import CacheUnavailable, breaker
 from dashboard.cache.bypass import bypass_active
+from dashboard.cache.errors import CacheUnavailable, cache_call
 from dashboard.cache.stats import REQUESTS, hit_stats
 from dashboard.cache.versions import build_key, family_timeouts, read_versions
 
@@ -75,7 +75,7 @@ def fetch(parts, *, bypass=None):
     try:
         versions = read_versions(_scopes(parts))
         keys = _keys(parts, versions)
-        found = breaker.call("read", cache.get_many, list(keys.values()))
+        found = cache_call("read", cache.get_many, list(keys.values()))
     except CacheUnavailable:
         return Fetched({part.family: _compute(part) for part in parts}, "down")
 
@@ -127,7 +127,7 @@ _MISSING = object()
 def _compute_once(part, key, versions):
     lock_key = f"{key}:lock"
     try:
-        locked = breaker.call("lock", cache.add, lock_key, 1, lock_policy.seconds)
+        locked = cache_call("lock", cache.add, lock_key, 1, lock_policy.seconds)
     except CacheUnavailable:
         return _compute(part)
     if not locked:
@@ -142,11 +142,11 @@ def _compute_once(part, key, versions):
         with use_primary():
             value = _build(part, versions)
         with suppress(CacheUnavailable):
-            breaker.call("write", cache.set, key, value, family_timeouts()[part.family])
+            cache_call("write", cache.set, key, value, family_timeouts()[part.family])
     finally:
         if locked:
             with suppress(CacheUnavailable):
-                breaker.call("unlock", cache.delete, lock_key)
+                cache_call("unlock", cache.delete, lock_key)
     return value
 
 
@@ -156,7 +156,7 @@ def _wait_for(key):
     while time.monotonic() < deadline:
         time.sleep(lock_policy.poll_seconds)
         try:
-            value = breaker.call("read", cache.get, key, _MISSING)
+            value = cache_call("read", cache.get, key, _MISSING)
         except CacheUnavailable:
             return _MISSING
         if value is not _MISSING:
@@ -175,7 +175,7 @@ def _build(part, versions):
 def _fetch_sections(sections, versions):
     keys = _keys(sections, versions)
     try:
-        found = breaker.call("read", cache.get_many, list(keys.values()))
+        found = cache_call("read", cache.get_many, list(keys.values()))
     except CacheUnavailable:
         return {section.family: _compute(section) for section in sections}
     values, hits, misses = {}, [], []
@@ -201,6 +201,6 @@ def _store_together(entries):
         by_timeout.setdefault(timeouts[family], {})[key] = value
     for timeout, values in by_timeout.items():
         try:
-            breaker.call("write", cache.set_many, values, timeout)
+            cache_call("write", cache.set_many, values, timeout)
         except CacheUnavailable:
             return

@@ -5,7 +5,7 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 
-from dashboard.cache.breaker import CacheUnavailable, breaker
+from dashboard.cache.errors import CacheUnavailable, cache_call
 
 KEY_PREFIX = "dash"
 TEAM_SCOPE = "team"
@@ -53,14 +53,14 @@ def read_versions(scopes):
     """{scope: token} in one round trip (plus one per token that has to be
     created). Raises CacheUnavailable."""
     keys = {scope: version_key(scope) for scope in scopes}
-    found = breaker.call("version read", cache.get_many, list(keys.values()))
+    found = cache_call("version read", cache.get_many, list(keys.values()))
     versions = {}
     for scope, key in keys.items():
         token = found.get(key)
         if token is None:
             # add() keeps a token another process created meanwhile.
-            breaker.call("version create", cache.add, key, fresh_token(), None)
-            token = breaker.call("version read", cache.get, key)
+            cache_call("version create", cache.add, key, fresh_token(), None)
+            token = cache_call("version read", cache.get, key)
             if token is None:
                 raise CacheUnavailable("version create")
         versions[scope] = token

@@ -7,11 +7,11 @@ import pytest
 from django.core.cache import cache as default_cache
 from django.utils import timezone
 
+from crm.cache_backend import breakers
 from dashboard.cache import (
     REQUESTS,
     HitStats,
     Part,
-    breaker,
     build_key,
     cache_stats,
     family_timeouts,
@@ -181,7 +181,7 @@ def test_failed_invalidation_bypasses_the_cache_until_old_entries_expired(monkey
     with caplog.at_level(logging.ERROR, logger="dashboard.cache"):
         assert invalidate_dashboard(user_ids={1}) is False
     monkeypatch.undo()  # Redis is back, holding the old entry
-    breaker.reset()
+    breakers.reset()
 
     after = fetch([part(compute)])
     assert (after.outcome, compute.calls) == ("bypass", 2)
@@ -219,7 +219,7 @@ def test_unreachable_redis_serves_from_the_database_quickly(make_redis_unreachab
     make_redis_unreachable()
     compute = Counter()
     started = time.monotonic()
-    with caplog.at_level(logging.WARNING, logger="dashboard.cache"):
+    with caplog.at_level(logging.WARNING, logger="crm.cache_backend"):
         results = [fetch([part(compute)]) for _ in range(5)]
         assert invalidate_dashboard(user_ids={1}) is False
     elapsed = time.monotonic() - started
@@ -227,7 +227,7 @@ def test_unreachable_redis_serves_from_the_database_quickly(make_redis_unreachab
     assert compute.calls == 5
     assert elapsed < 5.0  # five tries against a closed port, not five timeouts
     # Logged once for the interval, not once per request.
-    assert caplog.text.count("Dashboard cache unavailable") == 1
+    assert caplog.text.count("unavailable during") == 1
 
 
 @pytest.mark.usefixtures("one_stats_window")
@@ -324,3 +324,34 @@ def test_values_served_without_storing_may_come_from_a_replica(make_redis_unreac
         down = fetch([part(_where)], bypass=False)
     assert (bypassed.outcome, bypassed.values) == ("bypass", {"day": "replica1"})
     assert (down.outcome, down.values) == ("down", {"day": "replica1"})
+
+
+# --- the backend's breaker --------------------------------------------------------
+
+def test_a_frozen_redis_costs_the_dashboard_one_timeout_per_window(
+    use_private_redis, redis_attempts, monkeypatch
+):
+    clock = Clock(1000.0)
+    monkeypatch.setattr(default_cache.breaker, "clock", clock)
+    compute = Counter()
+    fetch([part(compute)], bypass=frozenset())  # stored; a pooled connection
+    redis_attempts.count = 0
+    use_private_redis.freeze()
+    results = [fetch([part(compute)], bypass=frozenset()) for _ in range(5)]
+    assert [r.outcome for r in results] == ["down"] * 5
+    assert redis_attempts.count == 1  # the first version read; the rest skipped Redis
+    clock.now += default_cache.breaker.seconds
+    use_private_redis.thaw()
+    assert fetch([part(compute)], bypass=frozenset()).outcome == "hit"
+
+
+def test_a_bump_while_the_breaker_is_open_is_attempted(use_private_redis):
+    compute = Counter()
+    fetch([part(compute, user_id=1)])
+    default_cache.breaker.trip(ConnectionError("a moment ago"), "test")
+    assert fetch([part(compute, user_id=1)]).outcome == "down"  # reads skip Redis
+    # Redis answers: a bump that can succeed must not become a bypass.
+    assert invalidate_dashboard(user_ids={1}) is True
+    assert CacheBypass.objects.count() == 0
+    breakers.reset()
+    assert fetch([part(compute, user_id=1)]).outcome == "miss"  # the bump retired it

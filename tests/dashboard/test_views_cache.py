@@ -11,7 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from dashboard.cache import breaker, hit_stats, invalidate_dashboard, lock_policy
+from crm.cache_backend import breakers
+from dashboard.cache import hit_stats, invalidate_dashboard, lock_policy
 from leads import services
 from leads.models import Lead, LeadStatus
 from tests.dashboard.conftest import DAY, local
@@ -406,7 +407,7 @@ def test_failed_invalidation_makes_warm_pages_compute_from_the_database(
         outage.setattr(default_cache, "set", redis_went_away)
         with django_capture_on_commit_callbacks(execute=True):
             LeadFactory(creator=crafted.asha)
-    breaker.reset()  # Redis is back, still holding the old entries
+    breakers.reset()  # Redis is back, still holding the old entries
 
     page, document = client.get(INDEX, params), client.get(DATA, params)
     assert [r.wsgi_request.cache_outcome for r in (page, document)] == ["bypass", "bypass"]
