@@ -1,16 +1,20 @@
-"""The dashboard's cache: versioned keys, get-or-compute, invalidation, hit counts.
+"""The dashboard's cache: version tokens, get-or-compute, invalidation, hit counts.
 
 The guarantees and how to operate the cache are in docs/cache.md; the facts
 the code relies on are here.
 
-Key scheme (versions.py)
-    ``dash:<family>:<scope>:<params>:v<token>[:v<token of a scope it also shows>]``
-    with scopes ``team``, ``u<id>`` (one user's view) and ``users`` (the
-    active-user list), each with a version token at ``dash:ver:...``. Tokens
-    are read before a value is computed; a committed write bumps the tokens of
-    what it touched (invalidation.py, one INCR each), so a value computed
-    before the write is stored under a token nobody reads again. Tokens never
-    expire; a missing one is recreated from the clock, never reused.
+Keys and versions (versions.py)
+    ``dash:<family>:<scope>:<params>``, with scopes ``team``, ``u<id>`` (one
+    user's view) and ``users`` (the active-user list), each with a version
+    token at ``dash:ver:...``. The key holds no version: an entry stores the
+    tokens it was computed under with its value, ``(tokens, value)``, and a
+    read whose tokens differ from the ones just read is a miss. Tokens are read
+    before a value is computed; a committed write bumps the tokens of what it
+    touched (invalidation.py, one INCR each), so a value computed before the
+    write carries tokens nobody reads again. A scope's entry is overwritten
+    when recomputed: memory follows what is shown, not how often it changes.
+    Tokens never expire; a missing one is recreated from the clock, never
+    reused, and tokens only grow.
 
 Failed invalidation (bypass.py)
     If a bump fails, entries under the old token could be served once Redis is
@@ -27,14 +31,14 @@ Replicas
     a replica.
 
 Misses and outages (store.py, errors.py, stats.py)
-    Concurrent misses on one key compute once: the first takes a short lock
-    (``cache.add``), the others poll, then compute themselves if the holder is
-    slow. A part built from *sections* (the page from the selector families)
-    fetches them only while it is built, under its own lock: they take no
-    locks of their own and are stored together. When the cache errors, the
-    dashboard computes from the database; the breaker that skips a hung
-    Redis for a few seconds is the cache backend's (crm/cache_backend.py).
-    Hits and misses are counted per family and per request lookup (a part's
+    Concurrent misses on one key and tokens compute once: the first takes a
+    short lock (``cache.add``), the others poll, then compute themselves if
+    the holder is slow. A part built from *sections* (the page from the
+    selector families) fetches them only while it is built, under its own
+    lock: they take no locks of their own and are stored together. When the
+    cache errors, the dashboard computes from the database; the breaker that
+    skips a hung Redis is the cache backend's (crm/cache_backend.py). Hits
+    and misses are counted per family and per request lookup (a part's
     sections are not requests), flushed to the cache at most once a second.
 
 The one call chain (the page; data.json is the same with "json" and no charts)::
@@ -43,10 +47,10 @@ The one call chain (the page; data.json is the same with "json" and no charts)::
       views._fetch(Part("html", sections=(due, day, team, charts[, users])))
         within crm.db_routers.use_replica() and selectors.shared_queries()
         store.fetch: bypass flag (loaded with the user), read_versions, get_many
-          hit:  the stored pieces -> page_slots.personalise
+          hit:  stored tokens == tokens read -> page_slots.personalise
           miss: lock -> use_primary() -> the sections (one get_many; each miss
                 from its selector, stored together) -> views._render_page
-                -> page_slots.render_with_slots -> set, unlock
+                -> page_slots.render_with_slots -> set (tokens, page), unlock
 
 Two context variables still steer it from outside: the replica choice
 (crm.db_routers: use_replica, overruled by use_primary while a value to be
@@ -72,6 +76,7 @@ from dashboard.cache.versions import (
     USERS_SCOPE,
     build_key,
     family_timeouts,
+    lock_key,
     longest_timeout,
     read_versions,
     user_scope,
@@ -98,6 +103,7 @@ __all__ = [
     "fetch",
     "hit_stats",
     "invalidate_dashboard",
+    "lock_key",
     "lock_policy",
     "longest_timeout",
     "read_versions",

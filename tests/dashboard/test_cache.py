@@ -18,6 +18,7 @@ from dashboard.cache import (
     fetch,
     hit_stats,
     invalidate_dashboard,
+    lock_key,
     lock_policy,
     longest_timeout,
     read_versions,
@@ -91,7 +92,7 @@ def test_sections_ride_on_the_lock_of_the_part_they_build(monkeypatch):
     outer = fetch([part(page, family="html", sections=inner)])
     assert outer.values["html"] == {"day": "day value", "team": "team value"}
     # One lock, the outer part's; the sections stored in one round trip per timeout.
-    assert [key.split(":")[1] for key in locks if key.endswith(":lock")] == ["html"]
+    assert [key.split(":")[1] for key in locks if ":lock:" in key] == ["html"]
     assert [(len(keys), timeout) for keys, timeout in writes] == [
         (1, family_timeouts()["day"]), (1, family_timeouts()["team"])]
     # Stored: a later request for the sections alone finds them.
@@ -163,8 +164,8 @@ def test_waiter_computes_itself_when_the_lock_holder_is_gone(monkeypatch):
     monkeypatch.setattr(lock_policy, "wait_seconds", 0.1)
     compute = Counter(7)
     versions = read_versions({"team"})
-    key = build_key("day", "team", {"date": DAY}, versions["team"])
-    default_cache.add(f"{key}:lock", 1, 60)  # a holder that died
+    key = build_key("day", "team", {"date": DAY})
+    default_cache.add(lock_key(key, (versions["team"],)), 1, 60)  # a holder that died
     result = fetch([part(compute)])
     assert (result.values["day"], compute.calls) == (7, 1)
 
@@ -324,6 +325,54 @@ def test_values_served_without_storing_may_come_from_a_replica(make_redis_unreac
         down = fetch([part(_where)], bypass=False)
     assert (bypassed.outcome, bypassed.values) == ("bypass", {"day": "replica1"})
     assert (down.outcome, down.values) == ("down", {"day": "replica1"})
+
+
+# --- versionless keys -----------------------------------------------------------
+
+def _entry_keys(server, family):
+    return sorted(key.decode() for key in server.admin.keys(f"*dash:{family}:*")
+                  if b":lock:" not in key)
+
+
+def test_writes_overwrite_a_scopes_entry_instead_of_multiplying_it(use_private_redis):
+    team, asha = Counter(), Counter()
+    for _ in range(10):
+        fetch([part(team)])
+        fetch([part(asha, user_id=1)])
+        assert invalidate_dashboard(user_ids={1}) is True
+    assert (team.calls, asha.calls) == (10, 10)  # every write retired both
+    assert _entry_keys(use_private_redis, "day") == [
+        f"crm:1:dash:day:team:date={DAY}", f"crm:1:dash:day:u1:date={DAY}"]
+
+
+def test_an_entry_stored_under_other_tokens_is_a_miss():
+    compute = Counter()
+    fetch([part(compute)])
+    invalidate_dashboard(user_ids=set())
+    again = fetch([part(compute)])
+    assert (again.values, again.outcome) == ({"day": 2}, "miss")
+    assert fetch([part(compute)]).outcome == "hit"
+
+
+def test_a_value_computed_under_older_tokens_keeps_a_newer_stored_one(monkeypatch):
+    """Request R reads the tokens; before it reads the entry, a write bumps them
+    and another request stores the new value. R's value (computed under the
+    old tokens) must not replace it: the next request finds the new one."""
+    state = {"leads": 10}
+    real_get_many = default_cache.get_many
+
+    def get_many_after_a_write(keys, *args, **kwargs):
+        if any(":day:" in key for key in keys) and state["leads"] == 10:
+            state["leads"] = 11
+            invalidate_dashboard(user_ids=set())
+            assert fetch([part(lambda: state["leads"])]).outcome == "miss"  # stores 11
+        return real_get_many(keys, *args, **kwargs)
+
+    monkeypatch.setattr(default_cache, "get_many", get_many_after_a_write)
+    racing = fetch([part(lambda: state["leads"])])
+    assert racing.outcome == "miss"  # found the newer entry, not under its own tokens
+    later = fetch([part(Counter())])
+    assert (later.values, later.outcome) == ({"day": 11}, "hit")
 
 
 # --- the backend's breaker --------------------------------------------------------
