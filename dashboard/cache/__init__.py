@@ -17,11 +17,12 @@ Keys and versions (versions.py)
     reused, and tokens only grow.
 
 Failed invalidation (bypass.py)
-    If a bump fails, entries under the old token could be served once Redis is
-    back, so the writer records a CacheBypass row (until the longest timeout
-    plus a margin has passed). While it is active, reads neither read nor
-    store entries; by the time it ends, every entry stored before the failure
-    has expired.
+    If a scope's bump fails, its entries under the old token could be served
+    once Redis is back, so the writer records a CacheBypass row for that scope
+    (until the longest timeout plus a margin has passed). While it is active,
+    reads of a part showing that scope neither read nor store entries; by the
+    time it ends, every entry stored before the failure has expired. Other
+    scopes keep their cache.
 
 Replicas
     Every value that is *stored* is computed on the primary (``use_primary``
@@ -46,7 +47,7 @@ The one call chain (the page; data.json is the same with "json" and no charts)::
     views.index
       views._fetch(Part("html", sections=(due, day, team, charts[, users])))
         within crm.db_routers.use_replica() and selectors.shared_queries()
-        store.fetch: bypass flag (loaded with the user), read_versions, get_many
+        store.fetch: bypassed scopes (loaded with the user), read_versions, get_many
           hit:  stored tokens == tokens read -> page_slots.personalise
           miss: lock -> use_primary() -> the sections (one get_many; each miss
                 from its selector, stored together) -> views._render_page
@@ -58,7 +59,7 @@ stored is computed) and selectors.shared_queries (each lead aggregate runs
 once per request).
 """
 
-from dashboard.cache.bypass import BYPASS_MARGIN_SECONDS, bypass_active
+from dashboard.cache.bypass import BYPASS_MARGIN_SECONDS, active_bypasses, bypassed_scopes
 from dashboard.cache.errors import CACHE_ERRORS, CacheUnavailable
 from dashboard.cache.invalidation import invalidate_dashboard
 from dashboard.cache.stats import (
@@ -96,8 +97,9 @@ __all__ = [
     "HitStats",
     "LockPolicy",
     "Part",
+    "active_bypasses",
     "build_key",
-    "bypass_active",
+    "bypassed_scopes",
     "cache_stats",
     "family_timeouts",
     "fetch",

@@ -10,7 +10,7 @@ from typing import Any
 from django.core.cache import cache
 
 from crm.db_routers import use_primary
-from dashboard.cache.bypass import bypass_active
+from dashboard.cache.bypass import bypassed_scopes
 from dashboard.cache.errors import CacheUnavailable, cache_call
 from dashboard.cache.stats import REQUESTS, hit_stats
 from dashboard.cache.versions import build_key, family_timeouts, lock_key, read_versions
@@ -70,8 +70,10 @@ class Fetched:
 def fetch(parts, *, bypass=None):
     """Return every part's value, from the cache when it holds a current one.
 
-    `bypass`: the result of `bypass_active()` if the caller already checked
-    it in this request (one query saved); None checks it here.
+    `bypass`: the scopes bypassed after a failed invalidation, if the caller
+    already has them (`bypassed_scopes()`, loaded with the user: one query
+    saved); None reads them here. A part showing a bypassed scope is computed
+    from the database, neither read nor stored.
 
     One round trip reads the version tokens (the sections' too), one the
     entries; an entry is current when the tokens stored with it are the ones
@@ -79,7 +81,8 @@ def fetch(parts, *, bypass=None):
     and stored. Never raises because of the cache: without it, everything is
     computed from the database. Each call counts as one request lookup.
     """
-    if bypass if bypass is not None else bypass_active():
+    bypassed = bypass if bypass is not None else bypassed_scopes()
+    if not _scopes(parts).isdisjoint(bypassed):
         return Fetched({part.family: _compute(part) for part in parts}, "bypass")
     try:
         versions = read_versions(_scopes(parts))

@@ -10,8 +10,11 @@ from django.utils import timezone
 from crm.cache_backend import breakers
 from dashboard.cache import (
     REQUESTS,
+    TEAM_SCOPE,
+    USERS_SCOPE,
     HitStats,
     Part,
+    active_bypasses,
     build_key,
     cache_stats,
     family_timeouts,
@@ -148,9 +151,9 @@ def test_concurrent_misses_compute_once():
         return 42
 
     results = []
-    # bypass=False: the threads need no database connection of their own.
+    # bypass given: the threads need no database connection of their own.
     threads = [threading.Thread(
-        target=lambda: results.append(fetch([part(slow_compute)], bypass=False)))
+        target=lambda: results.append(fetch([part(slow_compute)], bypass=frozenset())))
         for _ in range(5)]
     for thread in threads:
         thread.start()
@@ -186,8 +189,9 @@ def test_failed_invalidation_bypasses_the_cache_until_old_entries_expired(monkey
 
     after = fetch([part(compute)])
     assert (after.outcome, compute.calls) == ("bypass", 2)
-    bypass = CacheBypass.objects.get()
-    assert bypass.until - timezone.now() >= timedelta(seconds=longest_timeout())
+    bypasses = {bypass.scope: bypass.until for bypass in CacheBypass.objects.all()}
+    assert sorted(bypasses) == ["team", "u1"]  # the scopes whose bump failed
+    assert min(bypasses.values()) - timezone.now() >= timedelta(seconds=longest_timeout())
     assert "invalidation failed" in caplog.text
 
     # By the time the bypass ends, the entries stored before the failure have
@@ -310,8 +314,8 @@ def test_values_the_cache_stores_are_computed_on_the_primary():
     from crm.db_routers import use_replica
 
     with use_replica():
-        first = fetch([part(_where)], bypass=False)
-    second = fetch([part(_where)], bypass=False)
+        first = fetch([part(_where)], bypass=frozenset())
+    second = fetch([part(_where)], bypass=frozenset())
     assert (first.outcome, first.values) == ("miss", {"day": "primary"})
     assert (second.outcome, second.values) == ("hit", {"day": "primary"})
 
@@ -320,9 +324,9 @@ def test_values_served_without_storing_may_come_from_a_replica(make_redis_unreac
     from crm.db_routers import use_replica
 
     with use_replica():
-        bypassed = fetch([part(_where)], bypass=True)
+        bypassed = fetch([part(_where)], bypass={TEAM_SCOPE})
         make_redis_unreachable()
-        down = fetch([part(_where)], bypass=False)
+        down = fetch([part(_where)], bypass=frozenset())
     assert (bypassed.outcome, bypassed.values) == ("bypass", {"day": "replica1"})
     assert (down.outcome, down.values) == ("down", {"day": "replica1"})
 
@@ -404,3 +408,28 @@ def test_a_bump_while_the_breaker_is_open_is_attempted(use_private_redis):
     assert CacheBypass.objects.count() == 0
     breakers.reset()
     assert fetch([part(compute, user_id=1)]).outcome == "miss"  # the bump retired it
+
+
+# --- per-scope bypass -----------------------------------------------------------
+
+def test_failed_bump_bypasses_only_the_scopes_it_concerns(monkeypatch):
+    computes = {uid: Counter() for uid in (None, 1, 2)}
+    for uid, compute in computes.items():
+        fetch([part(compute, user_id=uid)])
+    with monkeypatch.context() as outage:
+        outage.setattr(default_cache, "incr", redis_went_away)
+        outage.setattr(default_cache, "set", redis_went_away)
+        assert invalidate_dashboard(user_ids={1}) is False  # user 1 and the team
+    outcomes = {uid: fetch([part(compute, user_id=uid)]).outcome
+                for uid, compute in computes.items()}
+    assert outcomes == {None: "bypass", 1: "bypass", 2: "hit"}
+    assert sorted(scope for scope, _ in active_bypasses()) == ["team", "u1"]
+
+
+def test_a_part_showing_a_bypassed_scope_is_bypassed():
+    compute = Counter()
+    page = Part(family="html", scope="u2", params={"date": DAY}, compute=compute,
+                also=(USERS_SCOPE,))
+    fetch([page])
+    assert fetch([page], bypass={USERS_SCOPE}).outcome == "bypass"
+    assert fetch([page], bypass={"u3", TEAM_SCOPE}).outcome == "hit"

@@ -413,3 +413,40 @@ def test_failed_invalidation_makes_warm_pages_compute_from_the_database(
     assert [r.wsgi_request.cache_outcome for r in (page, document)] == ["bypass", "bypass"]
     assert f'id="total-leads">{before + 1}<' in page.content.decode()
     assert document.json()["totals"]["leads"] == before + 1
+
+
+def test_failed_invalidation_bypasses_only_the_scopes_whose_bump_failed(
+    client, manager, crafted, monkeypatch, django_capture_on_commit_callbacks
+):
+    from django.core.cache import cache as default_cache
+
+    def redis_went_away(*args, **kwargs):
+        raise ConnectionError("redis went away")
+
+    day = {"date": DAY.isoformat()}
+    asha, ravi = {**day, "user": crafted.asha.pk}, {**day, "user": crafted.ravi.pk}
+    client.force_login(manager)
+    for params in (day, asha, ravi):
+        client.get(DATA, params)  # cached
+    with monkeypatch.context() as outage:
+        outage.setattr(default_cache, "incr", redis_went_away)
+        outage.setattr(default_cache, "set", redis_went_away)
+        with django_capture_on_commit_callbacks(execute=True):
+            LeadFactory(creator=crafted.asha)  # bumps asha and the team: both fail
+    breakers.reset()
+
+    outcomes = [client.get(DATA, params).wsgi_request.cache_outcome for params in (day, asha)]
+    assert outcomes == ["bypass", "bypass"]
+    statements, response = _queries(client, DATA, ravi)
+    assert (response.wsgi_request.cache_outcome, statements) == ("hit", 1)
+
+    page = client.get(reverse("dashboard:cache_stats")).content.decode()
+    assert "the whole team</td>" in page and f"user #{crafted.asha.pk}</td>" in page
+    assert f"user #{crafted.ravi.pk}<" not in page
+    assert "Bypassed until" in page and "No bypass is active" not in page
+
+
+def test_cache_page_says_when_no_bypass_is_active(client, manager):
+    client.force_login(manager)
+    page = client.get(reverse("dashboard:cache_stats")).content.decode()
+    assert "No bypass is active" in page
