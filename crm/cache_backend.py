@@ -25,6 +25,7 @@ import threading
 import time
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from functools import partial
 
 import redis
@@ -144,6 +145,23 @@ class _GuardedClient:
         return partial(self._breaker.call, name, attribute)
 
 
+@dataclass(frozen=True)
+class MemoryPolicy:
+    """What Redis does when it runs out of memory: `maxmemory` in bytes (0: no
+    limit) and its `policy`; None where the server would not say (`reason`)."""
+
+    maxmemory: int | None
+    policy: str | None
+    reason: str = ""
+
+    @property
+    def status(self):
+        """One of "ok", "warning" (noeviction, or no maxmemory) and "unknown"."""
+        if self.maxmemory is None or self.policy is None:
+            return "unknown"
+        return "warning" if self.policy == "noeviction" or self.maxmemory == 0 else "ok"
+
+
 class RedisCache(DjangoRedisCache):
     """django-redis's cache, each call through the alias's breaker (module docstring)."""
 
@@ -163,3 +181,24 @@ class RedisCache(DjangoRedisCache):
         return self._guarded
 
     always_attempt = staticmethod(always_attempt)
+
+    def memory_policy(self):
+        """The server's MemoryPolicy, from INFO memory (or CONFIG GET); never raises."""
+        try:
+            server = self.client.get_client(write=True)
+            info = self.breaker.call("memory policy", server.info, "memory")
+            if "maxmemory" not in info or "maxmemory_policy" not in info:
+                config = self.breaker.call("memory policy", server.config_get, "maxmemory*")
+                info = {"maxmemory": config["maxmemory"],
+                        "maxmemory_policy": config["maxmemory-policy"]}
+            return MemoryPolicy(int(info["maxmemory"]), str(info["maxmemory_policy"]))
+        except (redis.RedisError, ConnectionInterrupted, KeyError, ValueError) as exc:
+            return MemoryPolicy(None, None, reason=f"{type(exc).__name__}: {exc}")
+
+
+def memory_policy(cache):
+    """`cache`'s MemoryPolicy, or None for a cache that is not this Redis backend
+    (local memory is per process and culls by count; a missing dashboard
+    version token is recreated, never reused)."""
+    read = getattr(cache, "memory_policy", None)
+    return read() if read is not None else None

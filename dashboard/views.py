@@ -2,6 +2,7 @@ import json
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache as default_cache
 from django.core.exceptions import PermissionDenied
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponse, JsonResponse
@@ -9,6 +10,7 @@ from django.shortcuts import render
 from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_safe
 
+from crm.cache_backend import memory_policy
 from crm.db_routers import use_replica, wrote_recently
 from dashboard import cache, page_slots, selectors
 from dashboard.forms import DashboardForm
@@ -196,7 +198,7 @@ def data(request):
 @login_required
 def cache_stats(request):
     """Managers: the dashboard cache's hit rate, now and over the last window,
-    and the bypasses in force."""
+    the bypasses in force and how Redis treats a full memory."""
     if not user_sees_all_leads(request.user):
         raise PermissionDenied("Only managers can see the cache statistics.")
     context = {
@@ -204,5 +206,6 @@ def cache_stats(request):
         "previous": cache.cache_stats(window_offset=1),
         "threshold_pct": int(100 * cache.HIT_RATE_WARNING),
         "bypasses": cache.active_bypasses(),
+        "memory": memory_policy(default_cache),
     }
     return render(request, "dashboard/cache_stats.html", context)

@@ -6,7 +6,7 @@ import pytest
 import redis
 from django.core.cache import caches
 
-from crm.cache_backend import BreakerOpen, breakers
+from crm.cache_backend import BreakerOpen, MemoryPolicy, breakers, memory_policy
 
 pytestmark = pytest.mark.django_db
 
@@ -122,3 +122,43 @@ def test_breakers_reset_closes_every_breaker(use_private_redis):
     breakers.reset()
     assert not caches["default"].breaker.is_open()
     assert not caches["sessions"].breaker.is_open()
+
+
+# --- memory policy ---------------------------------------------------------
+
+@pytest.mark.parametrize("maxmemory, policy, status", [
+    (0, "noeviction", "warning"),
+    (64 * 2**20, "noeviction", "warning"),
+    (0, "volatile-lru", "warning"),
+    (64 * 2**20, "volatile-lru", "ok"),
+    (64 * 2**20, "volatile-ttl", "ok"),
+])
+def test_memory_policy_reads_the_server(use_private_redis, maxmemory, policy, status):
+    use_private_redis.admin.config_set("maxmemory", maxmemory)
+    use_private_redis.admin.config_set("maxmemory-policy", policy)
+    read = memory_policy(caches["default"])
+    assert (read.maxmemory, read.policy, read.status) == (maxmemory, policy, status)
+
+
+def test_memory_policy_is_unknown_when_the_server_refuses(settings, private_redis):
+    from crm.cache_settings import redis_caches
+
+    private_redis.admin.acl_setuser("app", enabled=True, passwords=["+secret"], keys=["*"],
+                                    commands=["+@all", "-info", "-config"])
+    try:
+        settings.CACHES = redis_caches(private_redis.url(user="app:secret"))
+        read = memory_policy(caches["default"])
+        assert (read.maxmemory, read.policy, read.status) == (None, None, "unknown")
+        assert "NoPermissionError" in read.reason
+    finally:
+        private_redis.admin.acl_deluser("app")
+
+
+def test_memory_policy_of_local_memory_is_none(settings):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    assert memory_policy(caches["default"]) is None
+
+
+def test_memory_policy_status():
+    assert MemoryPolicy(None, None).status == "unknown"
+    assert MemoryPolicy(2**20, "allkeys-lru").status == "ok"

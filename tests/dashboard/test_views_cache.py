@@ -450,3 +450,24 @@ def test_cache_page_says_when_no_bypass_is_active(client, manager):
     client.force_login(manager)
     page = client.get(reverse("dashboard:cache_stats")).content.decode()
     assert "No bypass is active" in page
+
+
+@pytest.mark.parametrize("maxmemory, policy, warning", [
+    (0, "noeviction", "Redis runs without <code>maxmemory</code>"),
+    (64 * 2**20, "noeviction", "and the policy\n    <code>noeviction</code>"),
+    (0, "volatile-lru", "Redis runs without <code>maxmemory</code>"),
+    (64 * 2**20, "volatile-lru", None),
+], ids=["neither", "noeviction", "no maxmemory", "volatile-lru"])
+def test_cache_page_warns_when_redis_would_refuse_writes(
+    client, manager, use_private_redis, maxmemory, policy, warning
+):
+    use_private_redis.admin.config_set("maxmemory", maxmemory)
+    use_private_redis.admin.config_set("maxmemory-policy", policy)
+    client.force_login(manager)
+    page = client.get(reverse("dashboard:cache_stats")).content.decode()
+    if warning is None:
+        assert "Warning:" not in page
+        assert "Redis keeps at most 64.0" in page and "<code>volatile-lru</code>" in page
+    else:
+        assert "<strong>Warning:</strong>" in page
+        assert warning in page
