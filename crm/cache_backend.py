@@ -183,15 +183,16 @@ class RedisCache(DjangoRedisCache):
     always_attempt = staticmethod(always_attempt)
 
     def memory_policy(self):
-        """The server's MemoryPolicy, from INFO memory (or CONFIG GET); never raises."""
+        """The server's MemoryPolicy, from INFO memory, else CONFIG GET (either
+        may be refused, e.g. by a managed service); never raises."""
         try:
             server = self.client.get_client(write=True)
-            info = self.breaker.call("memory policy", server.info, "memory")
-            if "maxmemory" not in info or "maxmemory_policy" not in info:
+            try:
+                info = self.breaker.call("memory policy", server.info, "memory")
+                return MemoryPolicy(int(info["maxmemory"]), str(info["maxmemory_policy"]))
+            except (redis.ResponseError, KeyError):
                 config = self.breaker.call("memory policy", server.config_get, "maxmemory*")
-                info = {"maxmemory": config["maxmemory"],
-                        "maxmemory_policy": config["maxmemory-policy"]}
-            return MemoryPolicy(int(info["maxmemory"]), str(info["maxmemory_policy"]))
+                return MemoryPolicy(int(config["maxmemory"]), str(config["maxmemory-policy"]))
         except (redis.RedisError, ConnectionInterrupted, KeyError, ValueError) as exc:
             return MemoryPolicy(None, None, reason=f"{type(exc).__name__}: {exc}")
 

@@ -140,16 +140,21 @@ def test_memory_policy_reads_the_server(use_private_redis, maxmemory, policy, st
     assert (read.maxmemory, read.policy, read.status) == (maxmemory, policy, status)
 
 
-def test_memory_policy_is_unknown_when_the_server_refuses(settings, private_redis):
+@pytest.mark.parametrize("refused, expected", [
+    (["-info"], (0, "noeviction", "warning")),  # read with CONFIG GET
+    (["-info", "-config"], (None, None, "unknown")),
+], ids=["info", "info and config"])
+def test_memory_policy_when_the_server_refuses_commands(settings, private_redis, refused,
+                                                         expected):
     from crm.cache_settings import redis_caches
 
     private_redis.admin.acl_setuser("app", enabled=True, passwords=["+secret"], keys=["*"],
-                                    commands=["+@all", "-info", "-config"])
+                                    commands=["+@all", *refused])
     try:
         settings.CACHES = redis_caches(private_redis.url(user="app:secret"))
         read = memory_policy(caches["default"])
-        assert (read.maxmemory, read.policy, read.status) == (None, None, "unknown")
-        assert "NoPermissionError" in read.reason
+        assert (read.maxmemory, read.policy, read.status) == expected
+        assert ("NoPermissionError" in read.reason) is (read.status == "unknown")
     finally:
         private_redis.admin.acl_deluser("app")
 
