@@ -6,8 +6,9 @@ A user loaded by ``ViewerBackend`` carries, for the request:
 
 - ``user.sees_all_leads``: the manager rule of leads/permissions.py, read by
   ``leads.permissions.user_sees_all_leads``;
-- ``user.dashboard_cache_bypassed``: whether the dashboard cache is bypassed,
-  read by ``dashboard.selectors.viewer_cache_bypassed``.
+- ``user.dashboard_cache_bypassed``: the dashboard cache scopes bypassed after
+  a failed invalidation (a frozenset), read by
+  ``dashboard.selectors.viewer_bypassed_scopes``.
 
 Both readers compute the answer themselves for a user that came any other way
 (another backend, RequestFactory), so the attributes are only a shortcut: a
@@ -51,10 +52,11 @@ def user_with_viewer_flags(user_id):
     if not found:
         return None
     user = found[0]
-    # SQLite answers 0/1: the readers expect booleans.
-    for attribute in (permissions.PRELOADED_ATTRIBUTE,
-                      dashboard_selectors.CACHE_BYPASSED_ATTRIBUTE):
-        setattr(user, attribute, bool(getattr(user, attribute)))
+    # SQLite answers 0/1: the reader expects a boolean.
+    setattr(user, permissions.PRELOADED_ATTRIBUTE,
+            bool(getattr(user, permissions.PRELOADED_ATTRIBUTE)))
+    bypassed = dashboard_selectors.CACHE_BYPASSED_ATTRIBUTE
+    setattr(user, bypassed, dashboard_selectors.cache_bypassed_from_sql(getattr(user, bypassed)))
     return user
 
 

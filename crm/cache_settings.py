@@ -35,7 +35,8 @@ def redis_cache_settings(location, *, ignore_exceptions, sentinels=()):
         # tokens, locks), so a one-item list: master only.
         location = [location]
     return {
-        "BACKEND": "django_redis.cache.RedisCache",
+        # django-redis's RedisCache with a per-process breaker (crm/cache_backend.py).
+        "BACKEND": "crm.cache_backend.RedisCache",
         "LOCATION": location,
         "KEY_PREFIX": "crm",
         "OPTIONS": options,

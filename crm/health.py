@@ -3,9 +3,15 @@ its cache?
 
 200 ``{"database": "ok", "cache": "ok"}``, or 503 with ``"error"`` for the
 one that failed. No authentication and no detail beyond ok/error: the reason
-goes to the log. Served over plain HTTP too (``SECURE_REDIRECT_EXEMPT``).
-Both checks are bounded by the connection timeouts in settings (the cache's
-0.25 s socket timeouts, PostgreSQL's ``connect_timeout``).
+goes to the log. With a reachable Redis cache, ``"cache_memory"`` adds how
+Redis treats a full memory, without changing the status: ``"ok"``
+(``maxmemory`` set and a policy that evicts), ``"warning"`` (``noeviction``,
+or no ``maxmemory``: a full Redis then refuses writes, the dashboard's
+version bumps included, and every failed bump bypasses the cache for minutes)
+or ``"unknown"`` (the server would not say); docs/operations.md, "Redis".
+Served over plain HTTP too (``SECURE_REDIRECT_EXEMPT``). Both checks are
+bounded by the connection timeouts in settings (the cache's 0.25 s socket
+timeouts, and its breaker; PostgreSQL's ``connect_timeout``).
 """
 
 import logging
@@ -19,6 +25,8 @@ from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
+
+from crm.cache_backend import memory_policy
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +49,16 @@ def check_cache():
     return cache.get(key) == token
 
 
+def check_cache_memory():
+    """The default cache's MemoryPolicy status, or None when it is not Redis."""
+    policy = memory_policy(caches["default"])
+    return policy and policy.status
+
+
 CHECKS = {"database": check_database, "cache": check_cache}
+# Reported, never a reason for a 503: a load balancer should not drop a
+# server over a Redis setting.
+ADVISORIES = {"cache_memory": check_cache_memory}
 
 
 def _run(name, check):
@@ -61,4 +78,9 @@ def _run(name, check):
 def healthz(request):
     results = {name: _run(name, check) for name, check in CHECKS.items()}
     healthy = all(result == "ok" for result in results.values())
+    if results["cache"] == "ok":
+        for name, advise in ADVISORIES.items():
+            answer = advise()
+            if answer is not None:
+                results[name] = answer
     return JsonResponse(results, status=200 if healthy else 503)

@@ -2,15 +2,16 @@ from django.db import models
 
 
 class CacheBypass(models.Model):
-    """While `until` is in the future, dashboard reads skip the cache.
+    """While `until` is in the future, dashboard reads skip the cache for
+    `scope` ("team", "users" or "u<user id>": dashboard/cache/versions.py).
 
-    Written when a cache invalidation failed (dashboard/cache/bypass.py): it lives
-    in the database because the cache is what just failed.
+    Written when that scope's cache invalidation failed (dashboard/cache/bypass.py):
+    it lives in the database because the cache is what just failed.
     """
 
-    SINGLETON = 1
-
+    # Unique: the bypass query reads every row in force, with the user.
+    scope = models.CharField(max_length=32, unique=True)
     until = models.DateTimeField()
 
     def __str__(self):
-        return f"dashboard cache bypassed until {self.until.isoformat()}"
+        return f"dashboard cache bypassed for {self.scope} until {self.until.isoformat()}"

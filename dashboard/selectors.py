@@ -190,33 +190,39 @@ def _users_with_snapshot(*, day, user_id):
 CACHE_BYPASSED_ATTRIBUTE = "dashboard_cache_bypassed"
 
 
-def viewer_cache_bypassed(user):
-    """Whether the dashboard cache is bypassed for this request (see
-    dashboard.cache.bypass_active): as loaded with `user` by
+def viewer_bypassed_scopes(user):
+    """The cache scopes bypassed for this request, a frozenset (see
+    dashboard.cache.bypassed_scopes): as loaded with `user` by
     crm.auth.ViewerBackend, which selects `cache_bypassed_sql()` in the
     statement that loads the user; otherwise one statement now."""
     preloaded = getattr(user, CACHE_BYPASSED_ATTRIBUTE, None)
     if preloaded is not None:
         return preloaded
-    return cache.bypass_active()
+    return cache.bypassed_scopes()
 
 
 def cache_bypassed_sql():
-    """(sql, params): `dashboard.cache.bypass_active()` as a boolean SQL
-    expression, for a statement that runs anyway (the user's load). The params
-    are positional (``%s``), in the order they appear in `sql`."""
-    from dashboard.models import CacheBypass
-
+    """(sql, params): `dashboard.cache.bypassed_scopes()` as one SQL expression,
+    for a statement that runs anyway (the user's load): the scopes joined by
+    commas, NULL for none; `cache_bypassed_from_sql` reads it. The params are
+    positional (``%s``), in the order they appear in `sql`."""
     now = connection.ops.adapt_datetimefield_value(timezone.now())
-    return _cache_bypassed_sql(), [CacheBypass.SINGLETON, now]
+    return _cache_bypassed_sql(connection.vendor), [now]
+
+
+def cache_bypassed_from_sql(value):
+    """The frozenset of scopes a `cache_bypassed_sql()` expression answered."""
+    return frozenset(value.split(",")) if value else frozenset()
 
 
 @functools.cache
-def _cache_bypassed_sql():
+def _cache_bypassed_sql(vendor):
     from dashboard.models import CacheBypass
 
     table = connection.ops.quote_name(CacheBypass._meta.db_table)
-    return f"EXISTS (SELECT 1 FROM {table} b WHERE b.id = %s AND b.until > %s)"
+    # Scopes are letters and digits (dashboard/cache/versions.py): a comma separates them.
+    joined = "string_agg(b.scope, ',')" if vendor == "postgresql" else "group_concat(b.scope, ',')"
+    return f"(SELECT {joined} FROM {table} b WHERE b.until > %s)"
 
 
 def active_users():

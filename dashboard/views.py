@@ -2,6 +2,7 @@ import json
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache as default_cache
 from django.core.exceptions import PermissionDenied
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponse, JsonResponse
@@ -9,6 +10,7 @@ from django.shortcuts import render
 from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_safe
 
+from crm.cache_backend import memory_policy
 from crm.db_routers import use_replica, wrote_recently
 from dashboard import cache, page_slots, selectors
 from dashboard.forms import DashboardForm
@@ -52,7 +54,8 @@ def _active_users(*, bypass):
 
 
 def _validated_query(request):
-    """(manager, bypass, form, users): the viewer's flags and the query string.
+    """(manager, bypass, form, users): the viewer's flags (`bypass`: the cache
+    scopes bypassed) and the query string.
 
     `users`, the active users a manager may pick, is lazy: the form needs
     it only for a `user` parameter, the page only when the form is in error.
@@ -60,7 +63,7 @@ def _validated_query(request):
     PermissionDenied.
     """
     manager = user_sees_all_leads(request.user)
-    bypass = selectors.viewer_cache_bypassed(request.user)
+    bypass = selectors.viewer_bypassed_scopes(request.user)
     users = SimpleLazyObject(lambda: _active_users(bypass=bypass)) if manager else None
     form = DashboardForm(request.GET, viewer=request.user, active_users=users)
     if form.has_error("user", code="forbidden"):
@@ -194,12 +197,15 @@ def data(request):
 @require_safe
 @login_required
 def cache_stats(request):
-    """Managers: the dashboard cache's hit rate, now and over the last window."""
+    """Managers: the dashboard cache's hit rate, now and over the last window,
+    the bypasses in force and how Redis treats a full memory."""
     if not user_sees_all_leads(request.user):
         raise PermissionDenied("Only managers can see the cache statistics.")
     context = {
         "current": cache.cache_stats(window_offset=0),
         "previous": cache.cache_stats(window_offset=1),
         "threshold_pct": int(100 * cache.HIT_RATE_WARNING),
+        "bypasses": cache.active_bypasses(),
+        "memory": memory_policy(default_cache),
     }
     return render(request, "dashboard/cache_stats.html", context)

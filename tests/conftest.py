@@ -1,3 +1,10 @@
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+
 import pytest
 from django.conf import settings as django_settings
 from django.core.cache import caches
@@ -18,14 +25,15 @@ def pytest_configure(config):
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    from dashboard.cache import breaker, hit_stats
+    from crm.cache_backend import breakers
+    from dashboard.cache import hit_stats
 
     hit_stats.reset()
-    breaker.reset()  # an outage simulated by one test must not skip the cache in the next
+    breakers.reset()  # an outage simulated by one test must not skip the cache in the next
     for alias in django_settings.CACHES:
         caches[alias].clear()
     yield
-    breaker.reset()
+    breakers.reset()
     for alias in django_settings.CACHES:
         caches[alias].clear()
 
@@ -40,6 +48,125 @@ def make_redis_unreachable(settings):
         settings.CACHES = redis_caches("redis://127.0.0.1:1/0")
 
     return point_at_closed_port
+
+
+class PrivateRedis:
+    """A redis-server of the test run's own, on a free loopback port: tests may
+    freeze it (SIGSTOP), pause it or reconfigure it, which the shared one must
+    never be."""
+
+    def __init__(self, directory):
+        binary = shutil.which("redis-server")
+        if binary is None:
+            if os.environ.get("CI"):
+                pytest.fail("redis-server is not installed")
+            pytest.skip("redis-server is not installed")
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        self.log = directory / "redis.log"
+        self.process = subprocess.Popen(
+            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(directory), "--logfile", str(self.log)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        self.admin = self.client()
+        deadline = time.monotonic() + 10
+        while not self._answers():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                pytest.fail(f"redis-server did not start: {self.log.read_text()}")
+            time.sleep(0.05)
+
+    def _answers(self):
+        import redis
+
+        try:
+            return self.admin.ping()
+        except redis.ConnectionError:
+            return False
+
+    def url(self, db=0, *, user=""):
+        return f"redis://{user}@127.0.0.1:{self.port}/{db}" if user else (
+            f"redis://127.0.0.1:{self.port}/{db}")
+
+    def client(self, **kwargs):
+        import redis
+
+        return redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=5, **kwargs)
+
+    def freeze(self):
+        """SIGSTOP: connections are accepted by the kernel, nothing answers."""
+        self.process.send_signal(signal.SIGSTOP)
+
+    def thaw(self):
+        self.process.send_signal(signal.SIGCONT)
+
+    def stop(self):
+        self.thaw()
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+@pytest.fixture(scope="session")
+def _private_redis_server(tmp_path_factory):
+    server = PrivateRedis(tmp_path_factory.mktemp("redis"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def private_redis(_private_redis_server):
+    """The run's private Redis, emptied, with its default settings back and running."""
+    server = _private_redis_server
+    server.thaw()
+    server.admin.flushall()
+    server.admin.config_set("maxmemory", 0)
+    server.admin.config_set("maxmemory-policy", "noeviction")
+    yield server
+    server.thaw()
+
+
+@pytest.fixture
+def use_private_redis(settings, private_redis):
+    """Point the project's cache aliases at the private Redis, with the
+    project's options, plus `lenient`: an alias that ignores errors, as any
+    later Redis alias may (the breaker must serve both kinds)."""
+    from crm.cache_settings import redis_cache_settings, redis_caches
+
+    settings.CACHES = {
+        **redis_caches(private_redis.url()),
+        "lenient": redis_cache_settings(private_redis.url(), ignore_exceptions=True),
+    }
+    return private_redis
+
+
+class RedisAttempts:
+    """Counts the cache operations that reached django-redis's client: each
+    one tried Redis (and, with Redis frozen, waited for the socket timeout)."""
+
+    OPERATIONS = ("get", "get_many", "set", "set_many", "add", "delete", "incr")
+
+    def __init__(self, monkeypatch):
+        from django_redis.client import DefaultClient
+
+        self.count = 0
+        for name in self.OPERATIONS:
+            monkeypatch.setattr(DefaultClient, name, self._counted(getattr(DefaultClient, name)))
+
+    def _counted(self, real):
+        def call(*args, **kwargs):
+            self.count += 1
+            return real(*args, **kwargs)
+        return call
+
+
+@pytest.fixture
+def redis_attempts(monkeypatch):
+    return RedisAttempts(monkeypatch)
 
 
 def _is_transactional(request):

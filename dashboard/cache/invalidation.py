@@ -5,8 +5,8 @@ import logging
 from django.core.cache import cache
 from django.db import DatabaseError
 
-from dashboard.cache.breaker import CACHE_ERRORS, breaker
 from dashboard.cache.bypass import record_bypass
+from dashboard.cache.errors import CACHE_ERRORS, attempted_even_if_open
 from dashboard.cache.versions import (
     TEAM_SCOPE,
     USERS_SCOPE,
@@ -26,7 +26,7 @@ def invalidate_dashboard(*, user_ids=(), team=True, users_list=False):
     team-wide view (every lead write changes it); `users_list`: the active-user
     list (user accounts changed). O(1) per scope, whatever the number of rows.
     Call it after commit (``transaction.on_commit``). Returns False when a
-    bump failed (a bypass is then recorded).
+    bump failed (a bypass of the scopes whose bump failed is then recorded).
     """
     owners = sorted({int(u) for u in user_ids if u is not None})
     scopes = [user_scope(uid) for uid in owners]
@@ -34,24 +34,25 @@ def invalidate_dashboard(*, user_ids=(), team=True, users_list=False):
         scopes.append(TEAM_SCOPE)
     if users_list:
         scopes.append(USERS_SCOPE)
-    failed = False
-    for scope in scopes:
-        key = version_key(scope)
-        # Always attempted, even while the breaker is open: a bump that could
-        # have succeeded must not become a bypass.
-        try:
+    failed, cause = [], None
+    # Always attempted, even while the cache backend's breaker is open: a
+    # bump that could have succeeded must not become a bypass.
+    with attempted_even_if_open(cache):
+        for scope in scopes:
+            key = version_key(scope)
             try:
-                cache.incr(key)
-            except ValueError:
-                # No token yet (or evicted): nothing can be cached under a
-                # token that does not exist; a fresh one retires any other.
-                cache.set(key, fresh_token(), None)
-        except CACHE_ERRORS as exc:
-            breaker.trip(exc, "invalidation")
-            failed = True
+                try:
+                    cache.incr(key)
+                except ValueError:
+                    # No token yet (or evicted): nothing can be cached under a
+                    # token that does not exist; a fresh one retires any other.
+                    cache.set(key, fresh_token(), None)
+            except CACHE_ERRORS as exc:
+                failed.append(scope)
+                cause = exc
     if failed:
         try:
-            record_bypass()
+            record_bypass(failed, cause=cause)
         except DatabaseError:
             # Neither the bump nor the bypass took: these owners' entries may
             # be served stale until their timeout. Say whose.

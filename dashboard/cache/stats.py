@@ -8,7 +8,7 @@ from collections import Counter
 
 from django.core.cache import cache
 
-from dashboard.cache.breaker import CacheUnavailable, breaker
+from dashboard.cache.errors import CacheUnavailable, cache_call
 from dashboard.cache.versions import KEY_PREFIX, family_timeouts
 
 logger = logging.getLogger(__name__)
@@ -77,10 +77,10 @@ class HitStats:
             key = _key(family, outcome, window)
             try:
                 try:
-                    breaker.call("stats", cache.incr, key, n)
+                    cache_call("stats", cache.incr, key, n)
                 except ValueError:
-                    if not breaker.call("stats", cache.add, key, n, self.window_seconds * 3):
-                        breaker.call("stats", cache.incr, key, n)
+                    if not cache_call("stats", cache.add, key, n, self.window_seconds * 3):
+                        cache_call("stats", cache.incr, key, n)
             except CacheUnavailable:
                 return  # counts are best effort: an outage drops them
 
@@ -102,7 +102,7 @@ class HitStats:
         families = sorted(family_timeouts())
         keys = [_key(f, o, window) for f in (*families, REQUESTS) for o in ("hit", "miss")]
         try:
-            found = breaker.call("stats", cache.get_many, keys)
+            found = cache_call("stats", cache.get_many, keys)
         except CacheUnavailable:
             found = {}
 

@@ -10,10 +10,10 @@ from typing import Any
 from django.core.cache import cache
 
 from crm.db_routers import use_primary
-from dashboard.cache.breaker import CacheUnavailable, breaker
-from dashboard.cache.bypass import bypass_active
+from dashboard.cache.bypass import bypassed_scopes
+from dashboard.cache.errors import CacheUnavailable, cache_call
 from dashboard.cache.stats import REQUESTS, hit_stats
-from dashboard.cache.versions import build_key, family_timeouts, read_versions
+from dashboard.cache.versions import build_key, family_timeouts, lock_key, read_versions
 
 
 @dataclass
@@ -52,6 +52,14 @@ class Part:
     def scopes(self):
         return (self.scope, *self.also)
 
+    @property
+    def key(self):
+        return build_key(self.family, self.scope, self.params)
+
+    def tokens(self, versions):
+        """The version tokens this part's value is computed under, stored with it."""
+        return tuple(versions[scope] for scope in self.scopes)
+
 
 @dataclass
 class Fetched:
@@ -62,31 +70,35 @@ class Fetched:
 def fetch(parts, *, bypass=None):
     """Return every part's value, from the cache when it holds a current one.
 
-    `bypass`: the result of `bypass_active()` if the caller already checked
-    it in this request (one query saved); None checks it here.
+    `bypass`: the scopes bypassed after a failed invalidation, if the caller
+    already has them (`bypassed_scopes()`, loaded with the user: one query
+    saved); None reads them here. A part showing a bypassed scope is computed
+    from the database, neither read nor stored.
 
     One round trip reads the version tokens (the sections' too), one the
-    entries; misses are computed once per key across processes and stored.
-    Never raises because of the cache: without it, everything is computed
-    from the database. Each call counts as one request lookup in the stats.
+    entries; an entry is current when the tokens stored with it are the ones
+    just read. Misses are computed once per key and tokens across processes
+    and stored. Never raises because of the cache: without it, everything is
+    computed from the database. Each call counts as one request lookup.
     """
-    if bypass if bypass is not None else bypass_active():
+    bypassed = bypass if bypass is not None else bypassed_scopes()
+    if not _scopes(parts).isdisjoint(bypassed):
         return Fetched({part.family: _compute(part) for part in parts}, "bypass")
     try:
         versions = read_versions(_scopes(parts))
-        keys = _keys(parts, versions)
-        found = breaker.call("read", cache.get_many, list(keys.values()))
+        found = cache_call("read", cache.get_many, [part.key for part in parts])
     except CacheUnavailable:
         return Fetched({part.family: _compute(part) for part in parts}, "down")
 
     values, hits, misses = {}, [], []
     for part in parts:
-        key = keys[part.family]
-        if key in found:
-            values[part.family] = found[key]
+        entry = found.get(part.key)
+        value = _current(entry, part.tokens(versions))
+        if value is not _MISSING:
+            values[part.family] = value
             hits.append(part.family)
         else:
-            values[part.family] = _compute_once(part, key, versions)
+            values[part.family] = _compute_once(part, versions, entry)
             misses.append(part.family)
     hit_stats.count(hits, "hit")
     hit_stats.count(misses, "miss")
@@ -106,12 +118,24 @@ def _scopes(parts):
     return scopes
 
 
-def _keys(parts, versions):
-    return {
-        part.family: build_key(part.family, part.scope, part.params,
-                               *(versions[scope] for scope in part.scopes))
-        for part in parts
-    }
+_MISSING = object()
+
+
+def _current(entry, tokens):
+    """The value of a stored entry if it was computed under `tokens`, else _MISSING."""
+    if isinstance(entry, tuple) and len(entry) == 2 and entry[0] == tokens:
+        return entry[1]
+    return _MISSING
+
+
+def _superseded(entry, tokens):
+    """Whether the stored entry was computed under newer tokens than `tokens`
+    (a request that read them before a bump found the value stored after it):
+    then it is kept. Tokens only grow (versions.py), and were an older value
+    stored anyway, it would be a miss, never served: hits need equal tokens."""
+    stored = entry[0] if isinstance(entry, tuple) and len(entry) == 2 else None
+    return (isinstance(stored, tuple) and len(stored) == len(tokens) and stored != tokens
+            and all(new >= old for new, old in zip(stored, tokens, strict=True)))
 
 
 def _compute(part):
@@ -121,42 +145,45 @@ def _compute(part):
     return part.compute({section.family: _compute(section) for section in part.sections})
 
 
-_MISSING = object()
-
-
-def _compute_once(part, key, versions):
-    lock_key = f"{key}:lock"
+def _compute_once(part, versions, entry):
+    """Compute a missing part once across processes and store it with its
+    tokens; `entry` is what the read found under its key (stale, or None)."""
+    key, tokens = part.key, part.tokens(versions)
+    lock = lock_key(key, tokens)
     try:
-        locked = breaker.call("lock", cache.add, lock_key, 1, lock_policy.seconds)
+        locked = cache_call("lock", cache.add, lock, 1, lock_policy.seconds)
     except CacheUnavailable:
         return _compute(part)
     if not locked:
-        value = _wait_for(key)
+        value = _wait_for(key, tokens)
         if value is not _MISSING:
             return value
         # The holder is slow or gone: compute, and store too (same key, same
-        # token, so the value is as current as the holder's would be).
+        # tokens, so the value is as current as the holder's would be).
     try:
-        # Stored under a token read before this point: only the primary is
-        # sure to hold every write that bumped it (package docstring).
+        # Stored with tokens read before this point: only the primary is
+        # sure to hold every write that bumped them (package docstring).
         with use_primary():
             value = _build(part, versions)
-        with suppress(CacheUnavailable):
-            breaker.call("write", cache.set, key, value, family_timeouts()[part.family])
+        if not _superseded(entry, tokens):
+            with suppress(CacheUnavailable):
+                cache_call("write", cache.set, key, (tokens, value),
+                           family_timeouts()[part.family])
     finally:
         if locked:
             with suppress(CacheUnavailable):
-                breaker.call("unlock", cache.delete, lock_key)
+                cache_call("unlock", cache.delete, lock)
     return value
 
 
-def _wait_for(key):
-    """The value another process is computing, or _MISSING if it takes too long."""
+def _wait_for(key, tokens):
+    """The value another process is computing under `tokens`, or _MISSING if it
+    takes too long."""
     deadline = time.monotonic() + lock_policy.wait_seconds
     while time.monotonic() < deadline:
         time.sleep(lock_policy.poll_seconds)
         try:
-            value = breaker.call("read", cache.get, key, _MISSING)
+            value = _current(cache_call("read", cache.get, key), tokens)
         except CacheUnavailable:
             return _MISSING
         if value is not _MISSING:
@@ -173,21 +200,23 @@ def _build(part, versions):
 
 
 def _fetch_sections(sections, versions):
-    keys = _keys(sections, versions)
     try:
-        found = breaker.call("read", cache.get_many, list(keys.values()))
+        found = cache_call("read", cache.get_many, [section.key for section in sections])
     except CacheUnavailable:
         return {section.family: _compute(section) for section in sections}
-    values, hits, misses = {}, [], []
+    values, hits, misses, to_store = {}, [], [], {}
     for section in sections:
-        key = keys[section.family]
-        if key in found:
-            values[section.family] = found[key]
+        entry, tokens = found.get(section.key), section.tokens(versions)
+        value = _current(entry, tokens)
+        if value is not _MISSING:
+            values[section.family] = value
             hits.append(section.family)
-        else:
-            values[section.family] = _build(section, versions)
-            misses.append(section.family)
-    _store_together({keys[family]: (family, values[family]) for family in misses})
+            continue
+        values[section.family] = _build(section, versions)
+        misses.append(section.family)
+        if not _superseded(entry, tokens):
+            to_store[section.key] = (section.family, (tokens, values[section.family]))
+    _store_together(to_store)
     # Counted per family only: the request's lookup is the part they build.
     hit_stats.count(hits, "hit")
     hit_stats.count(misses, "miss")
@@ -195,12 +224,12 @@ def _fetch_sections(sections, versions):
 
 
 def _store_together(entries):
-    """Store {key: (family, value)} with one set_many per timeout."""
+    """Store {key: (family, entry)} with one set_many per timeout."""
     timeouts, by_timeout = family_timeouts(), {}
-    for key, (family, value) in entries.items():
-        by_timeout.setdefault(timeouts[family], {})[key] = value
-    for timeout, values in by_timeout.items():
+    for key, (family, entry) in entries.items():
+        by_timeout.setdefault(timeouts[family], {})[key] = entry
+    for timeout, stored in by_timeout.items():
         try:
-            breaker.call("write", cache.set_many, values, timeout)
+            cache_call("write", cache.set_many, stored, timeout)
         except CacheUnavailable:
             return

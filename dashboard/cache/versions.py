@@ -1,11 +1,16 @@
-"""Keys: scopes, their version tokens, entry keys, and how long entries live."""
+"""Keys: scopes, their version tokens, entry keys, and how long entries live.
+
+An entry's key names what it holds (family, scope, arguments) and no version:
+the tokens it was computed under are stored inside the value, so a scope's
+entry is overwritten when it is recomputed instead of multiplied per write
+(Redis memory follows what is shown, not how often it changes)."""
 
 import time
 
 from django.conf import settings
 from django.core.cache import cache
 
-from dashboard.cache.breaker import CacheUnavailable, breaker
+from dashboard.cache.errors import CacheUnavailable, cache_call
 
 KEY_PREFIX = "dash"
 TEAM_SCOPE = "team"
@@ -18,7 +23,9 @@ def family_timeouts():
         "due": settings.DASHBOARD_DAY_METRICS_TTL,
         # Whole responses. A family whose stored value changes shape takes a
         # new name ("page" held a dict of sections before "html" held the
-        # whole page), so entries written by the previous release are never read.
+        # whole page), so entries written by the previous release are never
+        # read. (Keys ending in ":v<token>" are the versioned scheme's: no
+        # versionless key ends that way.)
         "html": settings.DASHBOARD_DAY_METRICS_TTL,
         "json": settings.DASHBOARD_DAY_METRICS_TTL,
         "team": settings.DASHBOARD_TEAM_PERFORMANCE_TTL,
@@ -45,7 +52,8 @@ def version_key(scope):
 
 def fresh_token():
     # Larger than any token handed out before (increments are tiny next to
-    # the nanoseconds that pass), so a recreated token never matches old keys.
+    # the nanoseconds that pass), so a recreated token never matches the
+    # tokens stored with an older entry.
     return time.time_ns()
 
 
@@ -53,23 +61,28 @@ def read_versions(scopes):
     """{scope: token} in one round trip (plus one per token that has to be
     created). Raises CacheUnavailable."""
     keys = {scope: version_key(scope) for scope in scopes}
-    found = breaker.call("version read", cache.get_many, list(keys.values()))
+    found = cache_call("version read", cache.get_many, list(keys.values()))
     versions = {}
     for scope, key in keys.items():
         token = found.get(key)
         if token is None:
             # add() keeps a token another process created meanwhile.
-            breaker.call("version create", cache.add, key, fresh_token(), None)
-            token = breaker.call("version read", cache.get, key)
+            cache_call("version create", cache.add, key, fresh_token(), None)
+            token = cache_call("version read", cache.get, key)
             if token is None:
                 raise CacheUnavailable("version create")
         versions[scope] = token
     return versions
 
 
-def build_key(family, scope, params, token, *also_tokens):
-    """The entry key for a selector family, its scope, its arguments and the
-    scope's version token (then the tokens of the scopes it also depends on)."""
+def build_key(family, scope, params):
+    """The entry key for a selector family, its scope and its arguments. No
+    version token: the entry's value carries the tokens it was computed under."""
     rendered = ":".join(f"{name}={params[name]}" for name in sorted(params))
-    tokens = "".join(f":v{t}" for t in (token, *also_tokens))
-    return f"{KEY_PREFIX}:{family}:{scope}:{rendered}{tokens}"
+    return f"{KEY_PREFIX}:{family}:{scope}:{rendered}"
+
+
+def lock_key(key, tokens):
+    """The lock of one computation of `key` under `tokens`: a request never
+    waits for a computation under tokens other than the ones it read."""
+    return f"{key}:lock:" + ".".join(str(token) for token in tokens)

@@ -28,8 +28,7 @@ def _flags(user):
 
 
 def _bypass_for_a_minute():
-    CacheBypass.objects.create(pk=CacheBypass.SINGLETON,
-                               until=timezone.now() + timedelta(minutes=1))
+    CacheBypass.objects.create(scope="team", until=timezone.now() + timedelta(minutes=1))
 
 
 def test_get_user_loads_the_user_and_both_flags_in_one_statement(
@@ -40,11 +39,11 @@ def test_get_user_loads_the_user_and_both_flags_in_one_statement(
         loaded = backend.get_user(manager.pk)
         # The readers take the flags as loaded: no statement of their own.
         assert user_sees_all_leads(loaded) is True
-        assert dashboard_selectors.viewer_cache_bypassed(loaded) is False
-    assert (loaded, _flags(loaded)) == (manager, (True, False))
+        assert dashboard_selectors.viewer_bypassed_scopes(loaded) == frozenset()
+    assert (loaded, _flags(loaded)) == (manager, (True, frozenset()))
     _bypass_for_a_minute()
-    assert _flags(backend.get_user(telecaller.pk)) == (False, True)
-    assert _flags(backend.get_user(manager.pk)) == (True, True)
+    assert _flags(backend.get_user(telecaller.pk)) == (False, frozenset({"team"}))
+    assert _flags(backend.get_user(manager.pk)) == (True, frozenset({"team"}))
 
 
 def test_get_user_refuses_inactive_and_unknown_users(db):
@@ -66,7 +65,7 @@ def test_aget_user_loads_the_flags_too(manager, django_assert_num_queries):
     _bypass_for_a_minute()
     with django_assert_num_queries(1):
         loaded = async_to_sync(backend.aget_user)(manager.pk)
-    assert (loaded, _flags(loaded)) == (manager, (True, True))
+    assert (loaded, _flags(loaded)) == (manager, (True, frozenset({"team"})))
     gone = UserFactory(username="gone", is_active=False)
     assert async_to_sync(backend.aget_user)(gone.pk) is None
     assert async_to_sync(backend.aget_user)(987654) is None
@@ -78,7 +77,7 @@ def test_request_auser_reaches_aget_user(client, telecaller):
     request = RequestFactory().get("/")
     request.session = client.session
     loaded = async_to_sync(auth.aget_user)(request)
-    assert (loaded, _flags(loaded)) == (telecaller, (False, False))
+    assert (loaded, _flags(loaded)) == (telecaller, (False, frozenset()))
 
 
 def test_a_new_login_records_the_project_backend(client):
@@ -96,7 +95,7 @@ def test_a_session_recorded_under_the_old_path_still_works(client, manager):
         warm = client.get(DASHBOARD)
     assert (first.status_code, warm.status_code) == (200, 200)
     assert warm.wsgi_request.user == manager
-    assert _flags(warm.wsgi_request.user) == (True, False)
+    assert _flags(warm.wsgi_request.user) == (True, frozenset())
     # The session row, then the user with its flags, as under the new path.
     assert len(captured) == 2
     assert client.get(reverse("leads:list")).status_code == 200

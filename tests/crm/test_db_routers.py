@@ -149,7 +149,7 @@ def boss():
 
 @pytest.fixture
 def _bypass():
-    CacheBypass.objects.create(pk=CacheBypass.SINGLETON, until=timezone.now() + timedelta(hours=1))
+    CacheBypass.objects.create(scope="team", until=timezone.now() + timedelta(hours=1))
 
 
 @committed_on_both

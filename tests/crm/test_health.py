@@ -13,6 +13,14 @@ def _fail():
     raise OperationalError("connection to server at 10.0.0.9 failed")
 
 
+@pytest.fixture
+def no_memory_advice(monkeypatch):
+    """The database and cache checks alone: the memory advice depends on how the
+    suite's Redis (if any) is configured, and has tests of its own below."""
+    monkeypatch.setattr(health, "ADVISORIES", {})
+
+
+@pytest.mark.usefixtures("no_memory_advice")
 def test_healthz_ok(client):
     response = client.get("/healthz")
 
@@ -40,6 +48,7 @@ def test_healthz_reports_an_unreachable_cache(client, settings):
     assert elapsed < 5  # bounded by the cache's connect timeout, not the OS's
 
 
+@pytest.mark.usefixtures("no_memory_advice")
 def test_healthz_reports_a_failing_database_without_detail(client, monkeypatch):
     monkeypatch.setitem(health.CHECKS, "database", _fail)
 
@@ -50,6 +59,7 @@ def test_healthz_reports_a_failing_database_without_detail(client, monkeypatch):
     assert b"10.0.0.9" not in response.content
 
 
+@pytest.mark.usefixtures("no_memory_advice")
 def test_healthz_treats_a_wrong_answer_as_an_error(client, monkeypatch):
     monkeypatch.setitem(health.CHECKS, "cache", lambda: False)
 
@@ -70,3 +80,29 @@ def test_healthz_is_exempt_from_the_ssl_redirect(client, settings):
     redirect = client.get("/accounts/login/")
     assert redirect.status_code == 301
     assert redirect.headers["Location"] == "https://testserver/accounts/login/"
+
+
+@pytest.mark.parametrize("maxmemory, policy, advice", [
+    (0, "noeviction", "warning"),
+    (64 * 2**20, "noeviction", "warning"),
+    (0, "volatile-lru", "warning"),
+    (64 * 2**20, "volatile-lru", "ok"),
+])
+def test_healthz_advises_on_redis_memory_without_failing(client, use_private_redis, maxmemory,
+                                                         policy, advice):
+    use_private_redis.admin.config_set("maxmemory", maxmemory)
+    use_private_redis.admin.config_set("maxmemory-policy", policy)
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json() == {"database": "ok", "cache": "ok", "cache_memory": advice}
+
+
+def test_healthz_gives_no_memory_advice_for_local_memory(client, settings):
+    settings.CACHES = {
+        **settings.CACHES,
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    }
+
+    assert client.get("/healthz").json() == {"database": "ok", "cache": "ok"}

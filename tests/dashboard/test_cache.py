@@ -7,17 +7,21 @@ import pytest
 from django.core.cache import cache as default_cache
 from django.utils import timezone
 
+from crm.cache_backend import breakers
 from dashboard.cache import (
     REQUESTS,
+    TEAM_SCOPE,
+    USERS_SCOPE,
     HitStats,
     Part,
-    breaker,
+    active_bypasses,
     build_key,
     cache_stats,
     family_timeouts,
     fetch,
     hit_stats,
     invalidate_dashboard,
+    lock_key,
     lock_policy,
     longest_timeout,
     read_versions,
@@ -91,7 +95,7 @@ def test_sections_ride_on_the_lock_of_the_part_they_build(monkeypatch):
     outer = fetch([part(page, family="html", sections=inner)])
     assert outer.values["html"] == {"day": "day value", "team": "team value"}
     # One lock, the outer part's; the sections stored in one round trip per timeout.
-    assert [key.split(":")[1] for key in locks if key.endswith(":lock")] == ["html"]
+    assert [key.split(":")[1] for key in locks if ":lock:" in key] == ["html"]
     assert [(len(keys), timeout) for keys, timeout in writes] == [
         (1, family_timeouts()["day"]), (1, family_timeouts()["team"])]
     # Stored: a later request for the sections alone finds them.
@@ -147,9 +151,9 @@ def test_concurrent_misses_compute_once():
         return 42
 
     results = []
-    # bypass=False: the threads need no database connection of their own.
+    # bypass given: the threads need no database connection of their own.
     threads = [threading.Thread(
-        target=lambda: results.append(fetch([part(slow_compute)], bypass=False)))
+        target=lambda: results.append(fetch([part(slow_compute)], bypass=frozenset())))
         for _ in range(5)]
     for thread in threads:
         thread.start()
@@ -163,8 +167,8 @@ def test_waiter_computes_itself_when_the_lock_holder_is_gone(monkeypatch):
     monkeypatch.setattr(lock_policy, "wait_seconds", 0.1)
     compute = Counter(7)
     versions = read_versions({"team"})
-    key = build_key("day", "team", {"date": DAY}, versions["team"])
-    default_cache.add(f"{key}:lock", 1, 60)  # a holder that died
+    key = build_key("day", "team", {"date": DAY})
+    default_cache.add(lock_key(key, (versions["team"],)), 1, 60)  # a holder that died
     result = fetch([part(compute)])
     assert (result.values["day"], compute.calls) == (7, 1)
 
@@ -181,12 +185,13 @@ def test_failed_invalidation_bypasses_the_cache_until_old_entries_expired(monkey
     with caplog.at_level(logging.ERROR, logger="dashboard.cache"):
         assert invalidate_dashboard(user_ids={1}) is False
     monkeypatch.undo()  # Redis is back, holding the old entry
-    breaker.reset()
+    breakers.reset()
 
     after = fetch([part(compute)])
     assert (after.outcome, compute.calls) == ("bypass", 2)
-    bypass = CacheBypass.objects.get()
-    assert bypass.until - timezone.now() >= timedelta(seconds=longest_timeout())
+    bypasses = {bypass.scope: bypass.until for bypass in CacheBypass.objects.all()}
+    assert sorted(bypasses) == ["team", "u1"]  # the scopes whose bump failed
+    assert min(bypasses.values()) - timezone.now() >= timedelta(seconds=longest_timeout())
     assert "invalidation failed" in caplog.text
 
     # By the time the bypass ends, the entries stored before the failure have
@@ -219,7 +224,7 @@ def test_unreachable_redis_serves_from_the_database_quickly(make_redis_unreachab
     make_redis_unreachable()
     compute = Counter()
     started = time.monotonic()
-    with caplog.at_level(logging.WARNING, logger="dashboard.cache"):
+    with caplog.at_level(logging.WARNING, logger="crm.cache_backend"):
         results = [fetch([part(compute)]) for _ in range(5)]
         assert invalidate_dashboard(user_ids={1}) is False
     elapsed = time.monotonic() - started
@@ -227,7 +232,7 @@ def test_unreachable_redis_serves_from_the_database_quickly(make_redis_unreachab
     assert compute.calls == 5
     assert elapsed < 5.0  # five tries against a closed port, not five timeouts
     # Logged once for the interval, not once per request.
-    assert caplog.text.count("Dashboard cache unavailable") == 1
+    assert caplog.text.count("unavailable during") == 1
 
 
 @pytest.mark.usefixtures("one_stats_window")
@@ -309,8 +314,8 @@ def test_values_the_cache_stores_are_computed_on_the_primary():
     from crm.db_routers import use_replica
 
     with use_replica():
-        first = fetch([part(_where)], bypass=False)
-    second = fetch([part(_where)], bypass=False)
+        first = fetch([part(_where)], bypass=frozenset())
+    second = fetch([part(_where)], bypass=frozenset())
     assert (first.outcome, first.values) == ("miss", {"day": "primary"})
     assert (second.outcome, second.values) == ("hit", {"day": "primary"})
 
@@ -319,8 +324,112 @@ def test_values_served_without_storing_may_come_from_a_replica(make_redis_unreac
     from crm.db_routers import use_replica
 
     with use_replica():
-        bypassed = fetch([part(_where)], bypass=True)
+        bypassed = fetch([part(_where)], bypass={TEAM_SCOPE})
         make_redis_unreachable()
-        down = fetch([part(_where)], bypass=False)
+        down = fetch([part(_where)], bypass=frozenset())
     assert (bypassed.outcome, bypassed.values) == ("bypass", {"day": "replica1"})
     assert (down.outcome, down.values) == ("down", {"day": "replica1"})
+
+
+# --- versionless keys -----------------------------------------------------------
+
+def _entry_keys(server, family):
+    return sorted(key.decode() for key in server.admin.keys(f"*dash:{family}:*")
+                  if b":lock:" not in key)
+
+
+def test_writes_overwrite_a_scopes_entry_instead_of_multiplying_it(use_private_redis):
+    team, asha = Counter(), Counter()
+    for _ in range(10):
+        fetch([part(team)])
+        fetch([part(asha, user_id=1)])
+        assert invalidate_dashboard(user_ids={1}) is True
+    assert (team.calls, asha.calls) == (10, 10)  # every write retired both
+    assert _entry_keys(use_private_redis, "day") == [
+        f"crm:1:dash:day:team:date={DAY}", f"crm:1:dash:day:u1:date={DAY}"]
+
+
+def test_an_entry_stored_under_other_tokens_is_a_miss():
+    compute = Counter()
+    fetch([part(compute)])
+    invalidate_dashboard(user_ids=set())
+    again = fetch([part(compute)])
+    assert (again.values, again.outcome) == ({"day": 2}, "miss")
+    assert fetch([part(compute)]).outcome == "hit"
+
+
+def test_a_value_computed_under_older_tokens_keeps_a_newer_stored_one(monkeypatch):
+    """Request R reads the tokens; before it reads the entry, a write bumps them
+    and another request stores the new value. R's value (computed under the
+    old tokens) must not replace it: the next request finds the new one."""
+    state = {"leads": 10}
+    real_get_many = default_cache.get_many
+
+    def get_many_after_a_write(keys, *args, **kwargs):
+        if any(":day:" in key for key in keys) and state["leads"] == 10:
+            state["leads"] = 11
+            invalidate_dashboard(user_ids=set())
+            assert fetch([part(lambda: state["leads"])]).outcome == "miss"  # stores 11
+        return real_get_many(keys, *args, **kwargs)
+
+    monkeypatch.setattr(default_cache, "get_many", get_many_after_a_write)
+    racing = fetch([part(lambda: state["leads"])])
+    assert racing.outcome == "miss"  # found the newer entry, not under its own tokens
+    later = fetch([part(Counter())])
+    assert (later.values, later.outcome) == ({"day": 11}, "hit")
+
+
+# --- the backend's breaker --------------------------------------------------------
+
+def test_a_frozen_redis_costs_the_dashboard_one_timeout_per_window(
+    use_private_redis, redis_attempts, monkeypatch
+):
+    clock = Clock(1000.0)
+    monkeypatch.setattr(default_cache.breaker, "clock", clock)
+    compute = Counter()
+    fetch([part(compute)], bypass=frozenset())  # stored; a pooled connection
+    redis_attempts.count = 0
+    use_private_redis.freeze()
+    results = [fetch([part(compute)], bypass=frozenset()) for _ in range(5)]
+    assert [r.outcome for r in results] == ["down"] * 5
+    assert redis_attempts.count == 1  # the first version read; the rest skipped Redis
+    clock.now += default_cache.breaker.seconds
+    use_private_redis.thaw()
+    assert fetch([part(compute)], bypass=frozenset()).outcome == "hit"
+
+
+def test_a_bump_while_the_breaker_is_open_is_attempted(use_private_redis):
+    compute = Counter()
+    fetch([part(compute, user_id=1)])
+    default_cache.breaker.trip(ConnectionError("a moment ago"), "test")
+    assert fetch([part(compute, user_id=1)]).outcome == "down"  # reads skip Redis
+    # Redis answers: a bump that can succeed must not become a bypass.
+    assert invalidate_dashboard(user_ids={1}) is True
+    assert CacheBypass.objects.count() == 0
+    breakers.reset()
+    assert fetch([part(compute, user_id=1)]).outcome == "miss"  # the bump retired it
+
+
+# --- per-scope bypass -----------------------------------------------------------
+
+def test_failed_bump_bypasses_only_the_scopes_it_concerns(monkeypatch):
+    computes = {uid: Counter() for uid in (None, 1, 2)}
+    for uid, compute in computes.items():
+        fetch([part(compute, user_id=uid)])
+    with monkeypatch.context() as outage:
+        outage.setattr(default_cache, "incr", redis_went_away)
+        outage.setattr(default_cache, "set", redis_went_away)
+        assert invalidate_dashboard(user_ids={1}) is False  # user 1 and the team
+    outcomes = {uid: fetch([part(compute, user_id=uid)]).outcome
+                for uid, compute in computes.items()}
+    assert outcomes == {None: "bypass", 1: "bypass", 2: "hit"}
+    assert sorted(scope for scope, _ in active_bypasses()) == ["team", "u1"]
+
+
+def test_a_part_showing_a_bypassed_scope_is_bypassed():
+    compute = Counter()
+    page = Part(family="html", scope="u2", params={"date": DAY}, compute=compute,
+                also=(USERS_SCOPE,))
+    fetch([page])
+    assert fetch([page], bypass={USERS_SCOPE}).outcome == "bypass"
+    assert fetch([page], bypass={"u3", TEAM_SCOPE}).outcome == "hit"

@@ -381,11 +381,11 @@ def test_trend_is_one_statement(trend_book, django_assert_num_queries, scope):
     assert json.loads(json.dumps(trend)) == trend
 
 
-def _record_bypass(*, minutes):
+def _record_bypass(*, minutes, scope="team"):
     from dashboard.models import CacheBypass
 
     CacheBypass.objects.update_or_create(
-        pk=CacheBypass.SINGLETON, defaults={"until": timezone.now() + timedelta(minutes=minutes)}
+        scope=scope, defaults={"until": timezone.now() + timedelta(minutes=minutes)}
     )
 
 
@@ -395,29 +395,37 @@ def _sql_says_bypassed():
     sql, params = selectors.cache_bypassed_sql()
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {sql}", params)
-        return bool(cursor.fetchone()[0])
+        return selectors.cache_bypassed_from_sql(cursor.fetchone()[0])
 
 
-@pytest.mark.parametrize("minutes, expected", [(None, False), (1, True), (-1, False)],
+@pytest.mark.parametrize("minutes, expected", [(None, set()), (1, {"team"}), (-1, set())],
                          ids=["none recorded", "active", "expired"])
-def test_cache_bypassed_sql_and_bypass_active_agree(telecaller, django_assert_num_queries,
-                                                     minutes, expected):
+def test_cache_bypassed_sql_and_bypassed_scopes_agree(telecaller, django_assert_num_queries,
+                                                      minutes, expected):
     from dashboard import cache as dash_cache
 
     if minutes is not None:
         _record_bypass(minutes=minutes)
-    assert dash_cache.bypass_active() is expected
-    assert _sql_says_bypassed() is expected
+    assert dash_cache.bypassed_scopes() == expected
+    assert _sql_says_bypassed() == expected
     # A user not loaded by crm.auth.ViewerBackend is asked now, in one statement.
     with django_assert_num_queries(1):
-        assert selectors.viewer_cache_bypassed(telecaller) is expected
+        assert selectors.viewer_bypassed_scopes(telecaller) == expected
 
 
-@pytest.mark.parametrize("preloaded", [True, False])
-def test_viewer_cache_bypassed_trusts_the_answer_loaded_with_the_user(
+def test_cache_bypassed_sql_lists_every_scope_in_force(db):
+    from dashboard import cache as dash_cache
+
+    for scope, minutes in (("team", 1), ("u12", 1), ("users", -1), ("u3", 5)):
+        _record_bypass(minutes=minutes, scope=scope)
+    assert _sql_says_bypassed() == dash_cache.bypassed_scopes() == {"team", "u12", "u3"}
+
+
+@pytest.mark.parametrize("preloaded", [frozenset({"team"}), frozenset()], ids=["team", "none"])
+def test_viewer_bypassed_scopes_trusts_the_answer_loaded_with_the_user(
     telecaller, django_assert_num_queries, preloaded
 ):
-    _record_bypass(minutes=1)
+    _record_bypass(minutes=1, scope="u1")
     setattr(telecaller, selectors.CACHE_BYPASSED_ATTRIBUTE, preloaded)
     with django_assert_num_queries(0):
-        assert selectors.viewer_cache_bypassed(telecaller) is preloaded
+        assert selectors.viewer_bypassed_scopes(telecaller) == preloaded

@@ -11,7 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from dashboard.cache import breaker, hit_stats, invalidate_dashboard, lock_policy
+from crm.cache_backend import breakers
+from dashboard.cache import hit_stats, invalidate_dashboard, lock_policy
 from leads import services
 from leads.models import Lead, LeadStatus
 from tests.dashboard.conftest import DAY, local
@@ -407,9 +408,68 @@ def test_failed_invalidation_makes_warm_pages_compute_from_the_database(
         outage.setattr(default_cache, "set", redis_went_away)
         with django_capture_on_commit_callbacks(execute=True):
             LeadFactory(creator=crafted.asha)
-    breaker.reset()  # Redis is back, still holding the old entries
+    breakers.reset()  # Redis is back, still holding the old entries
 
     page, document = client.get(INDEX, params), client.get(DATA, params)
     assert [r.wsgi_request.cache_outcome for r in (page, document)] == ["bypass", "bypass"]
     assert f'id="total-leads">{before + 1}<' in page.content.decode()
     assert document.json()["totals"]["leads"] == before + 1
+
+
+def test_failed_invalidation_bypasses_only_the_scopes_whose_bump_failed(
+    client, manager, crafted, monkeypatch, django_capture_on_commit_callbacks
+):
+    from django.core.cache import cache as default_cache
+
+    def redis_went_away(*args, **kwargs):
+        raise ConnectionError("redis went away")
+
+    day = {"date": DAY.isoformat()}
+    asha, ravi = {**day, "user": crafted.asha.pk}, {**day, "user": crafted.ravi.pk}
+    client.force_login(manager)
+    for params in (day, asha, ravi):
+        client.get(DATA, params)  # cached
+    with monkeypatch.context() as outage:
+        outage.setattr(default_cache, "incr", redis_went_away)
+        outage.setattr(default_cache, "set", redis_went_away)
+        with django_capture_on_commit_callbacks(execute=True):
+            LeadFactory(creator=crafted.asha)  # bumps asha and the team: both fail
+    breakers.reset()
+
+    outcomes = [client.get(DATA, params).wsgi_request.cache_outcome for params in (day, asha)]
+    assert outcomes == ["bypass", "bypass"]
+    statements, response = _queries(client, DATA, ravi)
+    # The session row, then the user with its flags: still no statement for the bypass.
+    assert (response.wsgi_request.cache_outcome, statements) == ("hit", 2)
+
+    page = client.get(reverse("dashboard:cache_stats")).content.decode()
+    assert "the whole team</td>" in page and f"user #{crafted.asha.pk}</td>" in page
+    assert f"user #{crafted.ravi.pk}<" not in page
+    assert "Bypassed until" in page and "No bypass is active" not in page
+
+
+def test_cache_page_says_when_no_bypass_is_active(client, manager):
+    client.force_login(manager)
+    page = client.get(reverse("dashboard:cache_stats")).content.decode()
+    assert "No bypass is active" in page
+
+
+@pytest.mark.parametrize("maxmemory, policy, warning", [
+    (0, "noeviction", "Redis runs without <code>maxmemory</code>"),
+    (64 * 2**20, "noeviction", "and the policy\n    <code>noeviction</code>"),
+    (0, "volatile-lru", "Redis runs without <code>maxmemory</code>"),
+    (64 * 2**20, "volatile-lru", None),
+], ids=["neither", "noeviction", "no maxmemory", "volatile-lru"])
+def test_cache_page_warns_when_redis_would_refuse_writes(
+    client, manager, use_private_redis, maxmemory, policy, warning
+):
+    use_private_redis.admin.config_set("maxmemory", maxmemory)
+    use_private_redis.admin.config_set("maxmemory-policy", policy)
+    client.force_login(manager)
+    page = client.get(reverse("dashboard:cache_stats")).content.decode()
+    if warning is None:
+        assert "Warning:" not in page
+        assert "Redis keeps at most 64.0" in page and "<code>volatile-lru</code>" in page
+    else:
+        assert "<strong>Warning:</strong>" in page
+        assert warning in page
