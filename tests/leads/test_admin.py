@@ -186,3 +186,25 @@ def test_admin_add_creates_a_lead_without_worked_rows(staff_client):
     assert list(Lead.objects.values_list("mobile", "creator__username")) == [
         ("9829012345", "owner")]
     assert WorkedLead.objects.count() == 0
+
+
+def test_admin_change_refuses_remarks_over_the_limit(staff_client):
+    lead = LeadFactory(remarks="kept")
+    url = reverse("admin:leads_lead_change", args=[lead.pk])
+    response = staff_client.post(url, _change_form_data(lead, remarks="x" * 100_001))
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["remarks"] == [
+        "The remarks (the lead's call log) can hold at most 100,000 characters; with this "
+        "change they would have 100,001. Nothing was saved: shorten the remarks first."]
+    lead.refresh_from_db()
+    assert lead.remarks == "kept"
+
+
+def test_admin_refuses_a_name_of_zero_width_spaces(staff_client):
+    lead = LeadFactory(customer_name="Asha")
+    url = reverse("admin:leads_lead_change", args=[lead.pk])
+    response = staff_client.post(url, _change_form_data(lead, customer_name="\u200b\u2060"))
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["customer_name"] == [
+        "Enter the customer's name: this one has only invisible characters "
+        "(such as zero-width spaces)."]
