@@ -4,12 +4,11 @@ from django.contrib.admin.helpers import ActionForm
 from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
 from django.db import connections
-from django.http import StreamingHttpResponse
 from django.utils import timezone
 from django.utils.functional import cached_property
 
 from leads import services
-from leads.csv_export import iter_lead_csv_rows
+from leads.csv_export import lead_csv_response
 from leads.forms import keep_stored_followup
 from leads.models import FollowupSnapshot, Lead, LeadStatus, WorkedLead
 
@@ -163,11 +162,7 @@ class LeadAdmin(admin.ModelAdmin):
     @admin.action(description="Export selected leads as CSV", permissions=["view"])
     def export_csv(self, request, queryset):
         filename = f"leads-{timezone.localdate():%Y%m%d}.csv"
-        response = StreamingHttpResponse(
-            iter_lead_csv_rows(queryset.order_by("id")), content_type="text/csv"
-        )
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        return response
+        return lead_csv_response(queryset.order_by("id"), filename=filename)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

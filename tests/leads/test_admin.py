@@ -108,12 +108,25 @@ def test_export_csv_action_neutralises_formulas(staff_client):
     LeadFactory(customer_name="Plain Name")
     response = _post_action(staff_client, "export_csv", [lead])
     assert response.status_code == 200
-    assert response["Content-Type"] == "text/csv"
-    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(body)))
     assert rows[0][:4] == ["ID", "Customer", "Mobile", "Registration"]
     assert len(rows) == 2
     assert rows[1][1] == "'=HYPERLINK(\"http://x\")"
     assert rows[1][2] == "9829012345"
+
+
+def test_export_csv_action_is_utf8_with_a_bom_for_indian_names(staff_client):
+    hindi = LeadFactory(customer_name="राहुल शर्मा")
+    tamil = LeadFactory(customer_name="முருகன் செல்வம்")
+    response = _post_action(staff_client, "export_csv", [hindi, tamil])
+    body = b"".join(response.streaming_content)
+    # The byte order mark first: spreadsheets then read the file as UTF-8.
+    assert body[:3] == b"\xef\xbb\xbf"
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    rows = list(csv.reader(io.StringIO(body[3:].decode("utf-8"))))
+    assert [row[1] for row in rows] == ["Customer", "राहुल शर्मा", "முருகன் செல்வம்"]
 
 
 def test_actions_refused_to_non_staff(client):
