@@ -1,16 +1,20 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
+from django.contrib.admin.views.autocomplete import AutocompleteJsonView
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connections
+from django.urls import path
 from django.utils import timezone
 from django.utils.functional import cached_property
 
 from leads import services
 from leads.csv_export import lead_csv_response
 from leads.forms import keep_stored_followup
-from leads.models import FollowupSnapshot, Lead, LeadStatus, WorkedLead
+from leads.models import FollowupSnapshot, Lead, LeadStatus, WorkedLead, validate_lead_owner
 
 # Filtered changelists count at most this many rows: enough to page through,
 # cheap on a table of millions.
@@ -78,6 +82,43 @@ class LeadAdminForm(forms.ModelForm):
             self.cleaned_data["followup_date"], self.instance.followup_date
         )
 
+    def clean_creator(self):
+        # A lead left with a user who has since been deactivated can still be
+        # edited; only a new owner must be active.
+        creator = self.cleaned_data["creator"]
+        if creator is not None and creator.pk != self.instance.creator_id:
+            validate_lead_owner(creator)
+        return creator
+
+
+class OwnerAutocompleteView(AutocompleteJsonView):
+    """The user search of a lead's owner field, for whoever may change leads.
+
+    Django's own autocomplete asks for the permission to view users, which
+    managers do not have (nor should: it opens the user admin). This one
+    serves the lead's `creator` field only, and lists active users only: the
+    ones who may own leads.
+    """
+
+    lead_admin = None
+
+    def process_request(self, request):
+        term, model_admin, source_field, to_field_name = super().process_request(request)
+        if source_field != Lead._meta.get_field("creator"):
+            raise PermissionDenied
+        return term, model_admin, source_field, to_field_name
+
+    def has_perm(self, request, obj=None):
+        return (self.lead_admin.has_change_permission(request)
+                or self.lead_admin.has_add_permission(request))
+
+    def get_queryset(self):
+        return super().get_queryset().filter(is_active=True)
+
+
+class OwnerAutocompleteSelect(AutocompleteSelect):
+    url_name = "%s:leads_lead_owner_autocomplete"
+
 
 @admin.register(Lead)
 class LeadAdmin(admin.ModelAdmin):
@@ -108,6 +149,20 @@ class LeadAdmin(admin.ModelAdmin):
     list_per_page = 50
     action_form = LeadActionForm
     actions = ("set_status", "reassign", "export_csv")
+
+    def get_urls(self):
+        owner_search = OwnerAutocompleteView.as_view(admin_site=self.admin_site, lead_admin=self)
+        return [
+            path("owner-autocomplete/", self.admin_site.admin_view(owner_search),
+                 name="leads_lead_owner_autocomplete"),
+            *super().get_urls(),
+        ]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "creator":
+            kwargs.setdefault("widget", OwnerAutocompleteSelect(
+                db_field, self.admin_site, using=kwargs.get("using")))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
         if not change:

@@ -84,6 +84,14 @@ def validate_remarks_length(value):
         )
 
 
+def validate_lead_owner(user):
+    if not user.is_active:
+        raise ValidationError(
+            f"{user.get_username()} is inactive and cannot own leads: choose an active user.",
+            code="inactive_owner",
+        )
+
+
 def validate_followup_range(value):
     if value is not None and not FIRST_DAY <= timezone.localtime(value).date() <= LAST_DAY:
         raise ValidationError("Choose a follow-up between 2000 and 2100.", code="followup_range")

@@ -12,6 +12,7 @@ from leads.models import (
     LeadStatus,
     WorkedLead,
     day_bounds,
+    validate_lead_owner,
     validate_remark,
 )
 
@@ -99,6 +100,8 @@ def _update_locked(current, *, user, changes, token):
                if getattr(current, name) != before[name]}
     if not changed:
         return current
+    if "creator" in changed:
+        validate_lead_owner(current.creator)
     now = timezone.now()
     written = Lead.objects.filter(pk=current.pk, modified_at=token).update(
         **changed, modified_at=now

@@ -201,6 +201,94 @@ def test_admin_add_creates_a_lead_without_worked_rows(staff_client):
     assert WorkedLead.objects.count() == 0
 
 
+OWNER_QUERY = {"app_label": "leads", "model_name": "lead", "field_name": "creator"}
+
+
+def _owner_search_url(client, lead):
+    """The URL the change form's owner field searches, as the page gives it."""
+    html = client.get(reverse("admin:leads_lead_change", args=[lead.pk])).content.decode()
+    field = html[html.index('name="creator"'):]
+    return field[field.index('data-ajax--url="') + 16:].split('"', 1)[0]
+
+
+def test_manager_searches_active_users_for_a_leads_owner(client, manager):
+    client.force_login(manager)
+    lead = LeadFactory(creator=UserFactory(username="asha"))
+    UserFactory(username="ravi")
+    UserFactory(username="rahul", is_active=False)
+    url = _owner_search_url(client, lead)
+    response = client.get(url, {**OWNER_QUERY, "term": "ra"})
+    assert response.status_code == 200
+    assert [result["text"] for result in response.json()["results"]] == ["ravi"]
+    everyone = client.get(url, {**OWNER_QUERY, "term": ""}).json()["results"]
+    assert [result["text"] for result in everyone] == ["asha", manager.username, "ravi"]
+
+
+def test_owner_search_serves_only_the_owner_field_and_not_the_user_admin(client, manager):
+    client.force_login(manager)
+    url = reverse("admin:leads_lead_owner_autocomplete")
+    other_field = {"app_label": "leads", "model_name": "workedlead", "field_name": "user"}
+    assert client.get(url, other_field).status_code == 403
+    # Managers still have no user admin, nor Django's own user search.
+    assert client.get(reverse("admin:auth_user_changelist")).status_code == 403
+    assert client.get(reverse("admin:autocomplete"), OWNER_QUERY).status_code == 403
+
+
+def test_owner_search_refused_to_telecallers(client, telecaller):
+    client.force_login(telecaller)
+    response = client.get(reverse("admin:leads_lead_owner_autocomplete"), OWNER_QUERY)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("admin:login"))
+
+
+def test_manager_changes_a_leads_owner_in_the_change_form(
+    client, manager, django_capture_on_commit_callbacks
+):
+    client.force_login(manager)
+    old_owner, new_owner = UserFactory(username="asha"), UserFactory(username="ravi")
+    lead = LeadFactory(creator=old_owner)
+    new_owners_leads = {"user": new_owner.pk}
+    before = client.get(reverse("dashboard:data"), new_owners_leads).json()["status_counts"]
+    # As the page does it: search the owner field, pick the result, save.
+    search = client.get(_owner_search_url(client, lead), {**OWNER_QUERY, "term": "ravi"})
+    [picked] = search.json()["results"]
+    url = reverse("admin:leads_lead_change", args=[lead.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, _change_form_data(lead, creator=picked["id"]))
+    assert response.status_code == 302
+    lead.refresh_from_db()
+    assert lead.creator == new_owner
+    # The dashboard heard of it: the new owner's cached numbers were retired.
+    after = client.get(reverse("dashboard:data"), new_owners_leads).json()["status_counts"]
+    assert (before["needs_followup"], after["needs_followup"]) == (0, 1)
+
+
+def test_change_form_refuses_an_inactive_new_owner(client, manager):
+    client.force_login(manager)
+    lead = LeadFactory()
+    gone = UserFactory(username="gone", is_active=False)
+    url = reverse("admin:leads_lead_change", args=[lead.pk])
+    response = client.post(url, _change_form_data(lead, creator=gone.pk))
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["creator"] == [
+        "gone is inactive and cannot own leads: choose an active user."]
+    lead.refresh_from_db()
+    assert lead.creator != gone
+
+
+def test_change_form_keeps_a_deactivated_owner_when_other_fields_change(client, manager):
+    client.force_login(manager)
+    owner = UserFactory(username="left")
+    lead = LeadFactory(creator=owner, status=LeadStatus.OPEN)
+    owner.is_active = False
+    owner.save()
+    url = reverse("admin:leads_lead_change", args=[lead.pk])
+    response = client.post(url, _change_form_data(lead, status="confirmed"))
+    assert response.status_code == 302
+    lead.refresh_from_db()
+    assert (lead.status, lead.creator) == ("confirmed", owner)
+
+
 def test_admin_change_refuses_remarks_over_the_limit(staff_client):
     lead = LeadFactory(remarks="kept")
     url = reverse("admin:leads_lead_change", args=[lead.pk])

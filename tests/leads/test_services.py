@@ -210,3 +210,13 @@ def test_a_log_stored_over_the_limit_is_never_cut_and_still_takes_status_updates
     lead.refresh_from_db()
     assert (lead.remarks, lead.status) == (legacy, "open")
 
+
+def test_lead_update_refuses_an_inactive_new_owner():
+    lead = LeadFactory()
+    gone = UserFactory(username="gone", is_active=False)
+    with pytest.raises(ValidationError) as excinfo:
+        services.lead_update(lead=lead, user=lead.creator, changes={"creator": gone})
+    assert excinfo.value.messages == [
+        "gone is inactive and cannot own leads: choose an active user."]
+    lead.refresh_from_db()
+    assert lead.creator != gone
