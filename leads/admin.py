@@ -1,10 +1,10 @@
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.helpers import ActionForm
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME, ActionForm
 from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import connections
 from django.urls import path
@@ -119,6 +119,20 @@ class OwnerAutocompleteView(AutocompleteJsonView):
 class OwnerAutocompleteSelect(AutocompleteSelect):
     url_name = "%s:leads_lead_owner_autocomplete"
 
+    def optgroups(self, name, value, attr=None):
+        # Django looks the submitted value up as it came, to show it again in
+        # a refused form: one that is not a user id (a crafted form) would
+        # end as a 500 instead of the form's own error.
+        user_id = get_user_model()._meta.pk
+        valid = []
+        for item in value:
+            try:
+                user_id.clean(item, None)
+            except ValidationError:
+                continue
+            valid.append(item)
+        return super().optgroups(name, valid, attr)
+
 
 @admin.register(Lead)
 class LeadAdmin(admin.ModelAdmin):
@@ -176,6 +190,18 @@ class LeadAdmin(admin.ModelAdmin):
             changes={name: form.cleaned_data[name] for name in form.changed_data},
         )
         obj.modified_at = saved.modified_at
+
+    def response_action(self, request, queryset):
+        # Django filters by the posted ids as they come: one that is not a
+        # number or is out of range (a crafted form) would end as a 500.
+        try:
+            for value in request.POST.getlist(ACTION_CHECKBOX_NAME):
+                Lead._meta.pk.clean(value, None)
+        except ValidationError:
+            self.message_user(request, "The selection is not a list of leads: select the leads "
+                              "again, then run the action.", messages.ERROR)
+            return None
+        return super().response_action(request, queryset)
 
     def get_search_results(self, request, queryset, search_term):
         # Mobile and registration through their indexes; names too (admin only).
