@@ -62,6 +62,9 @@ MIDDLEWARE = [
     "crm.middleware.QueryTimingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before sessions: a session cookie that cannot be a key is no session;
+    # NUL in a path, header, parameter or form field is a 400 (crm/bad_requests.py).
+    "crm.bad_requests.InputCheckMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

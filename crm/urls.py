@@ -14,6 +14,9 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
 ]
 
+# Bad input and requests over the upload limits: a page saying why (JSON for JSON endpoints).
+handler400 = "crm.bad_requests.bad_request"
+
 if settings.DEBUG_TOOLBAR_ENABLED:
     from debug_toolbar.toolbar import debug_toolbar_urls
 

@@ -1,17 +1,20 @@
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.helpers import ActionForm
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME, ActionForm
+from django.contrib.admin.views.autocomplete import AutocompleteJsonView
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import connections
-from django.http import StreamingHttpResponse
+from django.urls import path
 from django.utils import timezone
 from django.utils.functional import cached_property
 
 from leads import services
-from leads.csv_export import iter_lead_csv_rows
+from leads.csv_export import lead_csv_response
 from leads.forms import keep_stored_followup
-from leads.models import FollowupSnapshot, Lead, LeadStatus, WorkedLead
+from leads.models import FollowupSnapshot, Lead, LeadStatus, WorkedLead, validate_lead_owner
 
 # Filtered changelists count at most this many rows: enough to page through,
 # cheap on a table of millions.
@@ -79,6 +82,57 @@ class LeadAdminForm(forms.ModelForm):
             self.cleaned_data["followup_date"], self.instance.followup_date
         )
 
+    def clean_creator(self):
+        # A lead left with a user who has since been deactivated can still be
+        # edited; only a new owner must be active.
+        creator = self.cleaned_data["creator"]
+        if creator is not None and creator.pk != self.instance.creator_id:
+            validate_lead_owner(creator)
+        return creator
+
+
+class OwnerAutocompleteView(AutocompleteJsonView):
+    """The user search of a lead's owner field, for whoever may change leads.
+
+    Django's own autocomplete asks for the permission to view users, which
+    managers do not have (nor should: it opens the user admin). This one
+    serves the lead's `creator` field only, and lists active users only: the
+    ones who may own leads.
+    """
+
+    lead_admin = None
+
+    def process_request(self, request):
+        term, model_admin, source_field, to_field_name = super().process_request(request)
+        if source_field != Lead._meta.get_field("creator"):
+            raise PermissionDenied
+        return term, model_admin, source_field, to_field_name
+
+    def has_perm(self, request, obj=None):
+        return (self.lead_admin.has_change_permission(request)
+                or self.lead_admin.has_add_permission(request))
+
+    def get_queryset(self):
+        return super().get_queryset().filter(is_active=True)
+
+
+class OwnerAutocompleteSelect(AutocompleteSelect):
+    url_name = "%s:leads_lead_owner_autocomplete"
+
+    def optgroups(self, name, value, attr=None):
+        # Django looks the submitted value up as it came, to show it again in
+        # a refused form: one that is not a user id (a crafted form) would
+        # end as a 500 instead of the form's own error.
+        user_id = get_user_model()._meta.pk
+        valid = []
+        for item in value:
+            try:
+                user_id.clean(item, None)
+            except ValidationError:
+                continue
+            valid.append(item)
+        return super().optgroups(name, valid, attr)
+
 
 @admin.register(Lead)
 class LeadAdmin(admin.ModelAdmin):
@@ -110,6 +164,20 @@ class LeadAdmin(admin.ModelAdmin):
     action_form = LeadActionForm
     actions = ("set_status", "reassign", "export_csv")
 
+    def get_urls(self):
+        owner_search = OwnerAutocompleteView.as_view(admin_site=self.admin_site, lead_admin=self)
+        return [
+            path("owner-autocomplete/", self.admin_site.admin_view(owner_search),
+                 name="leads_lead_owner_autocomplete"),
+            *super().get_urls(),
+        ]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "creator":
+            kwargs.setdefault("widget", OwnerAutocompleteSelect(
+                db_field, self.admin_site, using=kwargs.get("using")))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
     def save_model(self, request, obj, form, change):
         if not change:
             super().save_model(request, obj, form, change)
@@ -122,6 +190,18 @@ class LeadAdmin(admin.ModelAdmin):
             changes={name: form.cleaned_data[name] for name in form.changed_data},
         )
         obj.modified_at = saved.modified_at
+
+    def response_action(self, request, queryset):
+        # Django filters by the posted ids as they come: one that is not a
+        # number or is out of range (a crafted form) would end as a 500.
+        try:
+            for value in request.POST.getlist(ACTION_CHECKBOX_NAME):
+                Lead._meta.pk.clean(value, None)
+        except ValidationError:
+            self.message_user(request, "The selection is not a list of leads: select the leads "
+                              "again, then run the action.", messages.ERROR)
+            return None
+        return super().response_action(request, queryset)
 
     def get_search_results(self, request, queryset, search_term):
         # Mobile and registration through their indexes; names too (admin only).
@@ -163,11 +243,7 @@ class LeadAdmin(admin.ModelAdmin):
     @admin.action(description="Export selected leads as CSV", permissions=["view"])
     def export_csv(self, request, queryset):
         filename = f"leads-{timezone.localdate():%Y%m%d}.csv"
-        response = StreamingHttpResponse(
-            iter_lead_csv_rows(queryset.order_by("id")), content_type="text/csv"
-        )
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        return response
+        return lead_csv_response(queryset.order_by("id"), filename=filename)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from leads.models import Lead, LeadStatus, validate_followup_range
+from leads.models import Lead, LeadStatus, validate_followup_range, validate_remark
 from leads.normalization import mobile_search_prefix, registration_search_prefix
 
 # What <input type="datetime-local"> sends and expects (minutes, local time).
@@ -113,7 +113,7 @@ class LeadEditForm(forms.ModelForm):
 class QuickUpdateForm(forms.Form):
     status = forms.ChoiceField(choices=LeadStatus.choices, label="Status")
     followup_date = followup_field(label="Next follow-up")
-    remark = forms.CharField(required=False, max_length=1000, label="Remark")
+    remark = forms.CharField(required=False, validators=[validate_remark], label="Remark")
 
     def __init__(self, *args, lead, **kwargs):
         super().__init__(*args, **kwargs)

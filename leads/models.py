@@ -10,6 +10,7 @@ from leads import permissions
 from leads.counters import LeadCountDeltaManager
 from leads.invalidation import InvalidatingQuerySet
 from leads.normalization import (
+    has_visible_character,
     mobile_search_prefix,
     normalize_mobile,
     normalize_registration,
@@ -46,9 +47,49 @@ def day_bounds(day):
     return start, end
 
 
+# One remark (a quick update's line) and the whole call log a lead keeps. A
+# save that would go past either is refused, never cut: the log is the record
+# of every call.
+REMARK_MAX_CHARS = 1_000
+REMARKS_MAX_CHARS = 100_000
+
+
 def validate_customer_name(value):
     if not (value or "").strip():
         raise ValidationError("Enter the customer's name.", code="blank_name")
+    if not has_visible_character(value):
+        raise ValidationError(
+            "Enter the customer's name: this one has only invisible characters "
+            "(such as zero-width spaces).",
+            code="invisible_name",
+        )
+
+
+def validate_remark(value):
+    if len(value or "") > REMARK_MAX_CHARS:
+        raise ValidationError(
+            f"A remark can have at most {REMARK_MAX_CHARS:,} characters; this one has "
+            f"{len(value):,}. Nothing was saved.",
+            code="remark_too_long",
+        )
+
+
+def validate_remarks_length(value):
+    if len(value or "") > REMARKS_MAX_CHARS:
+        raise ValidationError(
+            f"The remarks (the lead's call log) can hold at most {REMARKS_MAX_CHARS:,} "
+            f"characters; with this change they would have {len(value):,}. Nothing was "
+            "saved: shorten the remarks first.",
+            code="remarks_too_long",
+        )
+
+
+def validate_lead_owner(user):
+    if not user.is_active:
+        raise ValidationError(
+            f"{user.get_username()} is inactive and cannot own leads: choose an active user.",
+            code="inactive_owner",
+        )
 
 
 def validate_followup_range(value):
@@ -188,7 +229,7 @@ class Lead(models.Model):
     followup_date = models.DateTimeField(
         null=True, blank=True, validators=[validate_followup_range]
     )
-    remarks = models.TextField(blank=True)
+    remarks = models.TextField(blank=True, validators=[validate_remarks_length])
     status = models.CharField(
         max_length=20, choices=LeadStatus.choices, default=LeadStatus.NEEDS_FOLLOWUP
     )

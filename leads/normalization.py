@@ -5,6 +5,7 @@ agree on what "the same mobile" or "the same registration" means.
 """
 
 import re
+import unicodedata
 
 from django.core.exceptions import ValidationError
 
@@ -16,6 +17,14 @@ _REGISTRATION_SEPARATORS = re.compile(r"[\s\-]+")
 _STATE_SERIES = re.compile(r"[A-Z]{2}[0-9]{1,2}[A-Z]{0,3}[0-9]{4}")
 _BH_SERIES = re.compile(r"[0-9]{2}BH[0-9]{4}[A-Z]{1,2}")
 
+# Unicode categories that draw nothing: control and format characters (the
+# zero-width spaces and joiners, U+2060, U+FEFF are format characters) and
+# separators (spaces, line and paragraph separators).
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp"})
+# Letters by category that render as blank space (Hangul fillers, the blank
+# Braille pattern): the usual way to make a "name" that shows nothing.
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
 MOBILE_ERROR = (
     "Enter a 10-digit Indian mobile number starting with 6, 7, 8 or 9 "
     "(spaces, dashes, a leading 0, +91 or 91 are fine)."
@@ -23,6 +32,15 @@ MOBILE_ERROR = (
 REGISTRATION_ERROR = (
     "Enter a car registration such as RJ14AB1234, DL3CAF0001 or 22BH1234AA."
 )
+
+
+def has_visible_character(text):
+    """Whether `text` has at least one character that shows when printed."""
+    return any(
+        not (ch.isspace() or ch in _BLANK_LETTERS
+             or unicodedata.category(ch) in _INVISIBLE_CATEGORIES)
+        for ch in text or ""
+    )
 
 
 def strip_mobile_prefix(digits):

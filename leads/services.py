@@ -6,7 +6,15 @@ from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery, Va
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from leads.models import FollowupSnapshot, Lead, LeadStatus, WorkedLead, day_bounds
+from leads.models import (
+    FollowupSnapshot,
+    Lead,
+    LeadStatus,
+    WorkedLead,
+    day_bounds,
+    validate_lead_owner,
+    validate_remark,
+)
 
 
 class LeadChangedError(Exception):
@@ -92,6 +100,8 @@ def _update_locked(current, *, user, changes, token):
                if getattr(current, name) != before[name]}
     if not changed:
         return current
+    if "creator" in changed:
+        validate_lead_owner(current.creator)
     now = timezone.now()
     written = Lead.objects.filter(pk=current.pk, modified_at=token).update(
         **changed, modified_at=now
@@ -123,8 +133,11 @@ def lead_quick_update(*, lead, user, status, followup_date, remark=""):
     blank, as a new line "28 Nov 2026 10:30 username: text" below the existing
     remarks, so the call history is kept. The remarks are read under the row
     lock and the write is conditional (see lead_update): a concurrent change
-    raises LeadChangedError instead of losing a remark.
+    raises LeadChangedError instead of losing a remark. A remark over
+    REMARK_MAX_CHARS, or one that would take the remarks over
+    REMARKS_MAX_CHARS, raises ValidationError and nothing is written.
     """
+    validate_remark(remark.strip())
     with transaction.atomic():
         current = Lead.objects.select_for_update().get(pk=lead.pk)
         changes = {"status": status, "followup_date": followup_date}

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from leads.forms import DATETIME_LOCAL_FORMAT
-from leads.models import LeadStatus
+from leads.models import REMARK_MAX_CHARS, LeadStatus
 
 register = template.Library()
 
@@ -74,7 +74,8 @@ def render_quick_update_form(item, *, csrf_token, next_url, action_url):
         f'<input type="datetime-local" id="qu-{lead_id}-followup" name="followup_date"'
         f' value="{escape(datetime_local(item["followup_date"]))}">'
         f'<label for="qu-{lead_id}-remark">Remark</label>'
-        f'<input type="text" id="qu-{lead_id}-remark" name="remark" maxlength="1000"'
+        f'<input type="text" id="qu-{lead_id}-remark" name="remark"'
+        f' maxlength="{REMARK_MAX_CHARS}"'
         f' placeholder="Optional, added to the remarks">'
         f'<button type="submit">Save</button></form>'
     )

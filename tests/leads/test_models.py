@@ -2,7 +2,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 
-from leads.models import Lead, LeadStatus
+from leads.models import REMARKS_MAX_CHARS, Lead, LeadStatus
 from tests.factories import LeadFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -40,6 +40,29 @@ def test_lead_full_clean_reports_each_bad_field():
         lead.full_clean()
     assert sorted(excinfo.value.message_dict) == [
         "car_registration", "customer_name", "mobile", "status"]
+
+
+@pytest.mark.parametrize("name", ["\u200b", "\u200b\u200c\u200d", "\u2060\ufeff",
+                                  " \u200b\t", "\u3164"])
+def test_lead_full_clean_refuses_a_name_of_invisible_characters(name):
+    lead = Lead(creator=UserFactory(), customer_name=name, mobile="9829012345")
+    with pytest.raises(ValidationError) as excinfo:
+        lead.full_clean()
+    assert excinfo.value.message_dict == {"customer_name": [
+        "Enter the customer's name: this one has only invisible characters "
+        "(such as zero-width spaces)."]}
+
+
+def test_lead_full_clean_refuses_remarks_over_the_limit_and_accepts_the_limit():
+    lead = Lead(creator=UserFactory(), customer_name="Asha", mobile="9829012345",
+                remarks="x" * REMARKS_MAX_CHARS)
+    lead.full_clean()
+    lead.remarks += "y"
+    with pytest.raises(ValidationError) as excinfo:
+        lead.full_clean()
+    assert excinfo.value.message_dict == {"remarks": [
+        "The remarks (the lead's call log) can hold at most 100,000 characters; with this "
+        "change they would have 100,001. Nothing was saved: shorten the remarks first."]}
 
 
 def test_status_check_constraint_refuses_a_bad_value_in_the_database():

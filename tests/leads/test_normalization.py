@@ -2,6 +2,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from leads.normalization import (
+    has_visible_character,
     mobile_search_prefix,
     normalize_mobile,
     normalize_registration,
@@ -75,3 +76,16 @@ def test_mobile_search_prefix(term, prefix):
 def test_registration_search_prefix_normalises_like_the_model():
     assert registration_search_prefix("rj-14 ab") == "RJ14AB"
     assert registration_search_prefix("Mr. Sharma") is None
+
+
+@pytest.mark.parametrize("text", [
+    "", "   ", "\t\n", "\u200b", "\u200c\u200d", "\u2060", "\ufeff", " \u200b \u00a0",
+    "\u00ad", "\u3164\u3164", "\u2800", "\u2028\u2029", "\x01",
+])
+def test_has_visible_character_is_false_for_blank_and_invisible_text(text):
+    assert has_visible_character(text) is False
+
+
+@pytest.mark.parametrize("text", ["Asha", "\u200bAsha", "राहुल", "முருகன்", "7", "."])
+def test_has_visible_character_is_true_for_a_name(text):
+    assert has_visible_character(text) is True

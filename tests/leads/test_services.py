@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from leads import services
-from leads.models import Lead, LeadStatus, WorkedLead
+from leads.models import REMARK_MAX_CHARS, REMARKS_MAX_CHARS, Lead, LeadStatus, WorkedLead
 from tests.factories import LeadFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -151,3 +151,72 @@ def test_lead_quick_update_reads_remarks_under_the_lock():
     lead.refresh_from_db()
     assert lead.remarks.split("\n")[:2] == ["one", "two"]
     assert lead.remarks.split("\n")[2].endswith(f"{lead.creator.username}: three")
+
+
+REMARKS_FULL = ("The remarks (the lead's call log) can hold at most 100,000 characters; with "
+                "this change they would have {}. Nothing was saved: shorten the remarks first.")
+
+
+def test_lead_create_refuses_remarks_over_the_limit():
+    with pytest.raises(ValidationError) as excinfo:
+        services.lead_create(creator=UserFactory(), customer_name="Asha", mobile="9829012345",
+                             remarks="x" * (REMARKS_MAX_CHARS + 1))
+    assert excinfo.value.messages == [REMARKS_FULL.format("100,001")]
+    assert Lead.objects.count() == 0
+
+
+def test_lead_update_refuses_remarks_over_the_limit_and_keeps_the_stored_ones():
+    lead = LeadFactory(remarks="kept")
+    with pytest.raises(ValidationError) as excinfo:
+        services.lead_update(lead=lead, user=lead.creator,
+                             changes={"remarks": "x" * (REMARKS_MAX_CHARS + 1), "status": "open"})
+    assert excinfo.value.messages == [REMARKS_FULL.format("100,001")]
+    lead.refresh_from_db()
+    assert (lead.remarks, lead.status) == ("kept", "needs_followup")
+
+
+def test_lead_quick_update_refuses_a_remark_that_would_overfill_the_log(frozen_now):
+    user = UserFactory(username="caller")
+    stored = "x" * (REMARKS_MAX_CHARS - 30)
+    lead = LeadFactory(creator=user, remarks=stored)
+    # The new line: "29 Nov 2026 00:30 caller: " (26 characters) and the remark.
+    with pytest.raises(ValidationError) as excinfo:
+        services.lead_quick_update(lead=lead, user=user, status="open",
+                                   followup_date=lead.followup_date, remark="Will come Monday")
+    assert excinfo.value.messages == [REMARKS_FULL.format("100,013")]
+    lead.refresh_from_db()
+    assert (lead.remarks, lead.status) == (stored, "needs_followup")
+
+
+def test_lead_quick_update_refuses_a_remark_over_its_limit():
+    lead = LeadFactory(remarks="")
+    with pytest.raises(ValidationError) as excinfo:
+        services.lead_quick_update(lead=lead, user=lead.creator, status="open",
+                                   followup_date=None, remark="x" * (REMARK_MAX_CHARS + 1))
+    assert excinfo.value.messages == [
+        "A remark can have at most 1,000 characters; this one has 1,001. Nothing was saved."]
+    lead.refresh_from_db()
+    assert (lead.remarks, lead.status) == ("", "needs_followup")
+
+
+def test_a_log_stored_over_the_limit_is_never_cut_and_still_takes_status_updates():
+    lead = LeadFactory(remarks="")
+    legacy = "x" * (REMARKS_MAX_CHARS + 500)  # stored before the limit existed
+    Lead.objects.filter(pk=lead.pk).update(remarks=legacy)
+    services.lead_quick_update(lead=lead, user=lead.creator, status="open", followup_date=None)
+    with pytest.raises(ValidationError):
+        services.lead_quick_update(lead=lead, user=lead.creator, status="confirmed",
+                                   followup_date=None, remark="one more")
+    lead.refresh_from_db()
+    assert (lead.remarks, lead.status) == (legacy, "open")
+
+
+def test_lead_update_refuses_an_inactive_new_owner():
+    lead = LeadFactory()
+    gone = UserFactory(username="gone", is_active=False)
+    with pytest.raises(ValidationError) as excinfo:
+        services.lead_update(lead=lead, user=lead.creator, changes={"creator": gone})
+    assert excinfo.value.messages == [
+        "gone is inactive and cannot own leads: choose an active user."]
+    lead.refresh_from_db()
+    assert lead.creator != gone

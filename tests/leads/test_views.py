@@ -197,6 +197,11 @@ def test_lead_create_by_a_manager_is_the_managers_lead(manager_client, manager):
         ("followup_date", "tomorrow", "Enter a date and time, e.g. 2026-11-28 16:30."),
         ("status", "won", "Select a valid choice. won is not one of the available choices."),
         ("customer_name", "  ", "Enter the customer's name."),
+        ("customer_name", "\u200b\u200b", "Enter the customer's name: this one has only "
+                                           "invisible characters (such as zero-width spaces)."),
+        ("remarks", "x" * 100_001, "The remarks (the lead's call log) can hold at most 100,000 "
+                                   "characters; with this change they would have 100,001. "
+                                   "Nothing was saved: shorten the remarks first."),
     ],
 )
 def test_lead_create_shows_errors_next_to_the_field(telecaller_client, field, value, message):
@@ -467,3 +472,41 @@ def test_quick_update_refuses_a_follow_up_outside_2000_to_2100(client, telecalle
     assert "Choose a follow-up between 2000 and 2100." in response.content.decode()
     lead.refresh_from_db()
     assert lead.status == "needs_followup"
+
+
+def test_lead_edit_refuses_remarks_over_the_limit_with_a_message(telecaller_client, telecaller):
+    lead = LeadFactory(creator=telecaller, remarks="kept")
+    response = telecaller_client.post(_edit(lead), {
+        "status": "open", "followup_date": "", "remarks": "x" * 100_001,
+        "modified_token": lead.modified_at.isoformat()})
+    assert response.status_code == 200
+    assert response.context["form"].errors == {"remarks": [
+        "The remarks (the lead's call log) can hold at most 100,000 characters; with this "
+        "change they would have 100,001. Nothing was saved: shorten the remarks first."]}
+    lead.refresh_from_db()
+    assert (lead.remarks, lead.status) == ("kept", "needs_followup")
+
+
+def test_quick_update_that_would_overfill_the_log_says_so(telecaller_client, telecaller):
+    stored = "x" * 99_990
+    lead = LeadFactory(creator=telecaller, customer_name="Asha Rao", remarks=stored)
+    response = telecaller_client.post(_quick(lead), {
+        "status": "open", "followup_date": "", "remark": "Will come Monday", "next": "/"})
+    assert response.status_code == 302
+    # The new line: "30 Nov 2026 10:00 " (18 characters), "<username>: ", the remark.
+    would_have = len(stored) + 1 + 18 + len(telecaller.username) + 2 + len("Will come Monday")
+    assert _messages(response) == [
+        "Asha Rao not updated. The remarks (the lead's call log) can hold at most 100,000 "
+        f"characters; with this change they would have {would_have:,}. Nothing was saved: "
+        "shorten the remarks first."]
+    lead.refresh_from_db()
+    assert (lead.remarks, lead.status) == (stored, "needs_followup")
+
+
+def test_quick_update_remark_over_its_limit_says_so(telecaller_client, telecaller):
+    lead = LeadFactory(creator=telecaller, customer_name="Asha Rao", remarks="")
+    response = telecaller_client.post(_quick(lead), {
+        "status": "open", "followup_date": "", "remark": "x" * 1001, "next": "/"})
+    assert _messages(response) == [
+        "Asha Rao not updated. Remark: A remark can have at most 1,000 characters; this one "
+        "has 1,001. Nothing was saved."]
