@@ -1,10 +1,17 @@
 """Response headers: Content-Security-Policy on every page (django-csp, the
-policy in settings)."""
+policy in settings) and Cache-Control on what shows customer data
+(crm/headers.py)."""
 
 import pytest
+from django.db import DatabaseError
+from django.http import HttpResponse
+from django.templatetags.static import static
+from django.test import RequestFactory
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 
-from tests.factories import LeadFactory, UserFactory
+from crm.headers import PrivateCacheControlMiddleware
+from tests.factories import LeadFactory, ManagerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -26,11 +33,23 @@ def _policy(response):
     return {name: sources for name, *sources in directives}
 
 
+def _cache_directives(response):
+    return {part.strip() for part in response.headers["Cache-Control"].split(",")}
+
+
 @pytest.fixture
 def telecaller_client(client):
     user = UserFactory(username="asha")
     client.force_login(user)
     client.lead = LeadFactory(creator=user, customer_name="Meera Nair", mobile="9829012345")
+    return client
+
+
+@pytest.fixture
+def manager_client(client):
+    manager = ManagerFactory(username="meera")
+    client.force_login(manager)
+    client.lead = LeadFactory(customer_name="Kabir Shah", mobile="9829054321")
     return client
 
 
@@ -65,3 +84,161 @@ def test_csp_on_an_error_page(telecaller_client):
 
     assert response.status_code == 404
     assert _policy(response) == POLICY
+
+
+# --- Cache-Control ----------------------------------------------------------
+
+
+def _lead_urls(client):
+    return {
+        "dashboard": reverse("dashboard:index"),
+        "dashboard-json": reverse("dashboard:data"),
+        "lead-list": reverse("leads:list"),
+        "lead-search": reverse("leads:list") + "?q=98290",
+        "lead-create": reverse("leads:create"),
+        "lead-edit": reverse("leads:edit", args=[client.lead.pk]),
+    }
+
+
+@pytest.mark.parametrize("page", ["dashboard", "dashboard-json", "lead-list", "lead-search",
+                                  "lead-create", "lead-edit"])
+@pytest.mark.parametrize("role", ["telecaller", "manager"])
+def test_pages_with_customer_data_are_private_and_not_stored(request, role, page):
+    client = request.getfixturevalue(f"{role}_client")
+
+    response = client.get(_lead_urls(client)[page])
+
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "private, no-store"
+
+
+def test_cache_stats_page_is_private_and_not_stored(manager_client):
+    response = manager_client.get(reverse("dashboard:cache_stats"))
+
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "private, no-store"
+
+
+def test_a_dashboard_from_the_whole_page_cache_is_private_too(telecaller_client):
+    first = telecaller_client.get(reverse("dashboard:index"))
+    again = telecaller_client.get(reverse("dashboard:index"))
+
+    assert first.wsgi_request.cache_outcome == "miss"
+    assert again.wsgi_request.cache_outcome == "hit"
+    assert again.headers["Cache-Control"] == "private, no-store"
+
+
+def test_json_from_the_cache_is_private_too(telecaller_client):
+    telecaller_client.get(reverse("dashboard:data"))
+    again = telecaller_client.get(reverse("dashboard:data"))
+
+    assert again.wsgi_request.cache_outcome == "hit"
+    assert again.headers["Cache-Control"] == "private, no-store"
+
+
+def test_duplicate_warning_is_private_and_not_stored(telecaller_client):
+    response = telecaller_client.post(reverse("leads:create"), {
+        "customer_name": "Another Name", "mobile": "9829012345", "status": "needs_followup",
+    })
+
+    assert response.status_code == 200
+    assert "Meera Nair" in response.content.decode()
+    assert response.headers["Cache-Control"] == "private, no-store"
+
+
+def test_form_errors_are_private_and_not_stored(telecaller_client):
+    response = telecaller_client.get(reverse("dashboard:index"), {"date": "not a day"})
+
+    assert response.status_code == 400
+    assert response.headers["Cache-Control"] == "private, no-store"
+
+
+@pytest.mark.parametrize("url", [
+    "/admin/",
+    "/admin/leads/lead/",
+    "/admin/leads/lead/?q=98290",
+    "/admin/leads/lead/add/",
+    "/admin/autocomplete/?app_label=leads&model_name=lead&field_name=creator&term=b",
+])
+def test_admin_pages_are_private_and_not_stored(superuser_client, url):
+    response = superuser_client.get(url)
+
+    assert response.status_code == 200
+    # Django's own never_cache: private and no-store among its directives.
+    assert {"private", "no-store"} <= _cache_directives(response)
+
+
+def test_admin_change_page_is_private_and_not_stored(superuser_client):
+    lead = superuser_client.lead
+    response = superuser_client.get(reverse("admin:leads_lead_change", args=[lead.pk]))
+
+    assert response.status_code == 200
+    assert {"private", "no-store"} <= _cache_directives(response)
+
+
+def test_admin_csv_export_is_private_and_not_stored(superuser_client):
+    lead = superuser_client.lead
+    response = superuser_client.post(reverse("admin:leads_lead_changelist"), {
+        "action": "export_csv", "_selected_action": [lead.pk], "index": 0,
+    })
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    assert {"private", "no-store"} <= _cache_directives(response)
+
+
+def test_static_files_keep_their_public_cache_headers(telecaller_client):
+    response = telecaller_client.get(static("css/crm.css"))
+
+    assert response.status_code == 200
+    directives = _cache_directives(response)
+    assert "public" in directives
+    assert "no-store" not in directives
+    assert "private" not in directives
+
+
+def test_login_page_is_not_stored(client):
+    response = client.get(reverse("login"))
+
+    assert {"private", "no-store"} <= _cache_directives(response)
+
+
+# --- The middleware on its own ----------------------------------------------
+
+
+def _answer(request, response):
+    return PrivateCacheControlMiddleware(lambda request: response)(request)
+
+
+def test_middleware_leaves_a_views_own_cache_control(rf: RequestFactory):
+    request = rf.get("/")
+    request.user = UserFactory()
+    response = HttpResponse("ok", headers={"Cache-Control": "private, max-age=30"})
+
+    assert _answer(request, response).headers["Cache-Control"] == "private, max-age=30"
+
+
+def test_middleware_leaves_anonymous_answers_alone(rf: RequestFactory):
+    from django.contrib.auth.models import AnonymousUser
+
+    request = rf.get("/")
+    request.user = AnonymousUser()
+
+    assert "Cache-Control" not in _answer(request, HttpResponse("ok")).headers
+
+
+def test_middleware_leaves_answers_before_authentication_alone(rf: RequestFactory):
+    assert "Cache-Control" not in _answer(rf.get("/"), HttpResponse("ok")).headers
+
+
+def test_middleware_keeps_a_page_out_of_caches_when_the_user_cannot_load(rf: RequestFactory):
+    def unreachable():
+        raise DatabaseError("database unreachable")
+
+    request = rf.get("/")
+    request.user = SimpleLazyObject(unreachable)
+
+    response = _answer(request, HttpResponse("ok"))
+
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "private, no-store"
