@@ -100,13 +100,13 @@ def _lead_urls(client):
     }
 
 
-@pytest.mark.parametrize("page", ["dashboard", "dashboard-json", "lead-list", "lead-search",
+@pytest.mark.parametrize("shown", ["dashboard", "dashboard-json", "lead-list", "lead-search",
                                   "lead-create", "lead-edit"])
 @pytest.mark.parametrize("role", ["telecaller", "manager"])
-def test_pages_with_customer_data_are_private_and_not_stored(request, role, page):
+def test_pages_with_customer_data_are_private_and_not_stored(request, role, shown):
     client = request.getfixturevalue(f"{role}_client")
 
-    response = client.get(_lead_urls(client)[page])
+    response = client.get(_lead_urls(client)[shown])
 
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "private, no-store"
