@@ -60,14 +60,14 @@ MIDDLEWARE = [
     # middleware (sessions, authentication) as well as the view.
     "crm.middleware.QueryTimingMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    # Content-Security-Policy on every response (the policy: "Security", below).
-    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Content-Security-Policy on every page (the policy: "Security", below).
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    # "private, no-store" for logged-in users (crm/headers.py); after
+    # "private, no-store" for browsers with a session (crm/headers.py); after
     # WhiteNoise, so static files keep their long-lived Cache-Control.
     "crm.headers.PrivateCacheControlMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
