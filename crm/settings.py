@@ -13,6 +13,7 @@ from importlib.util import find_spec
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from crm.cache_settings import redis_caches, sentinel_addresses
@@ -62,6 +63,9 @@ MIDDLEWARE = [
     "crm.middleware.QueryTimingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Content-Security-Policy on every page (the policy: "Security", below);
+    # outside the input check, so its 400 pages carry the policy too.
+    "csp.middleware.CSPMiddleware",
     # Before sessions: a session cookie that cannot be a key is no session;
     # NUL in a path, header, parameter or form field is a 400 (crm/bad_requests.py).
     "crm.bad_requests.InputCheckMiddleware",
@@ -69,6 +73,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # "private, no-store" for browsers with a session (crm/headers.py); after
+    # WhiteNoise, so static files keep their long-lived Cache-Control.
+    "crm.headers.PrivateCacheControlMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "crm.middleware.ReadYourWritesMiddleware",
@@ -306,6 +313,27 @@ SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp's CSPMiddleware): scripts, styles and
+# fetches from this site only, and no inline script, `style` attribute or
+# event handler, so markup that escaped escaping runs nothing. The templates
+# and the HTML built in template tags keep to it (the browser tests check).
+# So does django-debug-toolbar (development): it loads its scripts and styles
+# as files and styles through the DOM, so development runs the same policy and
+# shows a violation as early as possible.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        # data: for the empty favicon in base.html (no request for /favicon.ico).
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 # --- Logging ----------------------------------------------------------------
 
