@@ -84,6 +84,14 @@ def test_csp_on_an_error_page(telecaller_client):
     assert _policy(response) == POLICY
 
 
+def test_csp_on_the_crafted_input_400_page(telecaller_client):
+    # The input check answers before the view; the policy still applies.
+    response = telecaller_client.get("/leads/", {"q": "\x00"})
+
+    assert response.status_code == 400
+    assert _policy(response) == POLICY
+
+
 # --- Cache-Control ----------------------------------------------------------
 
 
