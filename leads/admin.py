@@ -135,7 +135,7 @@ class LeadAdmin(admin.ModelAdmin):
                 request, "Choose a status next to the action, then run it again.", messages.ERROR
             )
             return
-        changed = services.leads_set_status(leads=queryset, status=status)
+        changed = services.leads_set_status(leads=queryset, status=status, user=request.user)
         self.message_user(
             request, f"Set {changed} lead(s) to {LeadStatus(status).label}.", messages.SUCCESS
         )

@@ -75,6 +75,6 @@ def render_quick_update_form(item, *, csrf_token, next_url, action_url):
         f' value="{escape(datetime_local(item["followup_date"]))}">'
         f'<label for="qu-{lead_id}-remark">Remark</label>'
         f'<input type="text" id="qu-{lead_id}-remark" name="remark" maxlength="1000"'
-        f' placeholder="Optional, added to the remarks">'
+        f' placeholder="Added to the remarks (Lost needs the reason)">'
         f'<button type="submit">Save</button></form>'
     )
