@@ -38,13 +38,12 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.contrib.auth import get_user_model
 from django.core.paginator import InvalidPage
 from django.db import connection, connections, router
-from django.db.models import Count, OuterRef, Q, Subquery, Value
+from django.db.models import Count, OuterRef, Subquery, Value
 from django.utils import timezone
 
 from crm.db_routers import reading_from_replica
 from dashboard import cache
 from leads.models import (
-    CLOSED_STATUSES,
     FOLLOWUP_WORK_KINDS,
     FollowupSnapshot,
     Lead,
@@ -188,7 +187,7 @@ def _day_rows(*, day, user_id):
 
         branches = [
             per_creator(in_scope.created_within(start, end), "new_leads"),
-            per_creator(open_leads.followup_within(start, end), "pending"),
+            per_creator(in_scope.due_on(day), "pending"),
             per_creator(open_leads.filter(followup_date=None), "unscheduled"),
         ]
         for key, since, until in _overdue_ranges(day):
@@ -196,17 +195,9 @@ def _day_rows(*, day, user_id):
             if since is not None:
                 overdue = overdue.filter(followup_date__gte=since)
             branches.append(per_creator(overdue, f"overdue:{key}"))
-        # One filter() call: the conditions hold for the same work-log row.
-        worked_away = in_scope.filter(
-            worked__work_date=day,
-            worked__kind__in=FOLLOWUP_WORK_KINDS,
-            worked__old_followup_date__gte=start,
-            worked__old_followup_date__lt=end,
-        ).filter(  # not pending now
-            Q(followup_date=None) | Q(followup_date__lt=start) | Q(followup_date__gte=end)
-            | Q(status__in=CLOSED_STATUSES)
+        branches.append(
+            per_creator(in_scope.worked_off(day), "left_day", Count("pk", distinct=True))
         )
-        branches.append(per_creator(worked_away, "left_day", Count("pk", distinct=True)))
 
         rows = {}
         for row in branches[0].union(*branches[1:], all=True):
@@ -413,8 +404,7 @@ def dashboard_due_page(*, day, user_id, page):
     offset = (page - 1) * DUE_PAGE_SIZE
     rows = (
         _leads_in_scope(user_id)
-        .followup_on(day)
-        .not_closed()
+        .due_on(day)
         .order_by("followup_date", "id")
         .values(
             "id",

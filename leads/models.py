@@ -185,6 +185,30 @@ class LeadQuerySet(InvalidatingQuerySet):
     def followup_before(self, moment):
         return self.filter(followup_date__lt=moment)
 
+    def due_on(self, day):
+        """The leads to follow up within the business day `day`: their follow-up
+        falls within it and they are not closed (the dashboard's "pending")."""
+        return self.followup_on(day).not_closed()
+
+    def worked_off(self, day):
+        """Leads the work log shows were worked off the business day `day`: a
+        row of kind moved or closed made during `day` whose old follow-up was
+        within it, and not due on `day` now (moved elsewhere, or closed).
+
+        A lead with several such rows appears once per row: count distinct.
+        """
+        start, end = day_bounds(day)
+        # One filter() call: the conditions hold for the same work-log row.
+        return self.filter(
+            worked__work_date=day,
+            worked__kind__in=FOLLOWUP_WORK_KINDS,
+            worked__old_followup_date__gte=start,
+            worked__old_followup_date__lt=end,
+        ).filter(
+            Q(followup_date=None) | Q(followup_date__lt=start) | Q(followup_date__gte=end)
+            | Q(status__in=CLOSED_STATUSES)
+        )
+
     def closed(self):
         """Leads needing no more follow-up: completed or lost."""
         return self.filter(status__in=CLOSED_STATUSES)

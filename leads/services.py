@@ -13,7 +13,6 @@ from leads.models import (
     LeadStatus,
     WorkedLead,
     WorkKind,
-    day_bounds,
 )
 
 
@@ -185,11 +184,9 @@ def followup_snapshots_take(*, day):
     Idempotent: a second run rewrites the same rows. Users without any lead
     get no row. Returns the snapshots written.
     """
-    start, end = day_bounds(day)
     due = (
         Lead.objects.filter(creator=OuterRef("pk"))
-        .followup_within(start, end)
-        .not_closed()
+        .due_on(day)
         .order_by()
         .values("creator")
         .annotate(count=Count("pk"))
