@@ -253,8 +253,8 @@ class Lead(models.Model):
             ),
         ]
         indexes = [
-            # Also serves (creator_id) alone: the due list and per-user
-            # follow-up counts are range scans inside one creator.
+            # Also serves (creator_id) alone: every "owned by" filter, and
+            # range scans over all of one creator's follow-ups.
             models.Index(fields=["creator", "followup_date"], name="lead_creator_followup_idx"),
             # Team-wide follow-ups due within a day.
             models.Index(fields=["followup_date"], name="lead_followup_idx"),
