@@ -90,6 +90,15 @@ def test_work_kind_values_and_the_database_default():
     assert list(WorkedLead.objects.values_list("kind", flat=True)) == ["moved"]
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL catalogue")
+def test_check_constraints_added_not_valid_end_up_validated():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conname, convalidated FROM pg_constraint "
+            "WHERE conname IN ('lead_status_valid', 'worked_kind_valid') ORDER BY conname")
+        assert cursor.fetchall() == [("lead_status_valid", True), ("worked_kind_valid", True)]
+
+
 def test_work_kind_check_constraint_refuses_a_bad_value_in_the_database():
     worked = WorkedLeadFactory()
     with pytest.raises(IntegrityError), transaction.atomic():
