@@ -446,10 +446,11 @@ def dashboard_trend(*, day, user_id):
     One statement of 2 x TREND_DAYS scalar counts: each day's new leads a
     range count over the (created_at) or (creator_id, created_at) index, each
     day's work-log rows over (work_date, kind) or (user_id, work_date, kind).
-    Written in SQL: grouping the team's 14 days of leads (about 37,000 index entries at
-    a million leads) by their local date cost PostgreSQL about 12 ms, the
-    largest part of a cold manager dashboard; the range counts take about 4.
-    Building the same 28 counts with the ORM cost more in Python than that.
+    Written in SQL: grouping the team's 14 days of leads (about 37,000 index
+    entries at a million leads) by their local date cost PostgreSQL about
+    12 ms, the largest part of a cold manager dashboard; the range counts take
+    about 4. Building the same 28 counts with the ORM cost more in Python than
+    that.
     """
     days = [day - timedelta(days=TREND_DAYS - 1 - offset) for offset in range(TREND_DAYS)]
     alias = router.db_for_read(Lead)

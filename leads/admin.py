@@ -184,9 +184,10 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 @admin.register(WorkedLead)
 class WorkedLeadAdmin(ReadOnlyAdmin):
     list_display = (
-        "lead", "user", "work_date", "old_followup_date", "new_followup_date", "worked_at"
+        "lead", "user", "kind", "work_date", "old_followup_date", "new_followup_date",
+        "worked_at",
     )
-    list_filter = ("work_date",)
+    list_filter = ("kind", "work_date")
     list_select_related = ("lead", "user")
     ordering = ("-id",)
     show_full_result_count = False

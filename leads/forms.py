@@ -17,7 +17,7 @@ FOLLOWUP_HELP = f"Date and time in {settings.TIME_ZONE} time."
 LOST_NEEDS_A_REASON = "Give the reason the lead is lost."
 
 
-def marks_lost(status, stored_status):
+def _marks_lost(status, stored_status):
     """Whether a form is choosing `lost` for a lead that is not lost yet: the
     product's forms then ask for a remark with the reason (admin does not)."""
     return status == LeadStatus.LOST and stored_status != LeadStatus.LOST
@@ -80,7 +80,7 @@ class LeadCreateForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        if marks_lost(cleaned.get("status"), None) and not cleaned.get("remarks", "").strip():
+        if _marks_lost(cleaned.get("status"), None) and not cleaned.get("remarks", "").strip():
             self.add_error("remarks", LOST_NEEDS_A_REASON)
         return cleaned
 
@@ -111,7 +111,7 @@ class LeadEditForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         # The remarks field holds the whole history: the reason must be new text.
-        if marks_lost(cleaned.get("status"), self.instance.status) and (
+        if _marks_lost(cleaned.get("status"), self.instance.status) and (
             cleaned.get("remarks", "").strip() == (self.instance.remarks or "").strip()
         ):
             self.add_error("remarks", "Add a remark giving the reason the lead is lost.")
@@ -146,7 +146,7 @@ class QuickUpdateForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        if marks_lost(cleaned.get("status"), self.lead.status) and not (
+        if _marks_lost(cleaned.get("status"), self.lead.status) and not (
             cleaned.get("remark", "").strip()
         ):
             self.add_error("remark", LOST_NEEDS_A_REASON)
