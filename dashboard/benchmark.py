@@ -14,6 +14,7 @@ import re
 import statistics
 import time
 from contextlib import contextmanager
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -25,7 +26,15 @@ from django.utils import timezone
 
 from dashboard import selectors
 from dashboard.cache import invalidate_dashboard
-from leads.models import FollowupSnapshot, Lead, LeadStatus, day_bounds
+from leads.models import (
+    CLOSED_STATUSES,
+    FOLLOWUP_WORK_KINDS,
+    FollowupSnapshot,
+    Lead,
+    LeadStatus,
+    WorkedLead,
+    day_bounds,
+)
 
 SQLITE_MAX_LEADS = 100_000
 
@@ -34,6 +43,32 @@ SQLITE_MAX_LEADS = 100_000
 
 def _pct(numerator, denominator):
     return selectors._percentage(numerator, denominator)
+
+
+def _baseline_left_day(leads, *, day, start, end):
+    """Leads of `leads` worked away from `day` (see selectors._day_rows), row by row."""
+    left = set()
+    worked = WorkedLead.objects.filter(
+        lead__in=leads, work_date=day, kind__in=FOLLOWUP_WORK_KINDS
+    ).select_related("lead")
+    for row in worked:
+        lead, old = row.lead, row.old_followup_date
+        pending_now = (lead.status not in CLOSED_STATUSES and lead.followup_date is not None
+                       and start <= lead.followup_date < end)
+        if old is not None and start <= old < end and not pending_now:
+            left.add(lead.pk)
+    return len(left)
+
+
+def _baseline_overdue(leads, *, day):
+    by_age = {}
+    for key, youngest, oldest in selectors.OVERDUE_AGES:
+        until = day_bounds(day - timedelta(days=youngest - 1))[0]
+        overdue = leads.filter(followup_date__lt=until)
+        if oldest is not None:
+            overdue = overdue.filter(followup_date__gte=day_bounds(day - timedelta(days=oldest))[0])
+        by_age[key] = overdue.count()
+    return {"total": sum(by_age.values()), "by_age": by_age}
 
 
 def baseline_document(*, day, user=None, page=1):
@@ -55,9 +90,11 @@ def baseline_document(*, day, user=None, page=1):
     team = []
     for member in users:
         mine = Lead.objects.filter(creator=member)
-        pending = mine.filter(followup_date__gte=start, followup_date__lt=end).count()
+        mine_open = mine.exclude(status__in=CLOSED_STATUSES)
+        pending = mine_open.filter(followup_date__gte=start, followup_date__lt=end).count()
         snapshot = FollowupSnapshot.objects.filter(user=member, date=day).first()
-        initial = snapshot.initial_count if snapshot else pending
+        initial = (snapshot.initial_count if snapshot
+                   else pending + _baseline_left_day(mine, day=day, start=start, end=end))
         worked = max(0, initial - pending)
         team.append({
             "user_id": member.pk,
@@ -69,11 +106,14 @@ def baseline_document(*, day, user=None, page=1):
             "new_leads": mine.filter(created_at__gte=start, created_at__lt=end).count(),
             "confirmed": mine.filter(status=LeadStatus.CONFIRMED).count(),
             "completed": mine.filter(status=LeadStatus.COMPLETED).count(),
+            "overdue": _baseline_overdue(mine_open, day=day)["total"],
+            "unscheduled": mine_open.filter(followup_date=None).count(),
             "from_snapshot": snapshot is not None,
         })
     team.sort(key=lambda row: (-row["completion_pct"], -row["initial"], row["username"]))
 
-    due_leads = list(scope.filter(followup_date__gte=start, followup_date__lt=end)
+    scope_open = scope.exclude(status__in=CLOSED_STATUSES)
+    due_leads = list(scope_open.filter(followup_date__gte=start, followup_date__lt=end)
                      .order_by("followup_date", "id"))
     pages = max(1, math.ceil(len(due_leads) / selectors.DUE_PAGE_SIZE))
     chunk = due_leads[(page - 1) * selectors.DUE_PAGE_SIZE: page * selectors.DUE_PAGE_SIZE]
@@ -99,6 +139,8 @@ def baseline_document(*, day, user=None, page=1):
                    "new_leads": scope.filter(created_at__gte=start, created_at__lt=end).count(),
                    "with_followup_pct": _pct(with_followup, total)},
         "status_counts": status_counts,
+        "overdue": _baseline_overdue(scope_open, day=day),
+        "unscheduled": scope_open.filter(followup_date=None).count(),
         "followups": {"initial": initial, "worked": worked, "pending": pending,
                       "completion_pct": _pct(worked, initial)},
         "team": team,

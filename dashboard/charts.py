@@ -47,9 +47,9 @@ def status_chart(status_counts):
 
 
 def trend_chart(trend):
-    """Paired vertical bars per day (new leads, worked), oldest day first:
+    """Paired vertical bars per day (new leads, follow-up updates), oldest day first:
     {"days", "max", "height", "plot_top", "plot_bottom", "label_y"}."""
-    largest = max((max(day["new_leads"], day["worked"]) for day in trend), default=0)
+    largest = max((max(day["new_leads"], day["updates"]) for day in trend), default=0)
     scale = largest or 1
     slot = 100 / len(trend) if trend else 100
     bar = slot * 0.36
@@ -58,7 +58,7 @@ def trend_chart(trend):
     for index, day in enumerate(trend):
         left = index * slot
         bars = []
-        for series, offset in (("new_leads", 0.12), ("worked", 0.52)):
+        for series, offset in (("new_leads", 0.12), ("updates", 0.52)):
             height = round(TREND_PLOT_HEIGHT * day[series] / scale, 1)
             bars.append({
                 "series": series,
@@ -76,7 +76,7 @@ def trend_chart(trend):
             "label_x": _pct(left + slot / 2),
             "bars": bars,
             "new_leads": day["new_leads"],
-            "worked": day["worked"],
+            "updates": day["updates"],
         })
     return {
         "days": days,

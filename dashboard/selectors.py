@@ -15,12 +15,17 @@ the denominator is 0), and emitted as JSON numbers (Python floats): a value
 with one decimal place round-trips exactly through float's shortest repr
 (33.3 stays 33.3), and clients get a number they can compare and sort.
 
+Closed leads (completed, lost) need no follow-up: pending, overdue,
+unscheduled and the due list count only leads that are not closed, "as the
+data stands now" (for a past day that is not a reconstruction of that day).
+
 Queries (cold, all three families inside `shared_queries()`): the all-time
 counts by (creator, status) from the counters the database maintains
 (LeadCountDelta: no scan of the lead table), one day-bounded statement of
-index-only range counts per creator, one users + snapshots query, and one
-page of due leads; the trend adds one statement of its own. The count is
-independent of the number of users and leads.
+range counts per creator (new, pending, overdue by age, unscheduled, and the
+leads worked away from the day), one users + snapshots query, and one page of
+due leads; the trend adds one statement of its own. The count is independent
+of the number of users and leads.
 """
 
 import functools
@@ -39,6 +44,7 @@ from django.utils import timezone
 from crm.db_routers import reading_from_replica
 from dashboard import cache
 from leads.models import (
+    FOLLOWUP_WORK_KINDS,
     FollowupSnapshot,
     Lead,
     LeadCountDelta,
@@ -49,6 +55,9 @@ from leads.models import (
 
 DUE_PAGE_SIZE = 50
 TREND_DAYS = 14
+# Overdue follow-ups by age: whole calendar days from the follow-up's local
+# date to the day shown, as (JSON key, youngest age, oldest age or None).
+OVERDUE_AGES = (("1", 1, 1), ("2-7", 2, 7), ("8-30", 8, 30), ("31+", 31, None))
 
 
 class DuePageOutOfRange(InvalidPage):
@@ -131,37 +140,84 @@ def _status_rows(*, user_id):
     return _shared(("status_rows", user_id), compute)
 
 
-def _day_rows(*, day, user_id):
-    """{creator_id: {"new_leads", "pending"}} for creators with a lead created or due within `day`.
+def _empty_day_row():
+    """A creator's `_day_rows` entry when nothing counts for them."""
+    return {"new_leads": 0, "pending": 0, "unscheduled": 0, "left_day": 0,
+            "overdue": dict.fromkeys((key for key, _, _ in OVERDUE_AGES), 0)}
 
-    `pending` counts the leads whose follow-up falls within the day. One
-    statement of two grouped counts (UNION ALL), each restricted to the
-    creators the counters know, so PostgreSQL answers both with index-only
-    range scans per creator on (creator_id, followup_date) and (creator_id,
-    created_at) instead of visiting the day's rows in the table.
+
+def _overdue_ranges(day):
+    """[(JSON key, start or None, end)]: the follow-up moments of each overdue
+    age, between local midnights (computed here, so the database compares
+    plain timestamps and converts no row to a date)."""
+    ranges = []
+    for key, youngest, oldest in OVERDUE_AGES:
+        end = day_bounds(day - timedelta(days=youngest - 1))[0]
+        start = None if oldest is None else day_bounds(day - timedelta(days=oldest))[0]
+        ranges.append((key, start, end))
+    return ranges
+
+
+def _day_rows(*, day, user_id):
+    """{creator_id: _empty_day_row() filled in} for creators with anything to count on `day`.
+
+    Per creator: `new_leads` (created within the day); over their leads that
+    are not closed, `pending` (follow-up within the day), `overdue` by age
+    (follow-up before the day's start) and `unscheduled` (no follow-up);
+    `left_day`: the distinct leads with a work-log row of kind moved or closed
+    made during the day whose old follow-up was within the day and that are
+    not pending now (what the day's initial lost to work).
+
+    One statement of grouped counts (UNION ALL), each restricted to the
+    creators the counters know: PostgreSQL answers the lead counts with
+    index-only range scans per creator on the not-closed (creator_id,
+    followup_date) index and on (creator_id, created_at), and the work-log
+    count from the day's rows of (work_date, kind).
     """
 
     def compute():
         start, end = day_bounds(day)
         creators = sorted({row["creator_id"] for row in _status_rows(user_id=user_id)})
         in_scope = Lead.objects.filter(creator_id__in=creators).order_by()
-        due = (
-            in_scope.filter(followup_date__gte=start, followup_date__lt=end)
-            .values("creator_id")
-            .annotate(kind=Value("pending"), n=Count("*"))
+        open_leads = in_scope.not_closed()
+
+        def per_creator(leads, kind, counted=None):
+            return leads.values("creator_id").annotate(kind=Value(kind),
+                                                       n=counted or Count("*"))
+
+        branches = [
+            per_creator(in_scope.created_within(start, end), "new_leads"),
+            per_creator(in_scope.due_on(day), "pending"),
+            per_creator(open_leads.filter(followup_date=None), "unscheduled"),
+        ]
+        for key, since, until in _overdue_ranges(day):
+            overdue = open_leads.followup_before(until)
+            if since is not None:
+                overdue = overdue.filter(followup_date__gte=since)
+            branches.append(per_creator(overdue, f"overdue:{key}"))
+        branches.append(
+            per_creator(in_scope.worked_off(day), "left_day", Count("pk", distinct=True))
         )
-        created = (
-            in_scope.filter(created_at__gte=start, created_at__lt=end)
-            .values("creator_id")
-            .annotate(kind=Value("new_leads"), n=Count("*"))
-        )
+
         rows = {}
-        for row in due.union(created, all=True):
-            counts = rows.setdefault(row["creator_id"], {"new_leads": 0, "pending": 0})
-            counts[row["kind"]] = row["n"]
+        for row in branches[0].union(*branches[1:], all=True):
+            counts = rows.setdefault(row["creator_id"], _empty_day_row())
+            kind = row["kind"]
+            if kind.startswith("overdue:"):
+                counts["overdue"][kind.removeprefix("overdue:")] = row["n"]
+            else:
+                counts[kind] = row["n"]
         return rows
 
     return _shared(("day_rows", day, user_id), compute)
+
+
+def _overdue_of(day_rows):
+    by_age = dict.fromkeys((key for key, _, _ in OVERDUE_AGES), 0)
+    for counts in day_rows:
+        for key, n in counts["overdue"].items():
+            by_age[key] += n
+    return {"total": sum(by_age.values()), "by_age": by_age}
 
 
 def _users_with_snapshot(*, day, user_id):
@@ -237,9 +293,14 @@ def active_users():
 
 @shared_queries()
 def dashboard_day_metrics(*, day, user_id):
-    """{"totals": {"leads", "new_leads", "with_followup_pct"}, "status_counts": {status: n}}.
+    """{"totals": {"leads", "new_leads", "with_followup_pct"}, "status_counts": {status: n},
+    "overdue": {"total", "by_age": {"1", "2-7", "8-30", "31+"}}, "unscheduled": n}.
 
     `status_counts` has every stored status value as a key, in LeadStatus order.
+    `overdue`: leads in scope, not closed, with a follow-up before the day's
+    start, by age in calendar days (TIME_ZONE) from the follow-up's date to
+    the day; `unscheduled`: leads in scope, not closed, with no follow-up.
+    Both as the data stands now, inactive users' leads included.
     """
     status_counts = dict.fromkeys(LeadStatus.values, 0)
     leads = with_followup = 0
@@ -247,14 +308,16 @@ def dashboard_day_metrics(*, day, user_id):
         status_counts[row["status"]] += row["leads"]
         leads += row["leads"]
         with_followup += row["with_followup"]
-    new_leads = sum(row["new_leads"] for row in _day_rows(day=day, user_id=user_id).values())
+    day_rows = _day_rows(day=day, user_id=user_id).values()
     return {
         "totals": {
             "leads": leads,
-            "new_leads": new_leads,
+            "new_leads": sum(row["new_leads"] for row in day_rows),
             "with_followup_pct": _percentage(with_followup, leads),
         },
         "status_counts": status_counts,
+        "overdue": _overdue_of(day_rows),
+        "unscheduled": sum(row["unscheduled"] for row in day_rows),
     }
 
 
@@ -263,10 +326,17 @@ def dashboard_team_performance(*, day, user_id):
     """{"team": [row...], "followups": {...}, "snapshot_taken": bool}.
 
     A team row is {"user_id", "username", "initial", "worked", "pending",
-    "completion_pct", "new_leads", "confirmed", "completed", "from_snapshot"}.
-    Team view: one row per active user who created at least one lead; a
-    single user: that user's row alone (zeros when they have no leads).
-    Rows are sorted by completion_pct descending, initial descending, username.
+    "completion_pct", "new_leads", "confirmed", "completed", "overdue",
+    "unscheduled", "from_snapshot"}. Team view: one row per active user who
+    created at least one lead; a single user: that user's row alone (zeros
+    when they have no leads). Rows are sorted by completion_pct descending,
+    initial descending, username.
+
+    Per user: `pending` counts their leads due within the day that are not
+    closed; `initial` is their snapshot for the day when there is one, else
+    `pending` + the leads worked away from the day (see `_day_rows`);
+    `worked` = max(0, initial - pending); `overdue` and `unscheduled` are
+    the totals of dashboard_day_metrics for their leads.
 
     `followups` is {"initial", "worked", "pending", "completion_pct"} for the
     scope: `initial` sums the rows, `pending` counts every due lead in scope
@@ -284,10 +354,10 @@ def dashboard_team_performance(*, day, user_id):
 
     team = []
     for user in users:
-        day_row = day_rows.get(user["id"], {"new_leads": 0, "pending": 0})
+        day_row = day_rows.get(user["id"]) or _empty_day_row()
         pending = day_row["pending"]
         from_snapshot = user["snapshot_initial"] is not None
-        initial = user["snapshot_initial"] if from_snapshot else pending
+        initial = user["snapshot_initial"] if from_snapshot else pending + day_row["left_day"]
         worked = max(0, initial - pending)
         team.append(
             {
@@ -300,6 +370,8 @@ def dashboard_team_performance(*, day, user_id):
                 "new_leads": day_row["new_leads"],
                 "confirmed": by_status.get((user["id"], LeadStatus.CONFIRMED.value), 0),
                 "completed": by_status.get((user["id"], LeadStatus.COMPLETED.value), 0),
+                "overdue": sum(day_row["overdue"].values()),
+                "unscheduled": day_row["unscheduled"],
                 "from_snapshot": from_snapshot,
             }
         )
@@ -322,8 +394,9 @@ def dashboard_team_performance(*, day, user_id):
 
 @shared_queries()
 def dashboard_due_page(*, day, user_id, page):
-    """{"total", "page", "pages", "items": [...]}: the leads in scope due within `day`,
-    by follow-up then id, DUE_PAGE_SIZE per page (page 1 exists even when empty).
+    """{"total", "page", "pages", "items": [...]}: the pending leads (in scope, due
+    within `day`, not closed), by follow-up then id, DUE_PAGE_SIZE per page (page 1
+    exists even when empty).
 
     An item is {"id", "customer_name", "mobile", "car_registration", "status",
     "followup_date" (ISO 8601, TIME_ZONE offset), "creator_id", "creator_username"}.
@@ -337,7 +410,7 @@ def dashboard_due_page(*, day, user_id, page):
     offset = (page - 1) * DUE_PAGE_SIZE
     rows = (
         _leads_in_scope(user_id)
-        .followup_on(day)
+        .due_on(day)
         .order_by("followup_date", "id")
         .values(
             "id",
@@ -368,19 +441,22 @@ def dashboard_due_page(*, day, user_id, page):
 
 def dashboard_trend(*, day, user_id):
     """The TREND_DAYS business days ending on `day`, oldest first, every day present:
-    [{"date" (ISO), "new_leads", "worked"}].
+    [{"date" (ISO), "new_leads", "updates"}].
 
-    `new_leads`: leads in scope created within the day (TIME_ZONE). `worked`:
-    WorkedLead rows with that work date: everyone's for the team view, the
-    user's own work (WorkedLead.user) for one user, whoever owns the lead.
+    `new_leads`: leads in scope created within the day (TIME_ZONE).
+    `updates` ("follow-up updates"): work-log rows of kind moved or closed
+    with that work date, whatever day the follow-up was on (overdue work
+    included): everyone's for the team view, the user's own work
+    (WorkedLead.user) for one user, whoever owns the lead.
 
     One statement of 2 x TREND_DAYS scalar counts: each day's new leads a
     range count over the (created_at) or (creator_id, created_at) index, each
-    day's worked rows over (work_date) or (user_id, work_date). Written in
-    SQL: grouping the team's 14 days of leads (about 37,000 index entries at
-    a million leads) by their local date cost PostgreSQL about 12 ms, the
-    largest part of a cold manager dashboard; the range counts take about 4.
-    Building the same 28 counts with the ORM cost more in Python than that.
+    day's work-log rows over (work_date, kind) or (user_id, work_date, kind).
+    Written in SQL: grouping the team's 14 days of leads (about 37,000 index
+    entries at a million leads) by their local date cost PostgreSQL about
+    12 ms, the largest part of a cold manager dashboard; the range counts take
+    about 4. Building the same 28 counts with the ORM cost more in Python than
+    that.
     """
     days = [day - timedelta(days=TREND_DAYS - 1 - offset) for offset in range(TREND_DAYS)]
     alias = router.db_for_read(Lead)
@@ -390,7 +466,7 @@ def dashboard_trend(*, day, user_id):
         start, end = day_bounds(date)
         new_leads_params += [ops.adapt_datetimefield_value(start),
                              ops.adapt_datetimefield_value(end)]
-        worked_params.append(ops.adapt_datefield_value(date))
+        worked_params += [ops.adapt_datefield_value(date), *FOLLOWUP_WORK_KINDS]
         if user_id is not None:
             new_leads_params.append(user_id)
             worked_params.append(user_id)
@@ -400,7 +476,7 @@ def dashboard_trend(*, day, user_id):
         counts = cursor.fetchone()
     return [
         {"date": date.isoformat(), "new_leads": counts[index],
-         "worked": counts[TREND_DAYS + index]}
+         "updates": counts[TREND_DAYS + index]}
         for index, date in enumerate(days)
     ]
 
@@ -416,14 +492,17 @@ def _trend_sql(alias, *, one_user):
         "worked": quote(worked.db_table),
         "work_date": quote(worked.get_field("work_date").column),
         "user": quote(worked.get_field("user").column),
+        "kind": quote(worked.get_field("kind").column),
     }
     new_leads = (
         f"(SELECT COUNT(*) FROM {column['lead']} WHERE {column['created_at']} >= %s "
         f"AND {column['created_at']} < %s"
         + (f" AND {column['creator']} = %s)" if one_user else ")")
     )
+    kinds = ", ".join(["%s"] * len(FOLLOWUP_WORK_KINDS))
     worked_on = (
-        f"(SELECT COUNT(*) FROM {column['worked']} WHERE {column['work_date']} = %s"
+        f"(SELECT COUNT(*) FROM {column['worked']} WHERE {column['work_date']} = %s "
+        f"AND {column['kind']} IN ({kinds})"
         + (f" AND {column['user']} = %s)" if one_user else ")")
     )
     return "SELECT " + ", ".join([new_leads] * TREND_DAYS + [worked_on] * TREND_DAYS)
@@ -441,6 +520,8 @@ def dashboard_document(*, day, user, day_metrics, team_performance, due):
         "snapshot_taken": team_performance["snapshot_taken"],
         "totals": day_metrics["totals"],
         "status_counts": day_metrics["status_counts"],
+        "overdue": day_metrics["overdue"],
+        "unscheduled": day_metrics["unscheduled"],
         "followups": team_performance["followups"],
         "team": team_performance["team"],
         "due": due,

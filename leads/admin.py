@@ -215,7 +215,7 @@ class LeadAdmin(admin.ModelAdmin):
                 request, "Choose a status next to the action, then run it again.", messages.ERROR
             )
             return
-        changed = services.leads_set_status(leads=queryset, status=status)
+        changed = services.leads_set_status(leads=queryset, status=status, user=request.user)
         self.message_user(
             request, f"Set {changed} lead(s) to {LeadStatus(status).label}.", messages.SUCCESS
         )
@@ -260,9 +260,10 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 @admin.register(WorkedLead)
 class WorkedLeadAdmin(ReadOnlyAdmin):
     list_display = (
-        "lead", "user", "work_date", "old_followup_date", "new_followup_date", "worked_at"
+        "lead", "user", "kind", "work_date", "old_followup_date", "new_followup_date",
+        "worked_at",
     )
-    list_filter = ("work_date",)
+    list_filter = ("kind", "work_date")
     list_select_related = ("lead", "user")
     ordering = ("-id",)
     show_full_result_count = False

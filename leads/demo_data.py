@@ -2,6 +2,8 @@
 
 Used by ``seed_demo`` and by the dashboard benchmark, so both load the same
 kind of data. The same seed on the same business day gives the same rows.
+The work history (work log and start-of-day snapshots) is for the demo
+only: the benchmark does not load it.
 """
 
 import random
@@ -11,9 +13,18 @@ from datetime import datetime, time, timedelta
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import connection, transaction
+from django.db.models import Count
 from django.utils import timezone
 
-from leads.models import Lead, LeadStatus
+from leads.models import (
+    CLOSED_STATUSES,
+    FollowupSnapshot,
+    Lead,
+    LeadStatus,
+    WorkedLead,
+    WorkKind,
+    day_bounds,
+)
 from leads.signals import announce_leads_changed
 
 FIRST_NAMES = (  # noqa: SIM905 (a word list reads better as one text)
@@ -46,10 +57,18 @@ STATUS_WEIGHTS = (
     (LeadStatus.DID_NOT_PICK_UP, 15),
     (LeadStatus.OPEN, 14),
     (LeadStatus.CONFIRMED, 12),
-    (LeadStatus.COMPLETED, 17),
+    (LeadStatus.COMPLETED, 14),
+    (LeadStatus.LOST, 3),
     (LeadStatus.FEEDBACK, 8),
 )
 DUE_TODAY_SHARE = 0.04
+# The work history seed_demo writes: the days before today it covers, the
+# odds that a lead not closed was moved to its present follow-up on a day of
+# that range (when it existed then and was due later), and the share of those
+# moves made while the lead was already overdue.
+HISTORY_DAYS = 14
+MOVED_SHARE = 0.6
+OVERDUE_WORK_SHARE = 0.15
 
 LEAD_COLUMNS = (
     "customer_name", "mobile", "car_registration", "followup_date", "remarks",
@@ -124,7 +143,8 @@ def generate_lead_rows(*, count, creator_ids, seed):
     for a seed and a business day.
 
     Created over the last year, follow-ups around today with about 4 % due
-    today, all six statuses, and closed leads often without a next call.
+    today, every status, and closed (or feedback) leads often without a next
+    call.
     """
     rng = random.Random(seed)
     today = _today_start()
@@ -134,7 +154,7 @@ def generate_lead_rows(*, count, creator_ids, seed):
         status = rng.choices(statuses, weights)[0]
         # Created at some moment in the last 365 days, or this morning.
         created_at = today - timedelta(seconds=rng.randrange(-9 * 3600, 365 * 86400))
-        closed = status in (LeadStatus.COMPLETED, LeadStatus.FEEDBACK)
+        closed = status in (*CLOSED_STATUSES, LeadStatus.FEEDBACK)
         if rng.random() < (0.7 if closed else 0.08):
             followup = None
         else:
@@ -217,3 +237,105 @@ def _copy_leads(rows, chunk_rows=5000):
             copy.write("\n".join(lines) + "\n")
             written += len(lines)
     return written
+
+
+def _moment_on(rng, day, *, first_hour, last_hour):
+    start = day_bounds(day)[0]
+    return start + timedelta(minutes=rng.randrange(first_hour * 60, last_hour * 60))
+
+
+def _work_moment(rng, day, *, today, now):
+    """When a call on `day` was made: working hours, never after `now`."""
+    start, _ = day_bounds(day)
+    first, last = start + timedelta(hours=8), start + timedelta(hours=20)
+    if day == today:
+        last = min(last, now)
+        if last <= first:
+            first = start
+    if last <= first:
+        return None
+    return first + timedelta(seconds=rng.randrange(int((last - first).total_seconds())))
+
+
+def generate_work_history(*, leads, seed, now, days=HISTORY_DAYS):
+    """Yield WorkedLead rows (unsaved) for `leads`, tuples (pk, creator_id,
+    status, followup_date, created_at), as the telecallers would have recorded
+    them over the `days` business days before `now`'s and that day so far.
+
+    Each lead gets at most one row, consistent with how it stands now: a
+    closed lead whose follow-up fell in those days was closed on that day
+    (kind closed, old = new = its follow-up); some of the others with a later
+    follow-up were moved to it on a day of the range (kind moved; a few of
+    them from an overdue follow-up). Deterministic for a seed and a `now`.
+    """
+    rng = random.Random(f"work-history-{seed}")
+    today = timezone.localdate(now)
+    first_day = today - timedelta(days=days)
+    for pk, creator_id, status, followup, created_at in leads:
+        if followup is None:
+            continue
+        due_day = timezone.localdate(followup)
+        created_day = max(timezone.localdate(created_at), first_day)
+        if status in CLOSED_STATUSES:
+            if not created_day <= due_day <= today:
+                continue
+            kind, day, old = WorkKind.CLOSED, due_day, followup
+        else:
+            # A day of the range, the same odds for each: then keep it only
+            # if the lead existed and was not yet due later than that day.
+            day = first_day + timedelta(days=rng.randrange(days + 1))
+            if rng.random() >= MOVED_SHARE or not created_day <= day < due_day:
+                continue
+            old_day = day
+            if rng.random() < OVERDUE_WORK_SHARE:
+                old_day = day - timedelta(days=rng.randint(1, 7))
+            kind, old = WorkKind.MOVED, _moment_on(rng, old_day, first_hour=9, last_hour=20)
+            if old < created_at:
+                continue
+        worked_at = _work_moment(rng, day, today=today, now=now)
+        if worked_at is None or worked_at < created_at:
+            continue
+        yield WorkedLead(lead_id=pk, user_id=creator_id, kind=kind, work_date=day,
+                         old_followup_date=old, new_followup_date=followup, worked_at=worked_at)
+
+
+def load_work_history(*, after_pk, creator_ids, seed, days=HISTORY_DAYS):
+    """The demo's recorded past: work-log rows for the leads with a pk above
+    `after_pk` (those just loaded) and, for each of `creator_ids` and each of
+    the `days` days before today and today, the start-of-day snapshot the
+    05:00 job would have taken.
+
+    A snapshot is the creator's leads due on that day now plus those the
+    work log shows were worked off it, so with a snapshot or without one the
+    dashboard finds the same initial count. Returns (rows, snapshots) written.
+    """
+    now = timezone.now()
+    today = timezone.localdate(now)
+    leads = (
+        Lead.objects.filter(pk__gt=after_pk, creator_id__in=creator_ids)
+        .order_by("pk")
+        .values_list("pk", "creator_id", "status", "followup_date", "created_at")
+    )
+    with transaction.atomic():
+        rows = WorkedLead.objects.bulk_create(
+            generate_work_history(leads=leads.iterator(), seed=seed, now=now, days=days),
+            batch_size=2000,
+        )
+        snapshots = []
+        for offset in range(days, -1, -1):
+            day = today - timedelta(days=offset)
+            counts = dict.fromkeys(creator_ids, 0)
+            mine = Lead.objects.filter(creator_id__in=creator_ids).order_by()
+            for due in (
+                mine.due_on(day).values("creator_id").annotate(n=Count("pk")),
+                mine.worked_off(day).values("creator_id").annotate(n=Count("pk", distinct=True)),
+            ):
+                for row in due:
+                    counts[row["creator_id"]] += row["n"]
+            snapshots += [FollowupSnapshot(user_id=user_id, date=day, initial_count=count)
+                          for user_id, count in counts.items()]
+        FollowupSnapshot.objects.bulk_create(
+            snapshots, update_conflicts=True, unique_fields=["user", "date"],
+            update_fields=["initial_count"],
+        )
+    return len(rows), len(snapshots)

@@ -14,6 +14,13 @@ from leads.normalization import mobile_search_prefix, registration_search_prefix
 # What <input type="datetime-local"> sends and expects (minutes, local time).
 DATETIME_LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 FOLLOWUP_HELP = f"Date and time in {settings.TIME_ZONE} time."
+LOST_NEEDS_A_REASON = "Give the reason the lead is lost."
+
+
+def _marks_lost(status, stored_status):
+    """Whether a form is choosing `lost` for a lead that is not lost yet: the
+    product's forms then ask for a remark with the reason (admin does not)."""
+    return status == LeadStatus.LOST and stored_status != LeadStatus.LOST
 
 
 class FollowupInput(forms.DateTimeInput):
@@ -71,6 +78,12 @@ class LeadCreateForm(forms.ModelForm):
         # The same words as the model's validator (a name of only spaces).
         self.fields["customer_name"].error_messages["required"] = "Enter the customer's name."
 
+    def clean(self):
+        cleaned = super().clean()
+        if _marks_lost(cleaned.get("status"), None) and not cleaned.get("remarks", "").strip():
+            self.add_error("remarks", LOST_NEEDS_A_REASON)
+        return cleaned
+
     def lead_data(self):
         """Keyword arguments for services.lead_create, normalised by the model."""
         return {name: getattr(self.instance, name) for name in self.Meta.fields}
@@ -94,6 +107,15 @@ class LeadEditForm(forms.ModelForm):
         return keep_stored_followup(
             self.cleaned_data["followup_date"], self.instance.followup_date
         )
+
+    def clean(self):
+        cleaned = super().clean()
+        # The remarks field holds the whole history: the reason must be new text.
+        if _marks_lost(cleaned.get("status"), self.instance.status) and (
+            cleaned.get("remarks", "").strip() == (self.instance.remarks or "").strip()
+        ):
+            self.add_error("remarks", "Add a remark giving the reason the lead is lost.")
+        return cleaned
 
     def clean_modified_token(self):
         try:
@@ -121,6 +143,14 @@ class QuickUpdateForm(forms.Form):
 
     def clean_followup_date(self):
         return keep_stored_followup(self.cleaned_data["followup_date"], self.lead.followup_date)
+
+    def clean(self):
+        cleaned = super().clean()
+        if _marks_lost(cleaned.get("status"), self.lead.status) and not (
+            cleaned.get("remark", "").strip()
+        ):
+            self.add_error("remark", LOST_NEEDS_A_REASON)
+        return cleaned
 
     def first_error(self):
         """'Label: message' of the first invalid field, for a flash message."""

@@ -151,6 +151,13 @@ class LeadStatus(models.TextChoices):
     OPEN = "open", "Open"
     COMPLETED = "completed", "Completed"
     FEEDBACK = "feedback", "Feedback"
+    LOST = "lost", "Lost"
+
+
+# A closed lead needs no more follow-up: the service was done (completed) or
+# the customer is not coming (lost). Every other status, the stored `open`
+# included, is "not closed".
+CLOSED_STATUSES = (LeadStatus.COMPLETED.value, LeadStatus.LOST.value)
 
 
 class LeadQuerySet(InvalidatingQuerySet):
@@ -216,8 +223,40 @@ class LeadQuerySet(InvalidatingQuerySet):
         """Leads whose next call falls within the business day `day`."""
         return self.followup_within(*day_bounds(day))
 
-    def not_completed(self):
-        return self.exclude(status=LeadStatus.COMPLETED)
+    def followup_before(self, moment):
+        return self.filter(followup_date__lt=moment)
+
+    def due_on(self, day):
+        """The leads to follow up within the business day `day`: their follow-up
+        falls within it and they are not closed (the dashboard's "pending")."""
+        return self.followup_on(day).not_closed()
+
+    def worked_off(self, day):
+        """Leads the work log shows were worked off the business day `day`: a
+        row of kind moved or closed made during `day` whose old follow-up was
+        within it, and not due on `day` now (moved elsewhere, or closed).
+
+        A lead with several such rows appears once per row: count distinct.
+        """
+        start, end = day_bounds(day)
+        # One filter() call: the conditions hold for the same work-log row.
+        return self.filter(
+            worked__work_date=day,
+            worked__kind__in=FOLLOWUP_WORK_KINDS,
+            worked__old_followup_date__gte=start,
+            worked__old_followup_date__lt=end,
+        ).filter(
+            Q(followup_date=None) | Q(followup_date__lt=start) | Q(followup_date__gte=end)
+            | Q(status__in=CLOSED_STATUSES)
+        )
+
+    def closed(self):
+        """Leads needing no more follow-up: completed or lost."""
+        return self.filter(status__in=CLOSED_STATUSES)
+
+    def not_closed(self):
+        """Leads still to be followed up: every status but completed and lost."""
+        return self.exclude(status__in=CLOSED_STATUSES)
 
 
 class Lead(models.Model):
@@ -255,11 +294,20 @@ class Lead(models.Model):
             ),
         ]
         indexes = [
-            # Also serves (creator_id) alone: the due list and per-user
-            # follow-up counts are range scans inside one creator.
+            # Also serves (creator_id) alone: every "owned by" filter, and
+            # range scans over all of one creator's follow-ups.
             models.Index(fields=["creator", "followup_date"], name="lead_creator_followup_idx"),
             # Team-wide follow-ups due within a day.
             models.Index(fields=["followup_date"], name="lead_followup_idx"),
+            # The leads still to be followed up, per creator: pending, overdue
+            # (by age) and unscheduled (IS NULL) are index-only range counts,
+            # and the due list a range scan, however many closed leads pile up.
+            # The condition is the one not_closed() writes, so planners match it.
+            models.Index(
+                fields=["creator", "followup_date"],
+                name="lead_not_closed_followup_idx",
+                condition=~Q(status__in=CLOSED_STATUSES),
+            ),
             # Also serves (status) alone: status filters, newest first.
             models.Index(fields=["status", "created_at"], name="lead_status_created_idx"),
             # New leads within a day; the newest-first lists.
@@ -349,12 +397,29 @@ class LeadCountDelta(models.Model):
         )
 
 
+class WorkKind(models.TextChoices):
+    MOVED = "moved", "Follow-up moved"
+    CLOSED = "closed", "Lead closed"
+    RESCHEDULED = "rescheduled", "Rescheduled by a manager"
+
+
+# The kinds that are a user's own follow-up work: the trend's "follow-up
+# updates" and the fallback for a day's initial count. A manager's bulk
+# reschedule is neither.
+FOLLOWUP_WORK_KINDS = (WorkKind.MOVED.value, WorkKind.CLOSED.value)
+
+
 class WorkedLeadQuerySet(InvalidatingQuerySet):
     owner_field = "user"
 
 
 class WorkedLead(models.Model):
-    """One row per change of a lead's follow-up date: the day's worked calls."""
+    """The work log: one row per piece of follow-up work on a lead.
+
+    `moved`: a user changed the follow-up (old -> new). `closed`: a user closed
+    the lead (old and new are the follow-up it had, or old -> new when the
+    same save also moved it). `rescheduled`: a manager's bulk move.
+    """
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="worked")
     user = models.ForeignKey(
@@ -367,15 +432,26 @@ class WorkedLead(models.Model):
     old_followup_date = models.DateTimeField(null=True, blank=True)
     new_followup_date = models.DateTimeField(null=True, blank=True)
     worked_at = models.DateTimeField(default=timezone.now)
+    # A database default too: bulk loaders that predate kinds insert moves.
+    kind = models.CharField(
+        max_length=20, choices=WorkKind.choices, default=WorkKind.MOVED,
+        db_default=WorkKind.MOVED,
+    )
 
     objects = WorkedLeadQuerySet.as_manager()
 
     class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=WorkKind.values), name="worked_kind_valid"
+            ),
+        ]
         indexes = [
-            # One user's worked follow-ups per day (the user's trend).
-            models.Index(fields=["user", "work_date"], name="worked_user_date_idx"),
-            # The whole team's worked follow-ups per day (the team trend).
-            models.Index(fields=["work_date"], name="worked_date_idx"),
+            # One user's work per day (the user's trend); kind last, so
+            # counting only some kinds stays an index-only count.
+            models.Index(fields=["user", "work_date", "kind"], name="worked_user_date_kind_idx"),
+            # The whole team's work per day (the team trend, a day's initial).
+            models.Index(fields=["work_date", "kind"], name="worked_date_kind_idx"),
         ]
 
     def __str__(self):

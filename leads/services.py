@@ -7,11 +7,12 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from leads.models import (
+    CLOSED_STATUSES,
     FollowupSnapshot,
     Lead,
     LeadStatus,
     WorkedLead,
-    day_bounds,
+    WorkKind,
     validate_lead_owner,
     validate_remark,
 )
@@ -28,12 +29,36 @@ class LeadChangedError(Exception):
         self.lead = lead
 
 
-def leads_set_status(*, leads, status):
-    """Set `status` on every lead in the queryset `leads`; return how many changed."""
+def leads_set_status(*, leads, status, user=None):
+    """Set `status` on every lead in the queryset `leads`; return how many changed.
+
+    With `user` (the person doing it), each lead this closes (from a status
+    that is not closed to completed or lost) gets a `closed` work-log row by
+    that user, as closing one lead does. Without a user (scripts, data fixes)
+    nothing is logged.
+    """
     if status not in LeadStatus.values:
         raise ValueError(f"Unknown lead status {status!r}.")
+    now = timezone.now()
     with transaction.atomic():
-        return leads.update(status=status, modified_at=timezone.now())
+        closing = []
+        if user is not None and status in CLOSED_STATUSES:
+            closing = list(
+                leads.not_closed().order_by().select_for_update()
+                .values_list("pk", "followup_date")
+            )
+        changed = leads.update(status=status, modified_at=now)
+        if closing:
+            WorkedLead.objects.bulk_create(
+                [
+                    WorkedLead(lead_id=pk, user=user, kind=WorkKind.CLOSED,
+                               work_date=timezone.localdate(now), old_followup_date=followup,
+                               new_followup_date=followup, worked_at=now)
+                    for pk, followup in closing
+                ],
+                batch_size=1000,
+            )
+        return changed
 
 
 def leads_reassign(*, leads, creator):
@@ -70,12 +95,15 @@ def lead_update(*, lead, user, changes, expected_modified_at=None):
     written. The write itself is a conditional UPDATE (id and modified_at), so
     it is race-free even where SELECT ... FOR UPDATE is a no-op (SQLite).
 
-    A change of the follow-up records a WorkedLead (work date = today in
-    TIME_ZONE) in the same transaction (its save invalidates the worker's
-    dashboard, the lead's the owner's); status or remark changes alone record nothing. Fields
-    whose value does not change are not written; when nothing changes, nothing
-    is written. Raises ValidationError for invalid values of the changed
-    fields. Returns the lead as now stored.
+    The work log, in the same transaction (work date = today in TIME_ZONE;
+    its save invalidates the worker's dashboard, the lead's the owner's): a
+    save that closes the lead (a status that is not closed to completed or
+    lost) records one `closed` WorkedLead, old -> new follow-up (the same
+    value unless this save also moves it; null when it has none); any other
+    change of the follow-up records a `moved` one. Other status or remark
+    changes record nothing. Fields whose value does not change are not
+    written; when nothing changes, nothing is written. Raises ValidationError
+    for invalid values of the changed fields. Returns the lead as now stored.
     """
     with transaction.atomic():
         current = Lead.objects.select_for_update().get(pk=lead.pk)
@@ -109,12 +137,16 @@ def _update_locked(current, *, user, changes, token):
     if written != 1:
         raise LeadChangedError(Lead.objects.get(pk=current.pk))
     current.modified_at = now
-    if "followup_date" in changed:
+    closes = ("status" in changed and before["status"] not in CLOSED_STATUSES
+              and current.status in CLOSED_STATUSES)
+    if closes or "followup_date" in changed:
+        # One row per save: closing and moving in one go is one piece of work.
         WorkedLead.objects.create(
             lead=current,
             user=user,
+            kind=WorkKind.CLOSED if closes else WorkKind.MOVED,
             work_date=timezone.localdate(now),
-            old_followup_date=before["followup_date"],
+            old_followup_date=before.get("followup_date", current.followup_date),
             new_followup_date=current.followup_date,
             worked_at=now,
         )
@@ -150,18 +182,18 @@ def lead_quick_update(*, lead, user, status, followup_date, remark=""):
 
 def followup_snapshots_take(*, day):
     """Record, for every active user who has leads, how many of them have a
-    follow-up within the business day `day` (0 when none is due).
+    follow-up within the business day `day` and are not closed (0 when none
+    is due): the day's `pending` as it stands when this runs.
 
     Two queries whatever the number of users: one SELECT of active users with
     leads and their due count (a correlated grouped count, each served by the
-    (creator, followup_date) index), and one bulk upsert on (user, date).
+    not-closed (creator, followup_date) index), and one bulk upsert on (user, date).
     Idempotent: a second run rewrites the same rows. Users without any lead
     get no row. Returns the snapshots written.
     """
-    start, end = day_bounds(day)
     due = (
         Lead.objects.filter(creator=OuterRef("pk"))
-        .followup_within(start, end)
+        .due_on(day)
         .order_by()
         .values("creator")
         .annotate(count=Count("pk"))

@@ -48,11 +48,11 @@ def lead_list(request):
 
 
 def _open_duplicates(user, mobile):
-    """Other leads, not completed, with this (normalised) mobile; each marked
+    """Other leads, not closed, with this (normalised) mobile; each marked
     whether `user` may open it (the warning names the owner either way)."""
     sees_all = user_sees_all_leads(user)
     duplicates = list(
-        Lead.objects.with_mobile(mobile).not_completed()
+        Lead.objects.with_mobile(mobile).not_closed()
         .select_related("creator").order_by("-created_at", "-pk")[:5]
     )
     for lead in duplicates:

@@ -2,8 +2,8 @@
 
     .venv/bin/python scripts/screenshot.py [--out docs/dashboard.png]
 
-Seeds the demo data (`seed_demo`) into a temporary SQLite database, adds two
-weeks of worked follow-ups so the trend has something to show, starts
+Seeds the demo data (`seed_demo`, which includes two weeks of recorded work
+and start-of-day snapshots) into a temporary SQLite database, starts
 `runserver --noreload` on a free loopback port, logs in as the demo manager
 with Playwright driving Debian's Chromium (/usr/bin/chromium) and saves the
 top of the dashboard. Nothing outside the temporary folder is touched but the
@@ -12,14 +12,12 @@ output file.
 
 import argparse
 import os
-import random
 import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
-from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,43 +36,17 @@ def _free_port():
 
 
 def _seed(database_url):
-    """Demo leads and users, then a snapshot and worked follow-ups (in this process)."""
+    """Demo users, leads and their recorded work (in this process)."""
     import django
 
     os.environ["DATABASE_URL"] = database_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm.settings")
     sys.path.insert(0, str(ROOT))
     django.setup()
-    from django.contrib.auth import get_user_model
     from django.core.management import call_command
-    from django.utils import timezone
-
-    from leads import services
-    from leads.models import Lead, LeadStatus, WorkedLead
 
     call_command("migrate", verbosity=0)
     call_command("seed_demo", leads=3000, users=6, seed=7)
-    today = timezone.localdate()
-    services.followup_snapshots_take(day=today)
-    rng = random.Random(7)
-    # Earlier days' work as it would have been recorded: the services only
-    # ever record today's, so the days before are written directly.
-    telecallers = list(get_user_model().objects.filter(username__startswith="telecaller"))
-    lead_ids = list(Lead.objects.values_list("pk", flat=True)[:500])
-    WorkedLead.objects.bulk_create(
-        WorkedLead(lead_id=rng.choice(lead_ids), user=rng.choice(telecallers),
-                   work_date=today - timedelta(days=offset))
-        for offset in range(1, 14)
-        for _ in range(rng.randint(12, 30) if (today - timedelta(days=offset)).weekday() < 6
-                       else rng.randint(2, 6))
-    )
-    # Today's work through the quick update, as the due list does it.
-    due = Lead.objects.followup_on(today).select_related("creator").order_by("followup_date")
-    for lead in list(due)[:len(due) // 3]:
-        services.lead_quick_update(
-            lead=lead, user=lead.creator, status=LeadStatus.CONFIRMED,
-            followup_date=lead.followup_date + timedelta(days=2), remark="Booked a service slot.",
-        )
 
 
 def _wait_for(url, process, seconds=30):

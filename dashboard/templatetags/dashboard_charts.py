@@ -54,17 +54,18 @@ def trend_chart(trend):
     chart = charts.trend_chart(trend)
     days = chart["days"]
     described = "; ".join(
-        f'{escape(day["long_label"])}: {day["new_leads"]} new, {day["worked"]} worked'
+        f'{escape(day["long_label"])}: {day["new_leads"]} new, '
+        f'{day["updates"]} {_label("updates", day["updates"])}'
         for day in days
     )
     parts = [
         '<ul class="legend" aria-hidden="true">\n'
         '  <li><span class="swatch bar-new_leads"></span>New leads</li>\n'
-        '  <li><span class="swatch bar-worked"></span>Follow-ups worked</li>\n'
+        '  <li><span class="swatch bar-updates"></span>Follow-up updates</li>\n'
         "</ul>\n"
         f'<svg class="chart trend-chart" width="100%" height="{chart["height"]}" role="img"\n'
         '     aria-labelledby="trend-chart-title trend-chart-desc" focusable="false">\n'
-        '  <title id="trend-chart-title">New leads and follow-ups worked per day, '
+        '  <title id="trend-chart-title">New leads and follow-up updates per day, '
         f'{escape(chart["first"])} to {escape(chart["last"])}</title>\n'
         f'  <desc id="trend-chart-desc">{described}.</desc>\n'
         f'  <text x="0" y="{chart["plot_top"] - 8}" class="chart-scale">{chart["max"]}</text>\n'
@@ -79,7 +80,7 @@ def trend_chart(trend):
             f'<rect class="bar bar-{bar["series"]}" x="{bar["x"]}%" y="{bar["y"]}" '
             f'width="{bar["width"]}%" height="{bar["height"]}" data-count="{bar["count"]}">'
             f'<title>{long_label}: {bar["count"]} '
-            f'{"worked" if bar["series"] == "worked" else _new_leads(bar["count"])}</title></rect>'
+            f'{_label(bar["series"], bar["count"])}</title></rect>'
             for bar in day["bars"]
         )
         today = " today" if index == len(days) - 1 else ""
@@ -95,18 +96,21 @@ def trend_chart(trend):
         '<details class="chart-numbers">\n'
         "  <summary>Show the numbers</summary>\n"
         '  <table class="data trend">\n'
-        '    <thead><tr><th>Day</th><th class="num">New leads</th><th class="num">Worked</th>'
+        '    <thead><tr><th>Day</th><th class="num">New leads</th>'
+        '<th class="num">Follow-up updates</th>'
         "</tr></thead>\n"
         "    <tbody>\n"
     )
     parts.extend(
         f'      <tr data-date="{escape(day["date"])}"><td>{escape(day["long_label"])}</td>'
-        f'<td class="num">{day["new_leads"]}</td><td class="num">{day["worked"]}</td></tr>\n'
+        f'<td class="num">{day["new_leads"]}</td><td class="num">{day["updates"]}</td></tr>\n'
         for day in days
     )
     parts.append("    </tbody>\n  </table>\n</details>\n")
     return mark_safe("".join(parts))
 
 
-def _new_leads(count):
+def _label(series, count):
+    if series == "updates":
+        return "follow-up update" if count == 1 else "follow-up updates"
     return "new lead" if count == 1 else "new leads"

@@ -76,6 +76,6 @@ def render_quick_update_form(item, *, csrf_token, next_url, action_url):
         f'<label for="qu-{lead_id}-remark">Remark</label>'
         f'<input type="text" id="qu-{lead_id}-remark" name="remark"'
         f' maxlength="{REMARK_MAX_CHARS}"'
-        f' placeholder="Optional, added to the remarks">'
+        f' placeholder="Added to the remarks (Lost needs the reason)">'
         f'<button type="submit">Save</button></form>'
     )

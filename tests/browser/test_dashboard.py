@@ -73,7 +73,7 @@ def test_quick_update_by_a_telecaller_moves_the_managers_cached_numbers(
     login(manager)  # fills the team's cache entries
     expect(page.locator("#followups-worked")).to_have_text("0")
     expect(page.locator("#followups-pending")).to_have_text("2")
-    today_worked = page.locator("svg.trend-chart g:last-of-type rect.bar-worked")
+    today_worked = page.locator("svg.trend-chart g:last-of-type rect.bar-updates")
     expect(today_worked).to_have_attribute("data-count", "0")
     logout()
 
@@ -104,7 +104,7 @@ def test_charts_render_every_bar(page, live_server, login, team, js_errors):
     login(manager)
     page.goto(f"{live_server.url}/dashboard/?date={DAY.isoformat()}")
     trend = page.locator("svg.trend-chart")
-    expect(trend.locator("rect.bar")).to_have_count(28)  # 14 days x (new, worked)
+    expect(trend.locator("rect.bar")).to_have_count(28)  # 14 days x (new, follow-up updates)
     expect(trend.locator("g[data-date]")).to_have_count(14)
     expect(trend.locator("g[data-date]").last).to_have_attribute("data-date", "2024-05-10")
     last_new = trend.locator('g[data-date="2024-05-10"] rect.bar-new_leads')
@@ -114,7 +114,10 @@ def test_charts_render_every_bar(page, live_server, login, team, js_errors):
     expect(trend.locator("title").first).to_contain_text("to Fri 10 May")
 
     status = page.locator("svg.status-chart")
-    expect(status.locator("rect.bar")).to_have_count(6)
+    expect(status.locator("rect.bar")).to_have_count(7)
+    # asha's and ravi's four leads without a follow-up are open: unscheduled.
+    expect(page.locator("#unscheduled")).to_have_text("4")
+    expect(page.locator("#overdue-total")).to_have_text("0")
     widest = status.locator('g[data-status="needs_followup"] rect.bar')
     assert widest.bounding_box()["width"] > 50
     expect(status.locator("desc")).to_contain_text("Needs Followup: 6")

@@ -3,8 +3,8 @@ from leads.models import LeadStatus
 
 
 def _trend(*pairs):
-    return [{"date": f"2024-05-{day:02d}", "new_leads": new, "worked": worked}
-            for day, (new, worked) in enumerate(pairs, start=1)]
+    return [{"date": f"2024-05-{day:02d}", "new_leads": new, "updates": updates}
+            for day, (new, updates) in enumerate(pairs, start=1)]
 
 
 def test_status_chart_scales_bars_to_the_largest_count():
@@ -12,8 +12,8 @@ def test_status_chart_scales_bars_to_the_largest_count():
     chart = charts.status_chart(counts)
     widths = {row["status"]: row["bar_width"] for row in chart["rows"]}
     assert widths == {"did_not_pick_up": "0", "needs_followup": "0", "confirmed": "48",
-                      "open": "24", "completed": "0", "feedback": "0"}
-    assert (chart["total"], chart["height"]) == (6, 6 * charts.STATUS_ROW_HEIGHT)
+                      "open": "24", "completed": "0", "feedback": "0", "lost": "0"}
+    assert (chart["total"], chart["height"]) == (6, 7 * charts.STATUS_ROW_HEIGHT)
     assert chart["rows"][2]["count_x"] == "88"  # the count sits after its bar
 
 

@@ -23,7 +23,7 @@ def test_explain_dashboard_prints_a_plan_per_statement(crafted, capsys, who):
         # On a table this small PostgreSQL rightly prefers sequential scans.
         assert out.count("Execution Time") == statements
     else:
-        assert "lead_creator_followup_idx" in out
+        assert "lead_not_closed_followup_idx" in out
 
 
 @pytest.mark.parametrize(("args", "message"), [

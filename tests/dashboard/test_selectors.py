@@ -18,6 +18,7 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 ZERO_STATUS_COUNTS = dict.fromkeys(LeadStatus.values, 0)
+NO_OVERDUE = {"total": 0, "by_age": {"1": 0, "2-7": 0, "8-30": 0, "31+": 0}}
 
 
 def _row(user, **numbers):
@@ -31,6 +32,8 @@ def _row(user, **numbers):
         "new_leads": 0,
         "confirmed": 0,
         "completed": 0,
+        "overdue": 0,
+        "unscheduled": 0,
         "from_snapshot": False,
     }
     row.update(numbers)
@@ -52,7 +55,12 @@ def test_day_metrics_team_view_counts_every_lead_and_the_day_bounds(crafted):
             "open": 1,
             "completed": 2,
             "feedback": 1,
+            "lost": 0,
         },
+        # asha's open lead due at 23:59:59 the day before is 1 day overdue;
+        # ravi's feedback lead has no follow-up; closed leads are neither.
+        "overdue": {"total": 1, "by_age": {"1": 1, "2-7": 0, "8-30": 0, "31+": 0}},
+        "unscheduled": 1,
     }
 
 
@@ -61,6 +69,8 @@ def test_day_metrics_single_user_counts_only_their_leads(crafted):
         "totals": {"leads": 5, "new_leads": 2, "with_followup_pct": 80.0},  # 4 of 5
         "status_counts": {**ZERO_STATUS_COUNTS, "needs_followup": 1, "confirmed": 1,
                           "completed": 2, "open": 1},
+        "overdue": {"total": 1, "by_age": {"1": 1, "2-7": 0, "8-30": 0, "31+": 0}},
+        "unscheduled": 0,  # the lead without a follow-up is completed
     }
 
 
@@ -68,6 +78,8 @@ def test_day_metrics_user_without_leads_is_all_zeros(crafted):
     assert selectors.dashboard_day_metrics(day=DAY, user_id=crafted.idle.pk) == {
         "totals": {"leads": 0, "new_leads": 0, "with_followup_pct": 0.0},
         "status_counts": ZERO_STATUS_COUNTS,
+        "overdue": NO_OVERDUE,
+        "unscheduled": 0,
     }
 
 
@@ -90,9 +102,9 @@ def test_team_performance_team_view_follows_the_definitions(crafted):
     assert result == {
         "team": [
             _row(crafted.asha, initial=5, worked=3, pending=2, completion_pct=60.0,
-                 new_leads=2, confirmed=1, completed=2, from_snapshot=True),
+                 new_leads=2, confirmed=1, completed=2, overdue=1, from_snapshot=True),
             _row(crafted.ravi, initial=2, worked=0, pending=2, completion_pct=0.0,
-                 new_leads=0, confirmed=1, completed=0, from_snapshot=False),
+                 new_leads=0, confirmed=1, completed=0, unscheduled=1, from_snapshot=False),
         ],
         "followups": {"initial": 7, "worked": 2, "pending": 5, "completion_pct": 28.6},
         "snapshot_taken": False,
@@ -113,7 +125,8 @@ def test_team_performance_snapshot_taken_when_every_row_has_one(crafted):
 def test_team_performance_single_user_is_their_row_alone(crafted):
     assert selectors.dashboard_team_performance(day=DAY, user_id=crafted.asha.pk) == {
         "team": [_row(crafted.asha, initial=5, worked=3, pending=2, completion_pct=60.0,
-                      new_leads=2, confirmed=1, completed=2, from_snapshot=True)],
+                      new_leads=2, confirmed=1, completed=2, overdue=1,
+                      from_snapshot=True)],
         "followups": {"initial": 5, "worked": 3, "pending": 2, "completion_pct": 60.0},
         "snapshot_taken": True,
     }
@@ -233,6 +246,8 @@ def test_dashboard_document_assembles_the_three_families(crafted):
         "snapshot_taken": True,
         "totals": metrics["totals"],
         "status_counts": metrics["status_counts"],
+        "overdue": metrics["overdue"],
+        "unscheduled": 0,
         "followups": performance["followups"],
         "team": performance["team"],
         "due": due,
@@ -313,12 +328,15 @@ def trend_book(db):
         (asha, first), (asha, first - timedelta(days=1)), (asha, DAY + timedelta(days=1)),
     ):
         WorkedLeadFactory(lead=lead, user=user, work_date=work_date)
+    # Closing is a follow-up update; a manager's bulk reschedule is not.
+    WorkedLeadFactory(lead=lead, user=ravi, work_date=DAY, kind="closed")
+    WorkedLeadFactory(lead=lead, user=asha, work_date=DAY, kind="rescheduled")
     return SimpleNamespace(asha=asha, ravi=ravi, gone=gone, first=first)
 
 
 def _trend_numbers(trend):
-    return {entry["date"]: (entry["new_leads"], entry["worked"]) for entry in trend
-            if entry["new_leads"] or entry["worked"]}
+    return {entry["date"]: (entry["new_leads"], entry["updates"]) for entry in trend
+            if entry["new_leads"] or entry["updates"]}
 
 
 def test_trend_has_fourteen_days_ending_on_the_day_zeros_included(trend_book):
@@ -326,8 +344,8 @@ def test_trend_has_fourteen_days_ending_on_the_day_zeros_included(trend_book):
     assert [entry["date"] for entry in trend] == [
         (trend_book.first + timedelta(days=n)).isoformat() for n in range(14)]
     assert trend[-1]["date"] == "2024-05-10"
-    assert trend[5] == {"date": "2024-05-02", "new_leads": 0, "worked": 0}
-    assert list(trend[0]) == ["date", "new_leads", "worked"]
+    assert trend[5] == {"date": "2024-05-02", "new_leads": 0, "updates": 0}
+    assert list(trend[0]) == ["date", "new_leads", "updates"]
 
 
 def test_trend_team_counts_by_local_day(trend_book):
@@ -335,7 +353,7 @@ def test_trend_team_counts_by_local_day(trend_book):
         "2024-04-27": (1, 1),
         "2024-05-08": (0, 1),
         "2024-05-09": (1, 0),
-        "2024-05-10": (2, 3),
+        "2024-05-10": (2, 4),
     }
 
 
@@ -347,7 +365,7 @@ def test_trend_of_one_user_counts_their_leads_and_their_own_work(trend_book):
     assert _trend_numbers(selectors.dashboard_trend(day=DAY, user_id=trend_book.ravi.pk)) == {
         "2024-04-27": (1, 0),
         "2024-05-09": (1, 0),
-        "2024-05-10": (0, 1),
+        "2024-05-10": (0, 2),
     }
 
 
@@ -370,7 +388,7 @@ def test_trend_days_follow_the_local_calendar_across_a_clock_change(db, settings
 def test_trend_of_an_empty_database_is_fourteen_zero_days(db):
     trend = selectors.dashboard_trend(day=DAY, user_id=None)
     assert len(trend) == 14
-    assert {(entry["new_leads"], entry["worked"]) for entry in trend} == {(0, 0)}
+    assert {(entry["new_leads"], entry["updates"]) for entry in trend} == {(0, 0)}
 
 
 @pytest.mark.parametrize("scope", ["team", "user"])

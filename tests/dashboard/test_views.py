@@ -75,8 +75,11 @@ def test_data_manager_team_view_matches_the_definitions(client, manager, crafted
     assert [row["username"] for row in body["team"]] == ["asha", "ravi"]
     assert body["snapshot_taken"] is False
     assert (body["due"]["total"], body["due"]["pages"], len(body["due"]["items"])) == (5, 1, 5)
+    assert body["overdue"] == {"total": 1, "by_age": {"1": 1, "2-7": 0, "8-30": 0, "31+": 0}}
+    assert body["unscheduled"] == 1
+    assert [(row["overdue"], row["unscheduled"]) for row in body["team"]] == [(1, 0), (0, 1)]
     assert list(body) == ["date", "user", "snapshot_taken", "totals", "status_counts",
-                          "followups", "team", "due"]
+                          "overdue", "unscheduled", "followups", "team", "due"]
 
 
 def test_data_manager_can_pick_one_active_user(client, manager, crafted):
@@ -341,10 +344,10 @@ def test_index_renders_the_charts_as_inline_svg(client, manager, crafted):
     response = client.get(INDEX, {"date": "2024-05-10"})
     html = response.content.decode()
     trend = response.context["trend"]
-    assert (len(trend), trend[-1]) == (14, {"date": "2024-05-10", "new_leads": 3, "worked": 0})
+    assert (len(trend), trend[-1]) == (14, {"date": "2024-05-10", "new_leads": 3, "updates": 0})
     assert html.count('<rect class="bar bar-') == 28
-    assert html.count('<rect class="bar status-') == 6
-    assert '<title id="trend-chart-title">New leads and follow-ups worked per day, ' \
+    assert html.count('<rect class="bar status-') == 7
+    assert '<title id="trend-chart-title">New leads and follow-up updates per day, ' \
            'Sat 27 Apr to Fri 10 May</title>' in html
     assert '<tr data-date="2024-05-10"><td>Fri 10 May</td><td class="num">3</td>' in html
     assert 'src="/static/js/dashboard.js" defer' in html

@@ -273,7 +273,7 @@ def test_cached_page_body_differs_by_role(client, manager, crafted):
 
 
 def _worked_in_trend(response, day):
-    """The follow-ups worked on `day`, as the page's trend table shows them
+    """The follow-up updates on `day`, as the page's trend table shows them
     (a cached page renders no template: there is no context to read)."""
     row = re.search(rf'<tr data-date="{day.isoformat()}"><td>[^<]*</td>'
                     r'<td class="num">\d+</td><td class="num">(\d+)</td></tr>',

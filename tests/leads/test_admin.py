@@ -309,3 +309,25 @@ def test_admin_refuses_a_name_of_zero_width_spaces(staff_client):
     assert response.context["adminform"].form.errors["customer_name"] == [
         "Enter the customer's name: this one has only invisible characters "
         "(such as zero-width spaces)."]
+
+
+def test_admin_may_store_lost_without_a_remark_and_logs_the_close(staff_client):
+    followup = datetime(2026, 11, 28, 10, 0, tzinfo=IST)
+    lead = LeadFactory(followup_date=followup, remarks="")
+    url = reverse("admin:leads_lead_change", args=[lead.pk])
+    response = staff_client.post(url, _change_form_data(lead, status="lost"))
+    assert response.status_code == 302
+    lead.refresh_from_db()
+    assert (lead.status, lead.remarks) == ("lost", "")
+    assert list(WorkedLead.objects.values_list("kind", "user__username", "old_followup_date",
+                                               "new_followup_date")) == [
+        ("closed", "boss", followup, followup)]
+
+
+def test_set_status_action_logs_each_lead_it_closes_by_the_admin_user(staff_client):
+    closing = LeadFactory(status=LeadStatus.OPEN)
+    already = LeadFactory(status=LeadStatus.COMPLETED)
+    _post_action(staff_client, "set_status", [closing, already], status="lost")
+    assert sorted(Lead.objects.values_list("status", flat=True)) == ["lost", "lost"]
+    assert list(WorkedLead.objects.values_list("kind", "lead_id", "user__username")) == [
+        ("closed", closing.pk, "boss")]

@@ -2,8 +2,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 
-from leads.models import REMARKS_MAX_CHARS, Lead, LeadStatus
-from tests.factories import LeadFactory, UserFactory
+from leads.models import REMARKS_MAX_CHARS, Lead, LeadStatus, WorkedLead
+from tests.factories import LeadFactory, UserFactory, WorkedLeadFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -15,6 +15,7 @@ DASHBOARD_INDEXES = {
     "lead_creator_created_idx": ["creator_id", "created_at"],
     "lead_mobile_idx": ["mobile"],
     "lead_registration_idx": ["car_registration"],
+    "lead_not_closed_followup_idx": ["creator_id", "followup_date"],
 }
 
 
@@ -75,8 +76,58 @@ def test_status_check_constraint_refuses_a_bad_value_in_the_database():
 
 def test_status_stored_values_are_the_contract():
     assert LeadStatus.values == [
-        "did_not_pick_up", "needs_followup", "confirmed", "open", "completed", "feedback"]
+        "did_not_pick_up", "needs_followup", "confirmed", "open", "completed", "feedback",
+        "lost"]
+    assert LeadStatus.LOST.label == "Lost"
     assert Lead._meta.get_field("status").default == "needs_followup"
+
+
+def test_status_check_constraint_takes_lost():
+    lead = LeadFactory()
+    Lead.objects.filter(pk=lead.pk).update(status="lost")
+    lead.refresh_from_db()
+    assert lead.status == LeadStatus.LOST
+
+
+def test_closed_and_not_closed_split_on_completed_and_lost():
+    by_status = {status: LeadFactory(status=status) for status in LeadStatus.values}
+    closed = sorted(Lead.objects.closed().values_list("status", flat=True))
+    not_closed = sorted(Lead.objects.not_closed().values_list("status", flat=True))
+    assert closed == ["completed", "lost"]
+    assert not_closed == ["confirmed", "did_not_pick_up", "feedback", "needs_followup", "open"]
+    assert len(by_status) == 7
+
+
+def test_work_kind_values_and_the_database_default():
+    assert WorkedLead._meta.get_field("kind").choices == [
+        ("moved", "Follow-up moved"), ("closed", "Lead closed"),
+        ("rescheduled", "Rescheduled by a manager")]
+    lead = LeadFactory()
+    # A loader that does not know the column (raw SQL) stores a move.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO leads_workedlead (lead_id, user_id, work_date, worked_at) "
+            "VALUES (%s, %s, %s, %s)",
+            [lead.pk, lead.creator_id, "2024-05-10", "2024-05-10 10:00:00+00:00"],
+        )
+    assert list(WorkedLead.objects.values_list("kind", flat=True)) == ["moved"]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL catalogue")
+def test_check_constraints_added_not_valid_end_up_validated():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conname, convalidated FROM pg_constraint "
+            "WHERE conname IN ('lead_status_valid', 'worked_kind_valid') ORDER BY conname")
+        assert cursor.fetchall() == [("lead_status_valid", True), ("worked_kind_valid", True)]
+
+
+def test_work_kind_check_constraint_refuses_a_bad_value_in_the_database():
+    worked = WorkedLeadFactory()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        WorkedLead.objects.filter(pk=worked.pk).update(kind="called")
+    worked.refresh_from_db()
+    assert worked.kind == "moved"
 
 
 def test_dashboard_indexes_exist_after_migrate():

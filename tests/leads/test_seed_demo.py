@@ -1,7 +1,12 @@
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
 import pytest
 from django.core.management import CommandError, call_command
+from django.db.models import Count, Sum
 
-from leads.models import Lead
+from dashboard import selectors
+from leads.models import FOLLOWUP_WORK_KINDS, FollowupSnapshot, Lead, WorkedLead
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +35,8 @@ def test_seed_demo_spreads_statuses_and_followups(settings):
     settings.DEBUG = True
     call_command("seed_demo", "--leads", "2000")
     assert sorted(Lead.objects.values_list("status", flat=True).distinct()) == [
-        "completed", "confirmed", "did_not_pick_up", "feedback", "needs_followup", "open"]
+        "completed", "confirmed", "did_not_pick_up", "feedback", "lost", "needs_followup",
+        "open"]
     assert Lead.objects.filter(followup_date=None).exists()
     from django.utils import timezone
     due_today = Lead.objects.followup_on(timezone.localdate()).count()
@@ -66,3 +72,61 @@ def test_seed_demo_refuses_debug_off_without_force(settings):
     assert Lead.objects.count() == 0
     call_command("seed_demo", "--leads", "5", "--users", "1", "--force")
     assert Lead.objects.count() == 5
+
+
+@pytest.fixture
+def seeded_at_two_pm(settings, monkeypatch):
+    """The demo as `make run` seeds it, at 14:00 on 30 Nov 2026 (Asia/Kolkata)."""
+    settings.DEBUG = True
+    now = datetime(2026, 11, 30, 14, 0, tzinfo=ZoneInfo("Asia/Kolkata"))
+    monkeypatch.setattr("django.utils.timezone.now", lambda: now)
+    call_command("seed_demo", "--leads", "800", "--users", "3")
+    return now.date()
+
+
+def test_seed_demo_writes_fourteen_days_of_snapshots_and_today(seeded_at_two_pm):
+    today = seeded_at_two_pm
+    per_day = list(FollowupSnapshot.objects.values_list("date").annotate(n=Count("id"))
+                   .order_by("date"))
+    assert per_day == [(today - timedelta(days=offset), 3) for offset in range(14, -1, -1)]
+    assert WorkedLead.objects.filter(work_date__gt=today).count() == 0
+    assert WorkedLead.objects.filter(work_date__lt=today - timedelta(days=14)).count() == 0
+
+
+def test_seeded_dashboard_shows_real_work_and_its_numbers_agree(seeded_at_two_pm):
+    today = seeded_at_two_pm
+    team = selectors.dashboard_team_performance(day=today, user_id=None)
+    followups = team["followups"]
+    snapshots = FollowupSnapshot.objects.filter(date=today).aggregate(n=Sum("initial_count"))
+    assert team["snapshot_taken"] is True
+    assert followups["initial"] == snapshots["n"]
+    assert followups["pending"] == Lead.objects.due_on(today).count()
+    assert followups["worked"] == followups["initial"] - followups["pending"]
+    # The snapshots are what the work log says: without them, the same initial.
+    assert followups["worked"] == Lead.objects.worked_off(today).distinct().count()
+    # Non-zero, as pinned for this seed and moment.
+    assert followups == {"initial": 29, "worked": 8, "pending": 21, "completion_pct": 27.6}
+    trend = selectors.dashboard_trend(day=today, user_id=None)
+    todays_rows = WorkedLead.objects.filter(work_date=today, kind__in=FOLLOWUP_WORK_KINDS)
+    assert (trend[-1]["date"], trend[-1]["updates"]) == (today.isoformat(), todays_rows.count())
+    for row in team["team"]:
+        assert row["worked"] == row["initial"] - row["pending"]
+
+
+def test_seed_demo_history_is_deterministic(settings, monkeypatch):
+    settings.DEBUG = True
+    now = datetime(2026, 11, 30, 14, 0, tzinfo=ZoneInfo("Asia/Kolkata"))
+    monkeypatch.setattr("django.utils.timezone.now", lambda: now)
+
+    def history():
+        return (list(WorkedLead.objects.order_by("id").values_list(
+                    "lead__mobile", "kind", "work_date", "old_followup_date", "worked_at")),
+                list(FollowupSnapshot.objects.order_by("user__username", "date")
+                     .values_list("user__username", "date", "initial_count")))
+
+    call_command("seed_demo", "--seed", "7", "--leads", "300", "--users", "2")
+    first = history()
+    Lead.objects.all().delete()
+    FollowupSnapshot.objects.all().delete()
+    call_command("seed_demo", "--seed", "7", "--leads", "300", "--users", "2")
+    assert history() == first

@@ -220,3 +220,89 @@ def test_lead_update_refuses_an_inactive_new_owner():
         "gone is inactive and cannot own leads: choose an active user."]
     lead.refresh_from_db()
     assert lead.creator != gone
+
+
+# --- the work log's kinds ------------------------------------------------------------
+
+
+def _log():
+    return list(WorkedLead.objects.order_by("id").values_list(
+        "kind", "lead_id", "user__username", "work_date", "old_followup_date",
+        "new_followup_date", "worked_at"))
+
+
+@pytest.mark.parametrize("status", [LeadStatus.COMPLETED, LeadStatus.LOST])
+def test_closing_a_lead_records_a_closed_row_at_its_followup(frozen_now, status):
+    followup = datetime(2026, 11, 29, 11, 0, tzinfo=IST)
+    lead = LeadFactory(followup_date=followup, status=LeadStatus.CONFIRMED)
+    user = UserFactory(username="caller")
+    services.lead_update(lead=lead, user=user, changes={"status": status})
+    assert _log() == [("closed", lead.pk, "caller", date(2026, 11, 29), followup, followup,
+                       frozen_now)]
+
+
+def test_quick_update_that_closes_records_one_closed_row(frozen_now):
+    followup = datetime(2026, 11, 29, 11, 0, tzinfo=IST)
+    lead = LeadFactory(followup_date=followup)
+    services.lead_quick_update(lead=lead, user=lead.creator, status=LeadStatus.LOST,
+                               followup_date=followup, remark="Sold the car")
+    assert [row[0] for row in _log()] == ["closed"]
+
+
+def test_closing_and_moving_in_one_save_is_one_closed_row_old_to_new(frozen_now):
+    old = datetime(2026, 11, 29, 11, 0, tzinfo=IST)
+    lead = LeadFactory(followup_date=old)
+    services.lead_update(lead=lead, user=lead.creator,
+                         changes={"status": LeadStatus.COMPLETED, "followup_date": None})
+    assert [(row[0], row[4], row[5]) for row in _log()] == [("closed", old, None)]
+
+
+def test_closing_a_lead_without_a_followup_is_still_logged(frozen_now):
+    lead = LeadFactory(followup_date=None, status=LeadStatus.OPEN)
+    services.lead_update(lead=lead, user=lead.creator, changes={"status": LeadStatus.LOST})
+    assert [(row[0], row[3], row[4], row[5]) for row in _log()] == [
+        ("closed", date(2026, 11, 29), None, None)]
+
+
+@pytest.mark.parametrize(("before", "after"), [
+    (LeadStatus.COMPLETED, LeadStatus.LOST),   # already closed
+    (LeadStatus.LOST, LeadStatus.OPEN),        # reopened, follow-up untouched
+    (LeadStatus.OPEN, LeadStatus.FEEDBACK),    # not closing
+])
+def test_status_changes_that_do_not_close_log_nothing(before, after):
+    lead = LeadFactory(status=before)
+    services.lead_update(lead=lead, user=lead.creator, changes={"status": after})
+    assert _log() == []
+
+
+def test_moving_the_followup_is_a_moved_row():
+    lead = LeadFactory()
+    services.lead_update(lead=lead, user=lead.creator,
+                         changes={"followup_date": datetime(2027, 1, 1, tzinfo=IST)})
+    assert [row[0] for row in _log()] == ["moved"]
+
+
+def test_leads_set_status_logs_the_leads_it_closes_for_the_user(frozen_now):
+    followup = datetime(2026, 12, 2, 10, 0, tzinfo=IST)
+    closing = LeadFactory(followup_date=followup, status=LeadStatus.OPEN)
+    unscheduled = LeadFactory(followup_date=None, status=LeadStatus.CONFIRMED)
+    already = LeadFactory(status=LeadStatus.COMPLETED)
+    LeadFactory(status=LeadStatus.OPEN)  # not selected
+    boss = UserFactory(username="boss")
+    selected = Lead.objects.filter(pk__in=[closing.pk, unscheduled.pk, already.pk])
+    assert services.leads_set_status(leads=selected, status=LeadStatus.LOST, user=boss) == 3
+    assert _log() == [
+        ("closed", closing.pk, "boss", date(2026, 11, 29), followup, followup, frozen_now),
+        ("closed", unscheduled.pk, "boss", date(2026, 11, 29), None, None, frozen_now),
+    ]
+    assert sorted(Lead.objects.values_list("status", flat=True)) == [
+        "lost", "lost", "lost", "open"]
+
+
+def test_leads_set_status_without_a_user_or_not_closing_logs_nothing():
+    leads = LeadFactory.create_batch(2, status=LeadStatus.OPEN)
+    services.leads_set_status(leads=Lead.objects.filter(pk=leads[0].pk),
+                              status=LeadStatus.COMPLETED)
+    services.leads_set_status(leads=Lead.objects.filter(pk=leads[1].pk),
+                              status=LeadStatus.CONFIRMED, user=leads[1].creator)
+    assert _log() == []

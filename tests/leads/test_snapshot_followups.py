@@ -32,7 +32,8 @@ def _rows():
 
 @pytest.fixture
 def crafted():
-    """Follow-ups on both sides of the business day's edges in Asia/Kolkata."""
+    """Follow-ups on both sides of the business day's edges in Asia/Kolkata, and
+    closed leads within it."""
     asha, ravi, idle = (UserFactory(username=name) for name in ("asha", "ravi", "idle"))
     UserFactory(username="newcomer")  # no leads at all
     for moment in (_ist(2026, 11, 28, 0, 0, 0), _ist(2026, 11, 28, 23, 59, 59),
@@ -40,6 +41,9 @@ def crafted():
         LeadFactory(creator=asha, followup_date=moment)
     LeadFactory(creator=asha, followup_date=_ist(2026, 11, 29, 0, 0, 0))  # next day
     LeadFactory(creator=asha, followup_date=_ist(2026, 11, 27, 23, 59, 59))  # day before
+    # Closed leads are no follow-up to make, whatever their date says.
+    for status in ("completed", "lost"):
+        LeadFactory(creator=asha, followup_date=_ist(2026, 11, 28, 9, 0), status=status)
     LeadFactory(creator=ravi, followup_date=_ist(2026, 11, 28, 12, 0))
     LeadFactory(creator=ravi, followup_date=None)
     LeadFactory(creator=idle, followup_date=_ist(2026, 12, 5, 10, 0))

@@ -240,8 +240,9 @@ def test_lead_create_manager_gets_links_to_everyones_duplicates(manager_client):
     assert f'href="{_edit(others)}"' in response.content.decode()
 
 
-def test_lead_create_ignores_completed_leads_with_the_same_mobile(telecaller_client):
-    LeadFactory(mobile="9829012345", status=LeadStatus.COMPLETED)
+@pytest.mark.parametrize("status", [LeadStatus.COMPLETED, LeadStatus.LOST])
+def test_lead_create_ignores_closed_leads_with_the_same_mobile(telecaller_client, status):
+    LeadFactory(mobile="9829012345", status=status)
     response = telecaller_client.post(CREATE, _new_lead_data())
     assert response.status_code == 302
     assert Lead.objects.filter(mobile="9829012345").count() == 2
@@ -510,3 +511,68 @@ def test_quick_update_remark_over_its_limit_says_so(telecaller_client, telecalle
     assert _messages(response) == [
         "Asha Rao not updated. Remark: A remark can have at most 1,000 characters; this one "
         "has 1,001. Nothing was saved."]
+
+
+# --- lost needs a reason -------------------------------------------------------------
+
+
+def test_quick_update_to_lost_without_a_remark_names_the_remark(telecaller_client, telecaller):
+    lead = LeadFactory(creator=telecaller, customer_name="Asha Rao", remarks="")
+    response = telecaller_client.post(_quick(lead), {
+        "status": "lost", "followup_date": "", "remark": "  ", "next": "/dashboard/"})
+    assert response.status_code == 302
+    assert _messages(response) == [
+        "Asha Rao not updated. Remark: Give the reason the lead is lost."]
+    lead.refresh_from_db()
+    assert lead.status == "needs_followup"
+    assert WorkedLead.objects.count() == 0
+
+
+def test_quick_update_to_lost_with_a_reason_closes_the_lead(telecaller_client, telecaller):
+    followup = datetime(2026, 11, 28, 11, 0, tzinfo=IST)
+    lead = LeadFactory(creator=telecaller, customer_name="Asha Rao", followup_date=followup)
+    response = telecaller_client.post(_quick(lead), {
+        "status": "lost", "followup_date": "2026-11-28T11:00", "remark": "Sold the car",
+        "next": "/dashboard/"})
+    assert _messages(response) == [
+        "Updated Asha Rao: Lost, next follow-up 28 Nov 2026 11:00."]
+    lead.refresh_from_db()
+    assert (lead.status, lead.remarks.endswith(": Sold the car")) == ("lost", True)
+    assert list(WorkedLead.objects.values_list("kind", "old_followup_date",
+                                               "new_followup_date")) == [
+        ("closed", followup, followup)]
+
+
+def test_lead_edit_to_lost_needs_a_new_remark(telecaller_client, telecaller):
+    lead = LeadFactory(creator=telecaller, followup_date=None, remarks="Called twice")
+    response = telecaller_client.post(_edit(lead), _edit_data(lead, status="lost"))
+    assert response.status_code == 200
+    assert response.context["form"].errors == {
+        "remarks": ["Add a remark giving the reason the lead is lost."]}
+    lead.refresh_from_db()
+    assert lead.status == "needs_followup"
+
+    response = telecaller_client.post(_edit(lead), _edit_data(
+        lead, status="lost", remarks="Called twice\nWent to another garage"))
+    assert response.status_code == 302
+    lead.refresh_from_db()
+    assert lead.status == "lost"
+    assert list(WorkedLead.objects.values_list("kind", flat=True)) == ["closed"]
+
+
+def test_lead_edit_of_a_lost_lead_needs_no_new_reason(telecaller_client, telecaller):
+    lead = LeadFactory(creator=telecaller, followup_date=None, status="lost", remarks="Moved away")
+    response = telecaller_client.post(_edit(lead), _edit_data(lead))
+    assert response.status_code == 302
+
+
+def test_lead_create_as_lost_needs_remarks(telecaller_client):
+    response = telecaller_client.post(CREATE, _new_lead_data(status="lost", remarks=" "))
+    assert response.status_code == 200
+    assert response.context["form"].errors == {"remarks": ["Give the reason the lead is lost."]}
+    assert Lead.objects.count() == 0
+    response = telecaller_client.post(CREATE, _new_lead_data(status="lost",
+                                                             remarks="Only wanted a quote"))
+    assert response.status_code == 302
+    assert list(Lead.objects.values_list("status", flat=True)) == ["lost"]
+    assert WorkedLead.objects.count() == 0  # adding a lead is not closing one

@@ -2,15 +2,24 @@ import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db.models import Max
 
-from leads.demo_data import ensure_demo_users, generate_lead_rows, load_leads
+from leads.demo_data import (
+    HISTORY_DAYS,
+    ensure_demo_users,
+    generate_lead_rows,
+    load_leads,
+    load_work_history,
+)
 from leads.models import Lead
 
 
 class Command(BaseCommand):
     help = (
-        "Create demo users (admin, manager, telecallers) and realistic leads, "
-        "deterministically for a seed. Local use only: refuses DEBUG off without --force."
+        "Create demo users (admin, manager, telecallers), realistic leads and their last "
+        f"{HISTORY_DAYS} days of recorded work (work log, start-of-day snapshots), "
+        "deterministically for a seed and a day. Local use only: refuses DEBUG off without "
+        "--force."
     )
 
     def add_arguments(self, parser):
@@ -39,13 +48,18 @@ class Command(BaseCommand):
             return
 
         started = time.perf_counter()
+        creator_ids = [user.pk for user in telecallers]
+        after_pk = Lead.objects.aggregate(last=Max("pk"))["last"] or 0
         written = load_leads(
-            rows=generate_lead_rows(
-                count=leads, creator_ids=[user.pk for user in telecallers], seed=seed
-            )
+            rows=generate_lead_rows(count=leads, creator_ids=creator_ids, seed=seed)
         )
+        worked, snapshots = load_work_history(after_pk=after_pk, creator_ids=creator_ids,
+                                              seed=seed)
         elapsed = time.perf_counter() - started
-        self.stdout.write(f"Loaded {written} leads for {users} telecallers in {elapsed:.1f} s.")
+        self.stdout.write(
+            f"Loaded {written} leads for {users} telecallers, {worked} work-log rows and "
+            f"{snapshots} start-of-day snapshots in {elapsed:.1f} s."
+        )
         self._print_logins(logins)
 
     def _print_logins(self, logins):
