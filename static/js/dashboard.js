@@ -7,6 +7,9 @@
   var filters = document.getElementById("dashboard-filters");
   var status = document.getElementById("dashboard-status");
   var pending = null;
+  // Counts the user's changes to the pickers: a page that arrives after one
+  // must not put the pickers back to what they showed before it.
+  var pickerEdits = 0;
 
   // Fetch a dashboard page (a GET, or a POST whose redirect leads back to
   // one) and put its regions in place of ours. Resolves with the fetched
@@ -58,6 +61,7 @@
   if (filters) {
     var timer = null;
     filters.addEventListener("change", function () {
+      pickerEdits += 1;
       // A date typed digit by digit fires several changes: wait for a pause.
       clearTimeout(timer);
       timer = setTimeout(function () {
@@ -95,10 +99,12 @@
   window.addEventListener("popstate", function (event) {
     if (!event.state || !event.state.dashboard) return;
     var url = window.location.href;
+    var editsBefore = pickerEdits;
     load(url, {}, false, function () { window.location.reload(); }).then(function (page) {
-      // Keep the pickers in step with the page shown.
+      // Keep the pickers in step with the page shown, unless the user has
+      // changed them meanwhile (their change loads its own page).
       var fresh = page && page.getElementById("dashboard-filters");
-      if (!fresh || !filters) return;
+      if (!fresh || !filters || pickerEdits !== editsBefore) return;
       Array.prototype.forEach.call(filters.elements, function (field) {
         var twin = field.name && fresh.elements.namedItem(field.name);
         if (twin && field.tagName !== "BUTTON") field.value = twin.value;

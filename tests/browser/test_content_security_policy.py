@@ -98,6 +98,8 @@ def _use_the_dashboard(page, lead, *, manager):
     page.get_by_label("Day", exact=True).fill(yesterday.isoformat())
     expect(page).to_have_url(re.compile(rf"date={yesterday.isoformat()}"))
     page.go_back()
+    # Back on today's page (its data swapped in) before the next choice.
+    expect(page.locator("#dashboard-title")).to_contain_text(timezone.localdate().isoformat())
     if manager:
         page.get_by_label("User", exact=True).select_option(label="asha")
         expect(page.locator("#dashboard-title")).to_contain_text("asha")
