@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -78,11 +78,17 @@ def lead_create(request):
     return render(request, "leads/lead_form.html", {"form": form, "duplicates": duplicates})
 
 
+def _lead_or_404(leads, pk):
+    try:
+        return leads.get(pk=pk)
+    except Lead.DoesNotExist:
+        raise Http404("This lead does not exist or is not yours.") from None
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def lead_edit(request, pk):
-    lead = get_object_or_404(Lead.objects.visible_to(request.user).select_related("creator"),
-                             pk=pk)
+    lead = _lead_or_404(Lead.objects.visible_to(request.user).select_related("creator"), pk)
     if request.method == "POST":
         form = LeadEditForm(request.POST, instance=lead)
         if form.is_valid():
@@ -131,7 +137,7 @@ def _next_url(request):
 @login_required
 @require_POST
 def lead_quick_update(request, pk):
-    lead = get_object_or_404(Lead.objects.visible_to(request.user), pk=pk)
+    lead = _lead_or_404(Lead.objects.visible_to(request.user), pk)
     back = HttpResponseRedirect(_next_url(request))
     form = QuickUpdateForm(request.POST, lead=lead)
     if not form.is_valid():
