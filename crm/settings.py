@@ -381,3 +381,5 @@ if DEBUG_TOOLBAR_ENABLED:
     INSTALLED_APPS.append("debug_toolbar")
     MIDDLEWARE.insert(0, "debug_toolbar.middleware.DebugToolbarMiddleware")
     INTERNAL_IPS = ["127.0.0.1", "::1"]
+    # Collapsed to its handle, so it never covers a form (the phone's login button).
+    DEBUG_TOOLBAR_CONFIG = {"SHOW_COLLAPSED": True}
