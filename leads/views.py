@@ -7,6 +7,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -164,7 +165,7 @@ def lead_quick_update(request, pk):
         )
         return back
     followup = (
-        f"next follow-up {timezone.localtime(lead.followup_date):%d %b %Y %H:%M}"
+        f"next follow-up {date_format(timezone.localtime(lead.followup_date), 'DATETIME_FORMAT')}"
         if lead.followup_date else "no follow-up"
     )
     messages.success(
