@@ -268,6 +268,8 @@ PASSWORD_RESET_ENABLED = bool(EMAIL_HOST) or DEBUG
 # --- Internationalisation and time ------------------------------------------
 
 LANGUAGE_CODE = "en-in"
+# Dates for people: "30 Nov 2026, 17:30" on every page, admin included.
+FORMAT_MODULE_PATH = "crm.formats"
 TIME_ZONE = env_str("DJANGO_TIME_ZONE", "Asia/Kolkata")
 USE_I18N = True
 USE_TZ = True  # the database stores UTC; TIME_ZONE defines the business day
@@ -381,3 +383,5 @@ if DEBUG_TOOLBAR_ENABLED:
     INSTALLED_APPS.append("debug_toolbar")
     MIDDLEWARE.insert(0, "debug_toolbar.middleware.DebugToolbarMiddleware")
     INTERNAL_IPS = ["127.0.0.1", "::1"]
+    # Collapsed to its handle, so it never covers a form (the phone's login button).
+    DEBUG_TOOLBAR_CONFIG = {"SHOW_COLLAPSED": True}

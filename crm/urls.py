@@ -16,6 +16,9 @@ urlpatterns = [
 
 # Bad input and requests over the upload limits: a page saying why (JSON for JSON endpoints).
 handler400 = "crm.bad_requests.bad_request"
+# Refused and missing pages: the reason the view gave, in the layout (crm/error_pages.py).
+handler403 = "crm.error_pages.permission_denied"
+handler404 = "crm.error_pages.page_not_found"
 
 if settings.DEBUG_TOOLBAR_ENABLED:
     from debug_toolbar.toolbar import debug_toolbar_urls

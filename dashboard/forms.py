@@ -12,7 +12,8 @@ class DashboardForm(forms.Form):
     for the team view, else {"id", "username"} of the user whose leads are
     shown) and `page` (an int, default 1).
 
-    `active_users` ([{"id", "username"}]) are the users a manager may pick;
+    `active_users` ([{"id", "username"}]) are the users a manager may pick
+    (besides their own id);
     pass None for anyone else, who always sees their own leads: their own id
     is accepted, any other id is an error with code "forbidden" (the views
     answer it with 403, not 400).
@@ -55,6 +56,8 @@ class DashboardForm(forms.Form):
             return {"id": self.viewer.pk, "username": self.viewer.get_username()}
         if user_id is None:
             return None
+        if self.viewer is not None and user_id == self.viewer.pk:  # not in the pick list
+            return {"id": self.viewer.pk, "username": self.viewer.get_username()}
         for user in self.active_users:
             if user["id"] == user_id:
                 return {"id": user["id"], "username": user["username"]}

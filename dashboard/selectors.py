@@ -52,6 +52,7 @@ from leads.models import (
     WorkedLead,
     day_bounds,
 )
+from leads.people import lead_owners
 
 DUE_PAGE_SIZE = 50
 TREND_DAYS = 14
@@ -282,13 +283,9 @@ def _cache_bypassed_sql(vendor):
 
 
 def active_users():
-    """[{"id", "username"}] of the active users, by username: a manager's choices."""
-    return list(
-        get_user_model()
-        .objects.filter(is_active=True)
-        .order_by("username")
-        .values("id", "username")
-    )
+    """[{"id", "username"}] of the people who can own leads (leads.people), by
+    username: a manager's choices."""
+    return list(lead_owners().values("id", "username"))
 
 
 @shared_queries()

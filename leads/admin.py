@@ -15,6 +15,7 @@ from leads import services
 from leads.csv_export import lead_csv_response
 from leads.forms import keep_stored_followup
 from leads.models import FollowupSnapshot, Lead, LeadStatus, WorkedLead, validate_lead_owner
+from leads.people import lead_owners
 
 # Filtered changelists count at most this many rows: enough to page through,
 # cheap on a table of millions.
@@ -62,7 +63,7 @@ class LeadActionForm(ActionForm):
         choices=[("", "— status —"), *LeadStatus.choices], required=False, label="Status"
     )
     creator = forms.ModelChoiceField(
-        queryset=get_user_model().objects.filter(is_active=True).order_by("username"),
+        queryset=lead_owners(),
         required=False,
         label="Reassign to",
         empty_label="— user —",
@@ -96,8 +97,8 @@ class OwnerAutocompleteView(AutocompleteJsonView):
 
     Django's own autocomplete asks for the permission to view users, which
     managers do not have (nor should: it opens the user admin). This one
-    serves the lead's `creator` field only, and lists active users only: the
-    ones who may own leads.
+    serves the lead's `creator` field only, and lists the people who can own
+    leads (leads.people.lead_owners).
     """
 
     lead_admin = None
@@ -113,7 +114,7 @@ class OwnerAutocompleteView(AutocompleteJsonView):
                 or self.lead_admin.has_add_permission(request))
 
     def get_queryset(self):
-        return super().get_queryset().filter(is_active=True)
+        return super().get_queryset().filter(pk__in=lead_owners().values("pk"))
 
 
 class OwnerAutocompleteSelect(AutocompleteSelect):

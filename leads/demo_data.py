@@ -25,6 +25,7 @@ from leads.models import (
     WorkKind,
     day_bounds,
 )
+from leads.people import TELECALLERS_GROUP
 from leads.signals import announce_leads_changed
 
 FIRST_NAMES = (  # noqa: SIM905 (a word list reads better as one text)
@@ -116,6 +117,8 @@ def ensure_demo_users(*, telecallers=8):
             user.set_password("telecaller")
             user.save(update_fields=["password"])
         users.append(user)
+    if users:
+        Group.objects.get(name=TELECALLERS_GROUP).user_set.add(*users)
     if telecallers:
         logins.append(DemoLogin("telecaller01 … " + users[-1].username, "telecaller", "telecaller"))
     return logins, users

@@ -5,11 +5,11 @@ from datetime import datetime
 
 from django import forms
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from leads.models import Lead, LeadStatus, validate_followup_range, validate_remark
 from leads.normalization import mobile_search_prefix, registration_search_prefix
+from leads.people import lead_owners
 
 # What <input type="datetime-local"> sends and expects (minutes, local time).
 DATETIME_LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
@@ -169,7 +169,7 @@ class LeadListFilterForm(forms.Form):
     )
     user = forms.ModelChoiceField(
         required=False,
-        queryset=get_user_model().objects.order_by("username").only("pk", "username"),
+        queryset=lead_owners().only("pk", "username"),
         empty_label="Everyone", label="User",
         error_messages={"invalid_choice": "No such user."},
     )

@@ -4,7 +4,8 @@ through InvalidatingQuerySet, deletes of single rows through the models'
 delete() (a post_delete receiver would disable fast deletes)."""
 
 from django.conf import settings
-from django.db.models.signals import post_delete, post_save
+from django.contrib.auth import get_user_model
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
 from leads.models import FollowupSnapshot, Lead, WorkedLead
@@ -41,3 +42,15 @@ def user_saved(sender, instance, using, update_fields=None, **kwargs):
 @receiver(post_delete, sender=settings.AUTH_USER_MODEL, dispatch_uid="leads.user_deleted_announces")
 def user_deleted(sender, instance, using, **kwargs):
     announce_leads_changed(sender, owner_ids={instance.pk}, users_changed=True, using=using)
+
+
+@receiver(m2m_changed, sender=get_user_model().groups.through,
+          dispatch_uid="leads.user_groups_changed_announces")
+def user_groups_changed(sender, instance, action, reverse, pk_set, using, **kwargs):
+    # Group membership decides who may own leads (leads/people.py): the
+    # readers' lists of people change. From the group's side (`reverse`),
+    # pk_set holds the users; a group's clear() does not say whom it removed.
+    if action not in ("post_add", "post_remove", "post_clear"):
+        return
+    users = (pk_set or set()) if reverse else {instance.pk}
+    announce_leads_changed(sender, owner_ids=users, users_changed=True, using=using)

@@ -4,9 +4,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -78,11 +79,17 @@ def lead_create(request):
     return render(request, "leads/lead_form.html", {"form": form, "duplicates": duplicates})
 
 
+def _lead_or_404(leads, pk):
+    try:
+        return leads.get(pk=pk)
+    except Lead.DoesNotExist:
+        raise Http404("This lead does not exist or is not yours.") from None
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def lead_edit(request, pk):
-    lead = get_object_or_404(Lead.objects.visible_to(request.user).select_related("creator"),
-                             pk=pk)
+    lead = _lead_or_404(Lead.objects.visible_to(request.user).select_related("creator"), pk)
     if request.method == "POST":
         form = LeadEditForm(request.POST, instance=lead)
         if form.is_valid():
@@ -131,7 +138,7 @@ def _next_url(request):
 @login_required
 @require_POST
 def lead_quick_update(request, pk):
-    lead = get_object_or_404(Lead.objects.visible_to(request.user), pk=pk)
+    lead = _lead_or_404(Lead.objects.visible_to(request.user), pk)
     back = HttpResponseRedirect(_next_url(request))
     form = QuickUpdateForm(request.POST, lead=lead)
     if not form.is_valid():
@@ -158,7 +165,7 @@ def lead_quick_update(request, pk):
         )
         return back
     followup = (
-        f"next follow-up {timezone.localtime(lead.followup_date):%d %b %Y %H:%M}"
+        f"next follow-up {date_format(timezone.localtime(lead.followup_date), 'DATETIME_FORMAT')}"
         if lead.followup_date else "no follow-up"
     )
     messages.success(

@@ -22,6 +22,12 @@ class UserFactory(factory.django.DjangoModelFactory):
         staff = factory.Trait(is_staff=True)
         superuser = factory.Trait(is_staff=True, is_superuser=True)
 
+    @factory.post_generation
+    def telecallers_group(obj, create, extracted, **kwargs):
+        # As migration 0010 did: users who are neither staff nor superuser own leads.
+        if create and not (obj.is_staff or obj.is_superuser):
+            obj.groups.add(Group.objects.get_or_create(name="Telecallers")[0])
+
 
 class ManagerFactory(UserFactory):
     username = factory.Sequence(lambda n: f"manager{n}")

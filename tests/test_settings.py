@@ -572,3 +572,14 @@ def test_env_example_lists_every_variable_the_settings_read():
     listed = set(re.findall(r"^# ([A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.M))
     assert "DJANGO_DEBUG" in read  # the pattern finds the calls at all
     assert read - listed == set()
+
+
+def test_debug_toolbar_starts_collapsed_in_development():
+    # Expanded, it covered the login button of a phone-sized window.
+    result = _django(
+        "from debug_toolbar.settings import get_config\n"
+        "print(settings.DEBUG_TOOLBAR_ENABLED, get_config()['SHOW_COLLAPSED'])",
+        DJANGO_DEBUG="1",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "True"]

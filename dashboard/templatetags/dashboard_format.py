@@ -1,9 +1,10 @@
 """Formatting for the dashboard's plain data (selectors return values, not models)."""
 
-from datetime import datetime
+from datetime import date, datetime
 from html import escape
 
 from django import template
+from django.utils.formats import date_format
 from django.utils.safestring import mark_safe
 
 from leads.models import LeadStatus
@@ -13,10 +14,20 @@ register = template.Library()
 
 
 @register.filter
-def iso_time(value):
-    """The HH:MM of an ISO 8601 timestamp, in the offset it carries (TIME_ZONE)."""
+def iso_datetime(value):
+    """An ISO 8601 timestamp for people ("30 Nov 2026, 17:30", DATETIME_FORMAT),
+    in the offset it carries (TIME_ZONE)."""
     try:
-        return datetime.fromisoformat(value).strftime("%H:%M")
+        return date_format(datetime.fromisoformat(value), "DATETIME_FORMAT")
+    except (TypeError, ValueError):
+        return ""
+
+
+@register.filter
+def iso_date(value):
+    """An ISO 8601 date for people ("30 Nov 2026", DATE_FORMAT)."""
+    try:
+        return date_format(date.fromisoformat(value), "DATE_FORMAT")
     except (TypeError, ValueError):
         return ""
 
@@ -45,7 +56,7 @@ def due_rows(context, items):
         rows.append(
             f'<tr data-lead="{lead_id}">'
             f'<td data-label="Time"><time datetime="{escape(item["followup_date"])}">'
-            f'{escape(iso_time(item["followup_date"]))}</time></td>'
+            f'{escape(iso_datetime(item["followup_date"]))}</time></td>'
             f'<td data-label="Customer">{escape(item["customer_name"])}</td>'
             f'<td data-label="Mobile" class="nowrap"><a href="tel:+91{mobile}">{mobile}</a> '
             f'<a class="whatsapp" href="https://wa.me/91{mobile}" target="_blank" '

@@ -4,7 +4,7 @@ import time
 
 from django.db import connection
 from django.http import HttpResponse, StreamingHttpResponse
-from django.urls import path
+from django.urls import include, path
 
 MOBILE = "9829012345"
 
@@ -72,4 +72,6 @@ urlpatterns = [
     path("mobile/", mobile_lookup),
     path("cached/", cached),
     path("stream/", streaming),
+    # The site's own URLs too: the error pages' layout links to them.
+    path("", include("crm.urls")),
 ]

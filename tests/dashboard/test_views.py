@@ -191,7 +191,7 @@ def test_index_shows_the_due_list_with_contact_links(client, manager, crafted):
     lead = crafted.leads.asha_due_last_second
     client.force_login(manager)
     html = client.get(INDEX, {"date": "2024-05-10"}).content.decode()
-    assert '<time datetime="2024-05-10T23:59:59+05:30">23:59</time>' in html
+    assert '<time datetime="2024-05-10T23:59:59+05:30">10 May 2024, 23:59</time>' in html
     assert f'href="tel:+91{lead.mobile}"' in html
     assert f'href="https://wa.me/91{lead.mobile}"' in html
     assert f'href="/leads/{lead.pk}/edit/"' in html

@@ -379,7 +379,8 @@ def test_quick_update_saves_and_returns_to_next(telecaller_client, telecaller):
     worked = WorkedLead.objects.get()
     assert (worked.user, worked.old_followup_date, worked.new_followup_date) == (
         telecaller, old, new)
-    assert _messages(response) == ["Updated Asha Rao: Confirmed, next follow-up 30 Nov 2026 10:00."]
+    assert _messages(response) == [
+        "Updated Asha Rao: Confirmed, next follow-up 30 Nov 2026, 10:00."]
 
 
 def test_quick_update_error_names_the_field_and_saves_nothing(telecaller_client, telecaller):
@@ -535,7 +536,7 @@ def test_quick_update_to_lost_with_a_reason_closes_the_lead(telecaller_client, t
         "status": "lost", "followup_date": "2026-11-28T11:00", "remark": "Sold the car",
         "next": "/dashboard/"})
     assert _messages(response) == [
-        "Updated Asha Rao: Lost, next follow-up 28 Nov 2026 11:00."]
+        "Updated Asha Rao: Lost, next follow-up 28 Nov 2026, 11:00."]
     lead.refresh_from_db()
     assert (lead.status, lead.remarks.endswith(": Sold the car")) == ("lost", True)
     assert list(WorkedLead.objects.values_list("kind", "old_followup_date",
