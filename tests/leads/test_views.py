@@ -251,8 +251,8 @@ def test_lead_create_ignores_closed_leads_with_the_same_mobile(telecaller_client
 # --- /leads/<id>/edit/ ------------------------------------------------------------
 
 def _edit_data(lead, **overrides):
-    return {"status": lead.status, "followup_date": "", "remarks": lead.remarks,
-            "modified_token": lead.modified_at.isoformat(), **overrides}
+    return {"status": lead.status, "followup_date": "", "no_followup": "on",
+            "remarks": lead.remarks, "modified_token": lead.modified_at.isoformat(), **overrides}
 
 
 def test_lead_edit_shows_the_followup_in_time_zone(telecaller_client, telecaller):
@@ -289,11 +289,11 @@ def test_lead_edit_moves_the_followup_and_records_worked(telecaller_client, tele
 
 
 def test_lead_edit_remark_only_records_nothing(telecaller_client, telecaller):
-    followup = datetime(2026, 11, 28, 10, 0, 37, 123456, tzinfo=IST)
+    followup = datetime(2030, 11, 28, 10, 0, 37, 123456, tzinfo=IST)
     lead = LeadFactory(creator=telecaller, followup_date=followup)
     # The browser echoes the follow-up back to the minute.
     response = telecaller_client.post(_edit(lead), _edit_data(
-        lead, followup_date="2026-11-28T10:00", remarks="Switched off"))
+        lead, followup_date="2030-11-28T10:00", remarks="Switched off"))
     assert response.status_code == 302
     lead.refresh_from_db()
     assert (lead.followup_date, lead.remarks) == (followup, "Switched off")
@@ -366,12 +366,12 @@ def test_quick_update_saves_and_returns_to_next(telecaller_client, telecaller):
     lead = LeadFactory(creator=telecaller, followup_date=old, remarks="Asked for price",
                        customer_name="Asha Rao")
     response = telecaller_client.post(_quick(lead), {
-        "status": "confirmed", "followup_date": "2026-11-30T10:00", "remark": "Will come Monday",
+        "status": "confirmed", "followup_date": "2030-12-02T10:00", "remark": "Will come Monday",
         "next": "/dashboard/?user=3&day=2026-11-28"})
     assert response.status_code == 302
     assert response["Location"] == "/dashboard/?user=3&day=2026-11-28"
     lead.refresh_from_db()
-    new = datetime(2026, 11, 30, 10, 0, tzinfo=IST)
+    new = datetime(2030, 12, 2, 10, 0, tzinfo=IST)
     assert (lead.status, lead.followup_date) == ("confirmed", new)
     first, second = lead.remarks.split("\n")
     assert first == "Asked for price"
@@ -379,7 +379,7 @@ def test_quick_update_saves_and_returns_to_next(telecaller_client, telecaller):
     worked = WorkedLead.objects.get()
     assert (worked.user, worked.old_followup_date, worked.new_followup_date) == (
         telecaller, old, new)
-    assert _messages(response) == ["Updated Asha Rao: Confirmed, next follow-up 30 Nov 2026 10:00."]
+    assert _messages(response) == ["Updated Asha Rao: Confirmed, next follow-up 02 Dec 2030 10:00."]
 
 
 def test_quick_update_error_names_the_field_and_saves_nothing(telecaller_client, telecaller):
@@ -478,7 +478,7 @@ def test_quick_update_refuses_a_follow_up_outside_2000_to_2100(client, telecalle
 def test_lead_edit_refuses_remarks_over_the_limit_with_a_message(telecaller_client, telecaller):
     lead = LeadFactory(creator=telecaller, remarks="kept")
     response = telecaller_client.post(_edit(lead), {
-        "status": "open", "followup_date": "", "remarks": "x" * 100_001,
+        "status": "open", "followup_date": "", "no_followup": "on", "remarks": "x" * 100_001,
         "modified_token": lead.modified_at.isoformat()})
     assert response.status_code == 200
     assert response.context["form"].errors == {"remarks": [
@@ -492,7 +492,8 @@ def test_quick_update_that_would_overfill_the_log_says_so(telecaller_client, tel
     stored = "x" * 99_990
     lead = LeadFactory(creator=telecaller, customer_name="Asha Rao", remarks=stored)
     response = telecaller_client.post(_quick(lead), {
-        "status": "open", "followup_date": "", "remark": "Will come Monday", "next": "/"})
+        "status": "open", "followup_date": "", "no_followup": "on", "remark": "Will come Monday",
+        "next": "/"})
     assert response.status_code == 302
     # The new line: "30 Nov 2026 10:00 " (18 characters), "<username>: ", the remark.
     would_have = len(stored) + 1 + 18 + len(telecaller.username) + 2 + len("Will come Monday")
@@ -576,3 +577,39 @@ def test_lead_create_as_lost_needs_remarks(telecaller_client):
     assert response.status_code == 302
     assert list(Lead.objects.values_list("status", flat=True)) == ["lost"]
     assert WorkedLead.objects.count() == 0  # adding a lead is not closing one
+
+
+# --- the next step ---------------------------------------------------------------
+
+def test_quick_update_refuses_a_past_followup_and_saves_nothing(telecaller_client, telecaller):
+    past = datetime(2026, 11, 20, 11, 0, tzinfo=IST)
+    lead = LeadFactory(creator=telecaller, customer_name="Asha Rao", followup_date=past)
+    response = telecaller_client.post(_quick(lead), {
+        "status": "did_not_pick_up", "followup_date": "2026-11-20T11:00", "remark": "No answer",
+        "next": "/dashboard/"})
+    assert _messages(response) == [
+        "Asha Rao not updated. Next follow-up: Set the next follow-up or close the lead."]
+    lead.refresh_from_db()
+    assert (lead.status, lead.followup_date, lead.remarks) == ("needs_followup", past, "")
+    assert WorkedLead.objects.count() == 0
+
+
+def test_quick_update_no_followup_tick_makes_the_lead_unscheduled(telecaller_client, telecaller):
+    lead = LeadFactory(creator=telecaller, followup_date=datetime(2026, 11, 20, 11, tzinfo=IST))
+    response = telecaller_client.post(_quick(lead), {
+        "status": "needs_followup", "followup_date": "2026-11-20T11:00", "no_followup": "on",
+        "next": "/dashboard/"})
+    assert response.status_code == 302
+    assert list(Lead.objects.not_closed().filter(followup_date=None)) == [lead]
+
+
+def test_lead_edit_page_refuses_a_past_followup_next_to_the_field(telecaller_client, telecaller):
+    lead = LeadFactory(creator=telecaller, followup_date=datetime(2026, 11, 20, 11, tzinfo=IST))
+    response = telecaller_client.post(_edit(lead), _edit_data(
+        lead, followup_date="2026-11-20T11:00", no_followup="", remarks="Called"))
+    assert response.status_code == 200
+    assert response.context["form"].errors == {
+        "followup_date": ["Set the next follow-up or close the lead."]}
+    html = response.content.decode()
+    assert 'name="followup_shortcut" value="2h"' in html
+    assert 'name="no_followup"' in html
