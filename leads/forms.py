@@ -8,7 +8,14 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from leads.models import CLOSED_STATUSES, Lead, LeadStatus, validate_followup_range, validate_remark
+from leads.models import (
+    CLOSED_STATUSES,
+    DUE_QUEUES,
+    Lead,
+    LeadStatus,
+    validate_followup_range,
+    validate_remark,
+)
 from leads.normalization import mobile_search_prefix, registration_search_prefix
 
 # What <input type="datetime-local"> sends and expects (minutes, local time).
@@ -232,6 +239,12 @@ class LeadListFilterForm(forms.Form):
         empty_label="Everyone", label="User",
         error_messages={"invalid_choice": "No such user."},
     )
+    due = forms.ChoiceField(
+        required=False, label="Queue",
+        choices=[("", "All leads"),
+                 *zip(DUE_QUEUES, ["Due today", "Overdue", "Unscheduled"], strict=True)],
+        error_messages={"invalid_choice": "Choose due=today, overdue or unscheduled."},
+    )
     page = forms.IntegerField(
         required=False, min_value=1, max_value=100_000, widget=forms.HiddenInput,
         error_messages={"invalid": "The page must be a whole number."},
@@ -252,10 +265,13 @@ class LeadListFilterForm(forms.Form):
         return term
 
     def filter(self, leads):
+        """`leads` filtered and ordered: a queue in its working order, else newest first."""
         data = self.cleaned_data
         leads = leads.search(data["q"])
         if data["status"]:
             leads = leads.filter(status=data["status"])
         if data.get("user") is not None:
             leads = leads.owned_by(data["user"])
-        return leads
+        if data["due"]:
+            return leads.due_queue(data["due"], day=timezone.localdate())
+        return leads.order_by("-created_at", "-pk")

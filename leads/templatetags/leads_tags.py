@@ -108,3 +108,20 @@ def render_quick_update_form(item, *, csrf_token, next_url, action_url):
         f' placeholder="Added to the remarks (Lost needs the reason)">'
         f'<button type="submit">Save</button></form>'
     )
+
+
+@cache
+def _quick_update_url():
+    return url_for_id("leads:quick_update")
+
+
+@register.simple_tag(takes_context=True)
+def quick_update_form(context, lead):
+    """The due list's quick-update form for a Lead on a page of this site,
+    coming back to the page it is on (the queues on /leads/)."""
+    item = {"id": lead.pk, "customer_name": lead.customer_name, "status": lead.status,
+            "followup_date": lead.followup_date}
+    return mark_safe(render_quick_update_form(  # built with html.escape
+        item, csrf_token=context["csrf_token"], next_url=context["request"].get_full_path(),
+        action_url=_quick_update_url()(lead.pk),
+    ))

@@ -1,4 +1,4 @@
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -7,6 +7,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from leads.models import Lead, LeadStatus, WorkedLead
 from tests.factories import LeadFactory, UserFactory
@@ -613,3 +614,78 @@ def test_lead_edit_page_refuses_a_past_followup_next_to_the_field(telecaller_cli
     html = response.content.decode()
     assert 'name="followup_shortcut" value="2h"' in html
     assert 'name="no_followup"' in html
+
+
+# --- the work queues: /leads/?due=... --------------------------------------------
+
+def _at(days, hour):
+    """Today (business time zone) + `days` at `hour`:00."""
+    day = timezone.localdate() + timedelta(days=days)
+    return timezone.make_aware(datetime.combine(day, time(hour)))
+
+
+def test_overdue_queue_lists_open_leads_oldest_followup_first(telecaller_client, telecaller):
+    recent = LeadFactory(creator=telecaller, followup_date=_at(-1, 23))
+    oldest = LeadFactory(creator=telecaller, followup_date=_at(-40, 9))
+    middle = LeadFactory(creator=telecaller, followup_date=_at(-3, 9))
+    LeadFactory(creator=telecaller, followup_date=_at(-2, 9), status=LeadStatus.COMPLETED)
+    LeadFactory(creator=telecaller, followup_date=_at(0, 0))  # today: not overdue
+    LeadFactory(followup_date=_at(-5, 9))  # someone else's
+    response = telecaller_client.get(LIST, {"due": "overdue"})
+    assert response.status_code == 200
+    assert _pks(response) == [oldest.pk, middle.pk, recent.pk]
+
+
+def test_unscheduled_queue_lists_open_leads_without_followup_oldest_created_first(
+        telecaller_client, telecaller):
+    newer = LeadFactory(creator=telecaller, followup_date=None, created_at=_at(-1, 9))
+    older = LeadFactory(creator=telecaller, followup_date=None, created_at=_at(-9, 9))
+    LeadFactory(creator=telecaller, followup_date=None, status=LeadStatus.LOST)
+    LeadFactory(creator=telecaller, followup_date=_at(1, 9))
+    response = telecaller_client.get(LIST, {"due": "unscheduled"})
+    assert _pks(response) == [older.pk, newer.pk]
+
+
+def test_today_queue_lists_todays_open_followups_in_time_order(telecaller_client, telecaller):
+    evening = LeadFactory(creator=telecaller, followup_date=_at(0, 18))
+    morning = LeadFactory(creator=telecaller, followup_date=_at(0, 9))
+    LeadFactory(creator=telecaller, followup_date=_at(0, 11), status=LeadStatus.COMPLETED)
+    LeadFactory(creator=telecaller, followup_date=_at(1, 0))
+    response = telecaller_client.get(LIST, {"due": "today"})
+    assert _pks(response) == [morning.pk, evening.pk]
+
+
+def test_queues_for_managers_take_the_team_or_one_user_and_other_filters(
+        manager_client, telecaller):
+    mine = LeadFactory(creator=telecaller, followup_date=_at(-2, 9), status=LeadStatus.OPEN)
+    other = LeadFactory(followup_date=_at(-3, 9), status=LeadStatus.OPEN)
+    LeadFactory(creator=telecaller, followup_date=_at(-4, 9), status=LeadStatus.CONFIRMED)
+    assert _pks(manager_client.get(LIST, {"due": "overdue", "status": "open"})) == [
+        other.pk, mine.pk]
+    response = manager_client.get(
+        LIST, {"due": "overdue", "status": "open", "user": telecaller.pk})
+    assert _pks(response) == [mine.pk]
+
+
+def test_queue_pages_keep_their_order(telecaller_client, telecaller):
+    leads = [LeadFactory(creator=telecaller, followup_date=_at(-60 + i, 9)) for i in range(51)]
+    first = telecaller_client.get(LIST, {"due": "overdue"})
+    second = telecaller_client.get(LIST, {"due": "overdue", "page": 2})
+    assert (_pks(first), _pks(second)) == ([lead.pk for lead in leads[:50]], [leads[50].pk])
+    assert first.context["has_next"] is True
+
+
+def test_unknown_queue_answers_400_naming_the_filter(telecaller_client):
+    response = telecaller_client.get(LIST, {"due": "tomorrow"})
+    assert response.status_code == 400
+    assert response.context["form"].errors == {
+        "due": ["Choose due=today, overdue or unscheduled."]}
+
+
+def test_queue_rows_carry_a_quick_update_form_back_to_the_queue(telecaller_client, telecaller):
+    lead = LeadFactory(creator=telecaller, followup_date=_at(-2, 9))
+    html = telecaller_client.get(LIST, {"due": "overdue"}).content.decode()
+    assert f'action="/leads/{lead.pk}/quick-update/"' in html
+    assert 'name="next" value="/leads/?due=overdue"' in html
+    assert "js/leads.js" in html
+    assert "quick-update" not in telecaller_client.get(LIST).content.decode()
