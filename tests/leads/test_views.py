@@ -278,11 +278,11 @@ def test_lead_edit_moves_the_followup_and_records_worked(telecaller_client, tele
     old = datetime(2026, 11, 28, 10, 0, 0, 123456, tzinfo=IST)
     lead = LeadFactory(creator=telecaller, followup_date=old)
     response = telecaller_client.post(_edit(lead), _edit_data(
-        lead, status="confirmed", followup_date="2026-12-01T16:30", remarks="Coming Monday"))
+        lead, status="confirmed", followup_date="2030-12-01T16:30", remarks="Coming Monday"))
     assert response.status_code == 302
     assert response["Location"] == LIST
     lead.refresh_from_db()
-    new = datetime(2026, 12, 1, 16, 30, tzinfo=IST)
+    new = datetime(2030, 12, 1, 16, 30, tzinfo=IST)
     assert (lead.status, lead.followup_date, lead.remarks) == ("confirmed", new, "Coming Monday")
     worked = WorkedLead.objects.get()
     assert (worked.lead, worked.user, worked.old_followup_date, worked.new_followup_date) == (
@@ -312,11 +312,11 @@ def test_lead_edit_status_only_records_nothing(telecaller_client, telecaller):
 def test_lead_edit_by_a_manager_of_someone_elses_lead(manager_client, manager):
     lead = LeadFactory(followup_date=None)
     assert manager_client.get(_edit(lead)).status_code == 200
-    response = manager_client.post(_edit(lead), _edit_data(lead, followup_date="2026-12-02T09:15"))
+    response = manager_client.post(_edit(lead), _edit_data(lead, followup_date="2030-12-02T09:15"))
     assert response.status_code == 302
     worked = WorkedLead.objects.get()
     assert (worked.user, worked.old_followup_date, worked.new_followup_date) == (
-        manager, None, datetime(2026, 12, 2, 9, 15, tzinfo=IST))
+        manager, None, datetime(2030, 12, 2, 9, 15, tzinfo=IST))
 
 
 def test_lead_edit_refuses_when_the_lead_changed_since_opened(telecaller_client, telecaller):
@@ -327,7 +327,7 @@ def test_lead_edit_refuses_when_the_lead_changed_since_opened(telecaller_client,
     Lead.objects.filter(pk=lead.pk).update(status=LeadStatus.OPEN, remarks="manager's note",
                                            modified_at=datetime(2030, 1, 1, tzinfo=IST))
     response = telecaller_client.post(_edit(lead), _edit_data(
-        lead, status="confirmed", remarks="mine", followup_date="2026-12-01T16:30",
+        lead, status="confirmed", remarks="mine", followup_date="2030-12-01T16:30",
         modified_token=token))
     assert response.status_code == 409
     lead.refresh_from_db()
@@ -458,7 +458,7 @@ def test_quick_update_and_edit_work_on_a_row_a_loader_left_without_a_name(client
     Lead.objects.filter(pk=lead.pk).update(customer_name="")  # a bulk loader's row
     client.force_login(telecaller)
     response = client.post(reverse("leads:quick_update", args=[lead.pk]), {
-        "status": "open", "followup_date": "2026-12-01T10:00", "remark": "", "next": "/"})
+        "status": "open", "followup_date": "2030-12-01T10:00", "remark": "", "next": "/"})
     assert response.status_code == 302
     lead.refresh_from_db()
     assert (lead.status, lead.customer_name) == ("open", "")
