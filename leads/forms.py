@@ -1,13 +1,20 @@
 """Forms of the telecaller pages. Field rules (mobile, registration, status)
 come from the model, so these agree with admin."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django import forms
 from django.conf import settings
 from django.utils import timezone
 
-from leads.models import Lead, LeadStatus, validate_followup_range, validate_remark
+from leads.models import (
+    CLOSED_STATUSES,
+    DUE_QUEUES,
+    Lead,
+    LeadStatus,
+    validate_followup_range,
+    validate_remark,
+)
 from leads.normalization import mobile_search_prefix, registration_search_prefix
 from leads.people import lead_owners
 
@@ -15,12 +22,66 @@ from leads.people import lead_owners
 DATETIME_LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 FOLLOWUP_HELP = f"Date and time in {settings.TIME_ZONE} time."
 LOST_NEEDS_A_REASON = "Give the reason the lead is lost."
+NEXT_STEP_NEEDED = "Set the next follow-up or close the lead."
+NO_FOLLOWUP_LABEL = "No follow-up for now"
+# The shortcuts next to the follow-up field, value -> (label, offset from now).
+# Plain offsets: no business hours or holidays (docs/leads.md).
+FOLLOWUP_SHORTCUTS = {
+    "2h": ("in 2 hours", timedelta(hours=2)),
+    "tomorrow": ("tomorrow", timedelta(days=1)),
+    "3d": ("in 3 days", timedelta(days=3)),
+    "week": ("next week", timedelta(days=7)),
+}
 
 
 def _marks_lost(status, stored_status):
     """Whether a form is choosing `lost` for a lead that is not lost yet: the
     product's forms then ask for a remark with the reason (admin does not)."""
     return status == LeadStatus.LOST and stored_status != LeadStatus.LOST
+
+
+def followup_from_shortcut(shortcut, *, now=None):
+    """The follow-up a shortcut stands for (now + its offset), or None for ''."""
+    if not shortcut:
+        return None
+    return (now or timezone.now()) + FOLLOWUP_SHORTCUTS[shortcut][1]
+
+
+class NextStepMixin(forms.Form):
+    """The rule of the pages a telecaller works a lead in (quick update, edit):
+    a lead that stays open needs its next follow-up later than now, or the
+    explicit `no_followup` tick (which clears an empty or past follow-up);
+    closing needs none. A shortcut submit button
+    (`followup_shortcut`, the pages' no-JavaScript path) sets the follow-up
+    server-side. Admin and imports do not use these forms: they may store any
+    follow-up."""
+
+    no_followup = forms.BooleanField(required=False, label=NO_FOLLOWUP_LABEL)
+    followup_shortcut = forms.ChoiceField(
+        required=False,
+        choices=[("", "")] + [(k, label) for k, (label, _) in FOLLOWUP_SHORTCUTS.items()],
+        error_messages={"invalid_choice": "Unknown follow-up shortcut."},
+    )
+
+    def clean_next_step(self, cleaned, status_field):
+        status = cleaned.get(status_field)
+        if status is None or "followup_date" in self.errors:
+            return cleaned
+        shortcut = cleaned.get("followup_shortcut")
+        if shortcut:
+            cleaned["followup_date"] = followup_from_shortcut(shortcut)
+        if status in CLOSED_STATUSES:
+            return cleaned
+        followup = cleaned.get("followup_date")
+        if followup is not None and followup > timezone.now():
+            # A real next call wins over the tick (the edit page shows an
+            # unscheduled lead ticked, and a date typed there must not be lost).
+            return cleaned
+        if cleaned.get("no_followup"):
+            cleaned["followup_date"] = None
+        else:
+            self.add_error("followup_date", NEXT_STEP_NEEDED)
+        return cleaned
 
 
 class FollowupInput(forms.DateTimeInput):
@@ -89,7 +150,7 @@ class LeadCreateForm(forms.ModelForm):
         return {name: getattr(self.instance, name) for name in self.Meta.fields}
 
 
-class LeadEditForm(forms.ModelForm):
+class LeadEditForm(NextStepMixin, forms.ModelForm):
     followup_date = followup_field(label="Follow-up", help_text=FOLLOWUP_HELP)
     # The row version the form was opened with (optimistic concurrency).
     modified_token = forms.CharField(widget=forms.HiddenInput)
@@ -102,6 +163,11 @@ class LeadEditForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["modified_token"].initial = self.instance.modified_at.isoformat()
+        # An unscheduled lead keeps its tick, so saving only a remark stays possible.
+        self.fields["no_followup"].initial = (
+            self.instance.followup_date is None
+            and self.instance.status not in CLOSED_STATUSES
+        )
 
     def clean_followup_date(self):
         return keep_stored_followup(
@@ -115,7 +181,7 @@ class LeadEditForm(forms.ModelForm):
             cleaned.get("remarks", "").strip() == (self.instance.remarks or "").strip()
         ):
             self.add_error("remarks", "Add a remark giving the reason the lead is lost.")
-        return cleaned
+        return self.clean_next_step(cleaned, "status")
 
     def clean_modified_token(self):
         try:
@@ -132,7 +198,7 @@ class LeadEditForm(forms.ModelForm):
         return {name: self.cleaned_data[name] for name in self.Meta.fields}
 
 
-class QuickUpdateForm(forms.Form):
+class QuickUpdateForm(NextStepMixin, forms.Form):
     status = forms.ChoiceField(choices=LeadStatus.choices, label="Status")
     followup_date = followup_field(label="Next follow-up")
     remark = forms.CharField(required=False, validators=[validate_remark], label="Remark")
@@ -150,7 +216,7 @@ class QuickUpdateForm(forms.Form):
             cleaned.get("remark", "").strip()
         ):
             self.add_error("remark", LOST_NEEDS_A_REASON)
-        return cleaned
+        return self.clean_next_step(cleaned, "status")
 
     def first_error(self):
         """'Label: message' of the first invalid field, for a flash message."""
@@ -173,6 +239,12 @@ class LeadListFilterForm(forms.Form):
         empty_label="Everyone", label="User",
         error_messages={"invalid_choice": "No such user."},
     )
+    due = forms.ChoiceField(
+        required=False, label="Queue",
+        choices=[("", "All leads"),
+                 *zip(DUE_QUEUES, ["Due today", "Overdue", "Unscheduled"], strict=True)],
+        error_messages={"invalid_choice": "Choose due=today, overdue or unscheduled."},
+    )
     page = forms.IntegerField(
         required=False, min_value=1, max_value=100_000, widget=forms.HiddenInput,
         error_messages={"invalid": "The page must be a whole number."},
@@ -193,10 +265,13 @@ class LeadListFilterForm(forms.Form):
         return term
 
     def filter(self, leads):
+        """`leads` filtered and ordered: a queue in its working order, else newest first."""
         data = self.cleaned_data
         leads = leads.search(data["q"])
         if data["status"]:
             leads = leads.filter(status=data["status"])
         if data.get("user") is not None:
             leads = leads.owned_by(data["user"])
-        return leads
+        if data["due"]:
+            return leads.due_queue(data["due"], day=timezone.localdate())
+        return leads.order_by("-created_at", "-pk")

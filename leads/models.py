@@ -159,6 +159,9 @@ class LeadStatus(models.TextChoices):
 # included, is "not closed".
 CLOSED_STATUSES = (LeadStatus.COMPLETED.value, LeadStatus.LOST.value)
 
+# The telecaller's work queues on /leads/?due=... (LeadQuerySet.due_queue).
+DUE_QUEUES = ("today", "overdue", "unscheduled")
+
 
 class LeadQuerySet(InvalidatingQuerySet):
     owner_field = "creator"
@@ -225,6 +228,30 @@ class LeadQuerySet(InvalidatingQuerySet):
 
     def followup_before(self, moment):
         return self.filter(followup_date__lt=moment)
+
+    def overdue_on(self, day):
+        """Leads not closed whose follow-up is before the business day `day`
+        starts (the dashboard's "overdue", as the data stands now)."""
+        return self.not_closed().followup_before(day_bounds(day)[0])
+
+    def unscheduled(self):
+        """Leads not closed with no follow-up at all."""
+        return self.not_closed().filter(followup_date=None)
+
+    def due_queue(self, due, *, day):
+        """The work queue `due` (one of DUE_QUEUES) for the business day `day`,
+        in working order: today's follow-ups by time, overdue ones oldest
+        follow-up first, unscheduled ones oldest created first (pk breaks
+        ties, so paging is stable). Overdue is served by the not-closed
+        (creator, followup_date) index for one owner, by the followup_date
+        index for the team."""
+        if due == "today":
+            return self.due_on(day).order_by("followup_date", "pk")
+        if due == "overdue":
+            return self.overdue_on(day).order_by("followup_date", "pk")
+        if due == "unscheduled":
+            return self.unscheduled().order_by("created_at", "pk")
+        raise ValueError(f"Unknown queue {due!r}.")
 
     def due_on(self, day):
         """The leads to follow up within the business day `day`: their follow-up

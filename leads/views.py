@@ -33,17 +33,15 @@ def lead_list(request):
     # Previous/next pages without any COUNT: fetch one row more than a page.
     page = form.cleaned_data["page"] or 1
     offset = (page - 1) * LEADS_PER_PAGE
-    leads = (
-        form.filter(Lead.objects.visible_to(request.user))
-        .select_related("creator")
-        .order_by("-created_at", "-pk")[offset:offset + LEADS_PER_PAGE + 1]
-    )
+    leads = form.filter(Lead.objects.visible_to(request.user)).select_related("creator")
+    leads = leads[offset:offset + LEADS_PER_PAGE + 1]
     leads = list(leads)
     context.update(
         leads=leads[:LEADS_PER_PAGE],
         page=page,
         has_previous=page > 1,
         has_next=len(leads) > LEADS_PER_PAGE,
+        due=form.cleaned_data["due"],
     )
     return render(request, "leads/lead_list.html", context)
 

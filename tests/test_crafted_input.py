@@ -229,7 +229,7 @@ def _forms(samples):
 
     def edit_data():
         lead.refresh_from_db()
-        return {"status": "open", "followup_date": "2026-12-01T10:00", "remarks": "r",
+        return {"status": "open", "followup_date": "2030-12-01T10:00", "remarks": "r",
                 "modified_token": lead.modified_at.isoformat()}
 
     lead_fields = {"customer_name": "Asha", "mobile": "9829012345",
@@ -243,7 +243,7 @@ def _forms(samples):
             "save_anyway": "on"}),
         ("telecaller", f"/leads/{lead.pk}/edit/", edit_data),
         ("telecaller", f"/leads/{lead.pk}/quick-update/", lambda: {
-            "status": "open", "followup_date": "2026-12-01T10:00", "remark": "r",
+            "status": "open", "followup_date": "2030-12-01T10:00", "remark": "r",
             "next": "/dashboard/"}),
         ("telecaller", "/accounts/password_change/", lambda: {
             "old_password": "password", "new_password1": "x", "new_password2": "x"}),

@@ -3,10 +3,12 @@ from functools import cache
 from html import escape
 
 from django import template
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 
-from leads.forms import DATETIME_LOCAL_FORMAT
+from leads.forms import DATETIME_LOCAL_FORMAT, FOLLOWUP_SHORTCUTS, NO_FOLLOWUP_LABEL
 from leads.models import REMARK_MAX_CHARS, LeadStatus
 
 register = template.Library()
@@ -56,12 +58,35 @@ def _status_options(selected):
     )
 
 
+@cache
+def followup_shortcuts_html(target_id):
+    """The shortcut buttons next to a follow-up field. Each is a submit button
+    (`followup_shortcut=<value>`: without JavaScript the form saves with the
+    follow-up the server works out); static/js/leads.js turns a click into
+    filling the field instead, in the business time zone."""
+    buttons = "".join(
+        f'<button type="submit" class="followup-shortcut" name="followup_shortcut"'
+        f' value="{escape(value)}" data-target="{escape(target_id)}">{escape(label)}</button>'
+        for value, (label, _) in FOLLOWUP_SHORTCUTS.items()
+    )
+    return (
+        f'<div class="followup-shortcuts" role="group" aria-label="Follow-up shortcuts"'
+        f' data-time-zone="{escape(settings.TIME_ZONE)}">{buttons}</div>'
+    )
+
+
+@register.simple_tag
+def followup_shortcuts(target_id):
+    return mark_safe(followup_shortcuts_html(target_id))  # built with html.escape
+
+
 def render_quick_update_form(item, *, csrf_token, next_url, action_url):
     """The due list's after-call form for one lead (`item`, a due-list dict):
-    status, next follow-up, remark, posting to `action_url` and coming back to
-    `next_url`. Plain string building with html.escape: the dashboard renders
-    fifty per page, and Django's template engine (or format_html) spends
-    most of a cold dashboard's time escaping them."""
+    status, next follow-up (with its shortcuts and the "no follow-up" tick),
+    remark, posting to `action_url` and coming back to `next_url`. Plain
+    string building with html.escape: the dashboard renders fifty per page,
+    and Django's template engine (or format_html) spends most of a cold
+    dashboard's time escaping them."""
     lead_id = int(item["id"])
     return (
         f'<form method="post" action="{escape(action_url)}" class="quick-update"'
@@ -73,9 +98,30 @@ def render_quick_update_form(item, *, csrf_token, next_url, action_url):
         f'<label for="qu-{lead_id}-followup">Next follow-up</label>'
         f'<input type="datetime-local" id="qu-{lead_id}-followup" name="followup_date"'
         f' value="{escape(datetime_local(item["followup_date"]))}">'
+        f'{followup_shortcuts_html(f"qu-{lead_id}-followup")}'
+        f'<label class="checkbox" for="qu-{lead_id}-no-followup">'
+        f'<input type="checkbox" id="qu-{lead_id}-no-followup" name="no_followup">'
+        f' {escape(NO_FOLLOWUP_LABEL)}</label>'
         f'<label for="qu-{lead_id}-remark">Remark</label>'
         f'<input type="text" id="qu-{lead_id}-remark" name="remark"'
         f' maxlength="{REMARK_MAX_CHARS}"'
         f' placeholder="Added to the remarks (Lost needs the reason)">'
         f'<button type="submit">Save</button></form>'
     )
+
+
+@cache
+def _quick_update_url():
+    return url_for_id("leads:quick_update")
+
+
+@register.simple_tag(takes_context=True)
+def quick_update_form(context, lead):
+    """The due list's quick-update form for a Lead on a page of this site,
+    coming back to the page it is on (the queues on /leads/)."""
+    item = {"id": lead.pk, "customer_name": lead.customer_name, "status": lead.status,
+            "followup_date": lead.followup_date}
+    return mark_safe(render_quick_update_form(  # built with html.escape
+        item, csrf_token=context["csrf_token"], next_url=context["request"].get_full_path(),
+        action_url=_quick_update_url()(lead.pk),
+    ))

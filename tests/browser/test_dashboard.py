@@ -2,7 +2,7 @@
 end, charts, the phone layout, and the same without JavaScript."""
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.utils import timezone
@@ -148,6 +148,28 @@ def test_phone_layout_has_no_horizontal_scrolling(page, live_server, login, team
     assert js_errors == []
 
 
+def _minutes_from_now(value):
+    shown = timezone.make_aware(datetime.strptime(value, "%Y-%m-%dT%H:%M"))
+    return (shown - timezone.now()).total_seconds() / 60
+
+
+def test_followup_shortcuts_fill_the_field_and_did_not_pick_up_proposes_two_hours(
+    page, live_server, login, team, js_errors
+):
+    asha, _, due, _ = team
+    login(asha)
+    row = page.locator(f'tr[data-lead="{due[0].pk}"]')
+    field = row.get_by_label("Next follow-up")
+    row.get_by_role("button", name="tomorrow").click()
+    # Filled in the business time zone, to the minute; nothing was submitted.
+    assert 24 * 60 - 2 <= _minutes_from_now(field.input_value()) <= 24 * 60
+    expect(page.locator("#messages")).not_to_contain_text("Updated")
+    field.fill("")
+    row.get_by_label("Status", exact=True).select_option(label="Did Not Pick Up")
+    assert 2 * 60 - 2 <= _minutes_from_now(field.input_value()) <= 2 * 60
+    assert js_errors == []
+
+
 def test_pickers_and_quick_update_work_without_javascript(browser, live_server, login, team):
     asha, _, due, manager = team
     context = browser.new_context(java_script_enabled=False)
@@ -162,7 +184,9 @@ def test_pickers_and_quick_update_work_without_javascript(browser, live_server, 
         row = page.get_by_role("link", name="Dashboard").click()
         row = page.locator(f'tr[data-lead="{due[0].pk}"]')
         row.get_by_label("Status", exact=True).select_option(label="Open")
-        row.get_by_role("button", name="Save").click()
-        expect(page.locator("#messages")).to_contain_text("Updated Meera Nair: Open")
+        # Without JavaScript a shortcut saves, with the follow-up the server works out.
+        row.get_by_role("button", name="in 2 hours").click()
+        expect(page.locator("#messages")).to_contain_text(
+            "Updated Meera Nair: Open, next follow-up")
     finally:
         context.close()

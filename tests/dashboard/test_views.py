@@ -362,3 +362,20 @@ def test_due_list_escapes_what_users_typed(client, manager, day):
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; Sons" in html
     escaped_label = "Update &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; Sons"
     assert f'aria-label="{escaped_label}"' in html
+
+
+def test_index_links_the_overdue_and_unscheduled_queues_with_their_counts(
+        client, manager, telecaller):
+    yesterday = local(DAY - timedelta(days=1), 10)
+    LeadFactory.create_batch(2, creator=telecaller, followup_date=yesterday)
+    LeadFactory(creator=telecaller, followup_date=yesterday, status=LeadStatus.LOST)
+    LeadFactory(creator=telecaller, followup_date=None)
+    client.force_login(telecaller)
+    html = client.get(INDEX, {"date": DAY.isoformat()}).content.decode()
+    assert re.findall(r'id="(\w+)-queue" href="([^"]+)">([^<]+)</a>', html) == [
+        ("overdue", "/leads/?due=overdue", "Overdue (2)"),
+        ("unscheduled", "/leads/?due=unscheduled", "Unscheduled (1)")]
+    client.force_login(manager)
+    html = client.get(INDEX, {"date": DAY.isoformat(), "user": telecaller.pk}).content.decode()
+    assert re.findall(r'id="overdue-queue" href="([^"]+)"', html) == [
+        f"/leads/?due=overdue&amp;user={telecaller.pk}"]

@@ -220,7 +220,7 @@ def test_quick_update_from_the_due_list_moves_the_managers_numbers(
     next_url = f"{INDEX}?date={DAY.isoformat()}"
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("leads:quick_update", args=[lead.pk]), {
-            "status": LeadStatus.OPEN, "followup_date": "2024-05-12T10:00",
+            "status": LeadStatus.OPEN, "followup_date": "2030-05-12T10:00",
             "remark": "Call on Sunday", "next": next_url})
     assert (response.status_code, response["Location"]) == (302, next_url)
     client.force_login(manager)
@@ -257,7 +257,7 @@ def test_cached_page_body_gets_each_viewers_own_csrf_token_and_next_url(manager,
     lead = crafted.leads.ravi_due_evening
     response = second_manager.post(reverse("leads:quick_update", args=[lead.pk]), {
         "csrfmiddlewaretoken": token, "status": LeadStatus.OPEN,
-        "followup_date": "2024-05-12T10:00", "remark": "", "next": INDEX})
+        "followup_date": "2030-05-12T10:00", "remark": "", "next": INDEX})
     assert response.status_code == 302
     lead.refresh_from_db()
     assert lead.status == LeadStatus.OPEN

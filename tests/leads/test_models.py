@@ -1,6 +1,10 @@
+import re
+from datetime import timedelta
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
 from leads.models import REMARKS_MAX_CHARS, Lead, LeadStatus, WorkedLead
 from tests.factories import LeadFactory, UserFactory, WorkedLeadFactory
@@ -217,6 +221,23 @@ def test_search_is_answered_through_its_index_on_postgresql(term, index):
         cursor.execute("SET LOCAL enable_seqscan = off")
         plan = Lead.objects.search(term).explain()
     assert index in plan
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL planner")
+def test_overdue_queue_first_page_is_an_index_range_scan_on_postgresql(telecaller):
+    today = timezone.localdate()
+    LeadFactory.create_batch(3, creator=telecaller,
+                             followup_date=timezone.now() - timedelta(days=3))
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        plan = Lead.objects.owned_by(telecaller).due_queue("overdue", day=today)[:51].explain()
+    # A range on (creator_id, followup_date) in the not-closed partial index:
+    # only the owner's overdue leads are read, never their closed ones or
+    # the whole table (the pk tie-break is sorted within that range).
+    assert re.search(
+        r"Index Scan using lead_not_closed_followup_idx on leads_lead.*\n\s*Index Cond: "
+        r"\(\(creator_id = \d+\) AND \(followup_date < ", plan)
 
 
 def test_visible_to_gives_managers_everything_and_others_their_own(manager, telecaller):

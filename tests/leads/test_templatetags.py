@@ -42,7 +42,8 @@ class _FormFields(HTMLParser):
         attrs = dict(attrs)
         if tag == "form":
             self.form = attrs
-        elif tag == "input":
+        elif tag == "input" and (attrs.get("type") != "checkbox" or "checked" in attrs):
+            # What a browser sends: an unticked box sends nothing.
             self.fields[attrs["name"]] = attrs.get("value", "")
         elif tag == "select":
             self._select = attrs["name"]
@@ -81,7 +82,8 @@ def test_quick_update_form_renders_a_labelled_form_with_csrf(telecaller):
     assert re.fullmatch(r"\w{64}", form.fields["csrfmiddlewaretoken"])
     assert (form.fields["status"], form.fields["followup_date"], form.fields["next"]) == (
         "open", "2026-11-28T16:30", "/dashboard/?day=2026-11-28")
-    ids = [f"qu-{lead.pk}-status", f"qu-{lead.pk}-followup", f"qu-{lead.pk}-remark"]
+    ids = [f"qu-{lead.pk}-status", f"qu-{lead.pk}-followup", f"qu-{lead.pk}-no-followup",
+           f"qu-{lead.pk}-remark"]
     assert form.labels == ids
     assert all(f'id="{control_id}"' in html for control_id in ids)
 
@@ -89,7 +91,7 @@ def test_quick_update_form_renders_a_labelled_form_with_csrf(telecaller):
 @pytest.mark.django_db
 def test_quick_update_include_posts_back_without_moving_an_untouched_followup(
         telecaller_client, telecaller):
-    followup = datetime(2026, 11, 28, 16, 30, 12, 5, tzinfo=IST)
+    followup = datetime(2030, 11, 28, 16, 30, 12, 5, tzinfo=IST)
     lead = LeadFactory(creator=telecaller, followup_date=followup)
     request = RequestFactory().get("/dashboard/")
     request.user = telecaller
@@ -100,3 +102,17 @@ def test_quick_update_include_posts_back_without_moving_an_untouched_followup(
     lead.refresh_from_db()
     assert (lead.status, lead.followup_date) == ("did_not_pick_up", followup)
     assert WorkedLead.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_quick_update_form_offers_the_followup_shortcuts_as_submit_buttons(telecaller):
+    lead = LeadFactory(creator=telecaller)
+    request = RequestFactory().get("/dashboard/")
+    request.user = telecaller
+    html, _ = _render(_item(lead), request)
+    buttons = re.findall(
+        r'<button type="submit" class="followup-shortcut" name="followup_shortcut"'
+        rf' value="(\w+)" data-target="qu-{lead.pk}-followup">([^<]+)</button>', html)
+    assert buttons == [("2h", "in 2 hours"), ("tomorrow", "tomorrow"), ("3d", "in 3 days"),
+                       ("week", "next week")]
+    assert 'data-time-zone="Asia/Kolkata"' in html

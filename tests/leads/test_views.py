@@ -1,4 +1,4 @@
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -7,6 +7,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from leads.models import Lead, LeadStatus, WorkedLead
 from tests.factories import LeadFactory, UserFactory
@@ -251,8 +252,8 @@ def test_lead_create_ignores_closed_leads_with_the_same_mobile(telecaller_client
 # --- /leads/<id>/edit/ ------------------------------------------------------------
 
 def _edit_data(lead, **overrides):
-    return {"status": lead.status, "followup_date": "", "remarks": lead.remarks,
-            "modified_token": lead.modified_at.isoformat(), **overrides}
+    return {"status": lead.status, "followup_date": "", "no_followup": "on",
+            "remarks": lead.remarks, "modified_token": lead.modified_at.isoformat(), **overrides}
 
 
 def test_lead_edit_shows_the_followup_in_time_zone(telecaller_client, telecaller):
@@ -277,11 +278,11 @@ def test_lead_edit_moves_the_followup_and_records_worked(telecaller_client, tele
     old = datetime(2026, 11, 28, 10, 0, 0, 123456, tzinfo=IST)
     lead = LeadFactory(creator=telecaller, followup_date=old)
     response = telecaller_client.post(_edit(lead), _edit_data(
-        lead, status="confirmed", followup_date="2026-12-01T16:30", remarks="Coming Monday"))
+        lead, status="confirmed", followup_date="2030-12-01T16:30", remarks="Coming Monday"))
     assert response.status_code == 302
     assert response["Location"] == LIST
     lead.refresh_from_db()
-    new = datetime(2026, 12, 1, 16, 30, tzinfo=IST)
+    new = datetime(2030, 12, 1, 16, 30, tzinfo=IST)
     assert (lead.status, lead.followup_date, lead.remarks) == ("confirmed", new, "Coming Monday")
     worked = WorkedLead.objects.get()
     assert (worked.lead, worked.user, worked.old_followup_date, worked.new_followup_date) == (
@@ -289,11 +290,11 @@ def test_lead_edit_moves_the_followup_and_records_worked(telecaller_client, tele
 
 
 def test_lead_edit_remark_only_records_nothing(telecaller_client, telecaller):
-    followup = datetime(2026, 11, 28, 10, 0, 37, 123456, tzinfo=IST)
+    followup = datetime(2030, 11, 28, 10, 0, 37, 123456, tzinfo=IST)
     lead = LeadFactory(creator=telecaller, followup_date=followup)
     # The browser echoes the follow-up back to the minute.
     response = telecaller_client.post(_edit(lead), _edit_data(
-        lead, followup_date="2026-11-28T10:00", remarks="Switched off"))
+        lead, followup_date="2030-11-28T10:00", remarks="Switched off"))
     assert response.status_code == 302
     lead.refresh_from_db()
     assert (lead.followup_date, lead.remarks) == (followup, "Switched off")
@@ -311,11 +312,11 @@ def test_lead_edit_status_only_records_nothing(telecaller_client, telecaller):
 def test_lead_edit_by_a_manager_of_someone_elses_lead(manager_client, manager):
     lead = LeadFactory(followup_date=None)
     assert manager_client.get(_edit(lead)).status_code == 200
-    response = manager_client.post(_edit(lead), _edit_data(lead, followup_date="2026-12-02T09:15"))
+    response = manager_client.post(_edit(lead), _edit_data(lead, followup_date="2030-12-02T09:15"))
     assert response.status_code == 302
     worked = WorkedLead.objects.get()
     assert (worked.user, worked.old_followup_date, worked.new_followup_date) == (
-        manager, None, datetime(2026, 12, 2, 9, 15, tzinfo=IST))
+        manager, None, datetime(2030, 12, 2, 9, 15, tzinfo=IST))
 
 
 def test_lead_edit_refuses_when_the_lead_changed_since_opened(telecaller_client, telecaller):
@@ -326,7 +327,7 @@ def test_lead_edit_refuses_when_the_lead_changed_since_opened(telecaller_client,
     Lead.objects.filter(pk=lead.pk).update(status=LeadStatus.OPEN, remarks="manager's note",
                                            modified_at=datetime(2030, 1, 1, tzinfo=IST))
     response = telecaller_client.post(_edit(lead), _edit_data(
-        lead, status="confirmed", remarks="mine", followup_date="2026-12-01T16:30",
+        lead, status="confirmed", remarks="mine", followup_date="2030-12-01T16:30",
         modified_token=token))
     assert response.status_code == 409
     lead.refresh_from_db()
@@ -366,12 +367,12 @@ def test_quick_update_saves_and_returns_to_next(telecaller_client, telecaller):
     lead = LeadFactory(creator=telecaller, followup_date=old, remarks="Asked for price",
                        customer_name="Asha Rao")
     response = telecaller_client.post(_quick(lead), {
-        "status": "confirmed", "followup_date": "2026-11-30T10:00", "remark": "Will come Monday",
+        "status": "confirmed", "followup_date": "2030-12-02T10:00", "remark": "Will come Monday",
         "next": "/dashboard/?user=3&day=2026-11-28"})
     assert response.status_code == 302
     assert response["Location"] == "/dashboard/?user=3&day=2026-11-28"
     lead.refresh_from_db()
-    new = datetime(2026, 11, 30, 10, 0, tzinfo=IST)
+    new = datetime(2030, 12, 2, 10, 0, tzinfo=IST)
     assert (lead.status, lead.followup_date) == ("confirmed", new)
     first, second = lead.remarks.split("\n")
     assert first == "Asked for price"
@@ -380,7 +381,7 @@ def test_quick_update_saves_and_returns_to_next(telecaller_client, telecaller):
     assert (worked.user, worked.old_followup_date, worked.new_followup_date) == (
         telecaller, old, new)
     assert _messages(response) == [
-        "Updated Asha Rao: Confirmed, next follow-up 30 Nov 2026, 10:00."]
+        "Updated Asha Rao: Confirmed, next follow-up 2 Dec 2030, 10:00."]
 
 
 def test_quick_update_error_names_the_field_and_saves_nothing(telecaller_client, telecaller):
@@ -458,7 +459,7 @@ def test_quick_update_and_edit_work_on_a_row_a_loader_left_without_a_name(client
     Lead.objects.filter(pk=lead.pk).update(customer_name="")  # a bulk loader's row
     client.force_login(telecaller)
     response = client.post(reverse("leads:quick_update", args=[lead.pk]), {
-        "status": "open", "followup_date": "2026-12-01T10:00", "remark": "", "next": "/"})
+        "status": "open", "followup_date": "2030-12-01T10:00", "remark": "", "next": "/"})
     assert response.status_code == 302
     lead.refresh_from_db()
     assert (lead.status, lead.customer_name) == ("open", "")
@@ -479,7 +480,7 @@ def test_quick_update_refuses_a_follow_up_outside_2000_to_2100(client, telecalle
 def test_lead_edit_refuses_remarks_over_the_limit_with_a_message(telecaller_client, telecaller):
     lead = LeadFactory(creator=telecaller, remarks="kept")
     response = telecaller_client.post(_edit(lead), {
-        "status": "open", "followup_date": "", "remarks": "x" * 100_001,
+        "status": "open", "followup_date": "", "no_followup": "on", "remarks": "x" * 100_001,
         "modified_token": lead.modified_at.isoformat()})
     assert response.status_code == 200
     assert response.context["form"].errors == {"remarks": [
@@ -493,7 +494,8 @@ def test_quick_update_that_would_overfill_the_log_says_so(telecaller_client, tel
     stored = "x" * 99_990
     lead = LeadFactory(creator=telecaller, customer_name="Asha Rao", remarks=stored)
     response = telecaller_client.post(_quick(lead), {
-        "status": "open", "followup_date": "", "remark": "Will come Monday", "next": "/"})
+        "status": "open", "followup_date": "", "no_followup": "on", "remark": "Will come Monday",
+        "next": "/"})
     assert response.status_code == 302
     # The new line: "30 Nov 2026 10:00 " (18 characters), "<username>: ", the remark.
     would_have = len(stored) + 1 + 18 + len(telecaller.username) + 2 + len("Will come Monday")
@@ -577,3 +579,114 @@ def test_lead_create_as_lost_needs_remarks(telecaller_client):
     assert response.status_code == 302
     assert list(Lead.objects.values_list("status", flat=True)) == ["lost"]
     assert WorkedLead.objects.count() == 0  # adding a lead is not closing one
+
+
+# --- the next step ---------------------------------------------------------------
+
+def test_quick_update_refuses_a_past_followup_and_saves_nothing(telecaller_client, telecaller):
+    past = datetime(2026, 11, 20, 11, 0, tzinfo=IST)
+    lead = LeadFactory(creator=telecaller, customer_name="Asha Rao", followup_date=past)
+    response = telecaller_client.post(_quick(lead), {
+        "status": "did_not_pick_up", "followup_date": "2026-11-20T11:00", "remark": "No answer",
+        "next": "/dashboard/"})
+    assert _messages(response) == [
+        "Asha Rao not updated. Next follow-up: Set the next follow-up or close the lead."]
+    lead.refresh_from_db()
+    assert (lead.status, lead.followup_date, lead.remarks) == ("needs_followup", past, "")
+    assert WorkedLead.objects.count() == 0
+
+
+def test_quick_update_no_followup_tick_makes_the_lead_unscheduled(telecaller_client, telecaller):
+    lead = LeadFactory(creator=telecaller, followup_date=datetime(2026, 11, 20, 11, tzinfo=IST))
+    response = telecaller_client.post(_quick(lead), {
+        "status": "needs_followup", "followup_date": "2026-11-20T11:00", "no_followup": "on",
+        "next": "/dashboard/"})
+    assert response.status_code == 302
+    assert list(Lead.objects.not_closed().filter(followup_date=None)) == [lead]
+
+
+def test_lead_edit_page_refuses_a_past_followup_next_to_the_field(telecaller_client, telecaller):
+    lead = LeadFactory(creator=telecaller, followup_date=datetime(2026, 11, 20, 11, tzinfo=IST))
+    response = telecaller_client.post(_edit(lead), _edit_data(
+        lead, followup_date="2026-11-20T11:00", no_followup="", remarks="Called"))
+    assert response.status_code == 200
+    assert response.context["form"].errors == {
+        "followup_date": ["Set the next follow-up or close the lead."]}
+    html = response.content.decode()
+    assert 'name="followup_shortcut" value="2h"' in html
+    assert 'name="no_followup"' in html
+
+
+# --- the work queues: /leads/?due=... --------------------------------------------
+
+def _at(days, hour):
+    """Today (business time zone) + `days` at `hour`:00."""
+    day = timezone.localdate() + timedelta(days=days)
+    return timezone.make_aware(datetime.combine(day, time(hour)))
+
+
+def test_overdue_queue_lists_open_leads_oldest_followup_first(telecaller_client, telecaller):
+    recent = LeadFactory(creator=telecaller, followup_date=_at(-1, 23))
+    oldest = LeadFactory(creator=telecaller, followup_date=_at(-40, 9))
+    middle = LeadFactory(creator=telecaller, followup_date=_at(-3, 9))
+    LeadFactory(creator=telecaller, followup_date=_at(-2, 9), status=LeadStatus.COMPLETED)
+    LeadFactory(creator=telecaller, followup_date=_at(0, 0))  # today: not overdue
+    LeadFactory(followup_date=_at(-5, 9))  # someone else's
+    response = telecaller_client.get(LIST, {"due": "overdue"})
+    assert response.status_code == 200
+    assert _pks(response) == [oldest.pk, middle.pk, recent.pk]
+
+
+def test_unscheduled_queue_lists_open_leads_without_followup_oldest_created_first(
+        telecaller_client, telecaller):
+    newer = LeadFactory(creator=telecaller, followup_date=None, created_at=_at(-1, 9))
+    older = LeadFactory(creator=telecaller, followup_date=None, created_at=_at(-9, 9))
+    LeadFactory(creator=telecaller, followup_date=None, status=LeadStatus.LOST)
+    LeadFactory(creator=telecaller, followup_date=_at(1, 9))
+    response = telecaller_client.get(LIST, {"due": "unscheduled"})
+    assert _pks(response) == [older.pk, newer.pk]
+
+
+def test_today_queue_lists_todays_open_followups_in_time_order(telecaller_client, telecaller):
+    evening = LeadFactory(creator=telecaller, followup_date=_at(0, 18))
+    morning = LeadFactory(creator=telecaller, followup_date=_at(0, 9))
+    LeadFactory(creator=telecaller, followup_date=_at(0, 11), status=LeadStatus.COMPLETED)
+    LeadFactory(creator=telecaller, followup_date=_at(1, 0))
+    response = telecaller_client.get(LIST, {"due": "today"})
+    assert _pks(response) == [morning.pk, evening.pk]
+
+
+def test_queues_for_managers_take_the_team_or_one_user_and_other_filters(
+        manager_client, telecaller):
+    mine = LeadFactory(creator=telecaller, followup_date=_at(-2, 9), status=LeadStatus.OPEN)
+    other = LeadFactory(followup_date=_at(-3, 9), status=LeadStatus.OPEN)
+    LeadFactory(creator=telecaller, followup_date=_at(-4, 9), status=LeadStatus.CONFIRMED)
+    assert _pks(manager_client.get(LIST, {"due": "overdue", "status": "open"})) == [
+        other.pk, mine.pk]
+    response = manager_client.get(
+        LIST, {"due": "overdue", "status": "open", "user": telecaller.pk})
+    assert _pks(response) == [mine.pk]
+
+
+def test_queue_pages_keep_their_order(telecaller_client, telecaller):
+    leads = [LeadFactory(creator=telecaller, followup_date=_at(-60 + i, 9)) for i in range(51)]
+    first = telecaller_client.get(LIST, {"due": "overdue"})
+    second = telecaller_client.get(LIST, {"due": "overdue", "page": 2})
+    assert (_pks(first), _pks(second)) == ([lead.pk for lead in leads[:50]], [leads[50].pk])
+    assert first.context["has_next"] is True
+
+
+def test_unknown_queue_answers_400_naming_the_filter(telecaller_client):
+    response = telecaller_client.get(LIST, {"due": "tomorrow"})
+    assert response.status_code == 400
+    assert response.context["form"].errors == {
+        "due": ["Choose due=today, overdue or unscheduled."]}
+
+
+def test_queue_rows_carry_a_quick_update_form_back_to_the_queue(telecaller_client, telecaller):
+    lead = LeadFactory(creator=telecaller, followup_date=_at(-2, 9))
+    html = telecaller_client.get(LIST, {"due": "overdue"}).content.decode()
+    assert f'action="/leads/{lead.pk}/quick-update/"' in html
+    assert 'name="next" value="/leads/?due=overdue"' in html
+    assert "js/leads.js" in html
+    assert "quick-update" not in telecaller_client.get(LIST).content.decode()
