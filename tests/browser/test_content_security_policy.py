@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from django.utils.formats import date_format
 from playwright.sync_api import expect
 
 from tests.dashboard.conftest import local
@@ -99,7 +100,8 @@ def _use_the_dashboard(page, lead, *, manager):
     expect(page).to_have_url(re.compile(rf"date={yesterday.isoformat()}"))
     page.go_back()
     # Back on today's page (its data swapped in) before the next choice.
-    expect(page.locator("#dashboard-title")).to_contain_text(timezone.localdate().isoformat())
+    today = date_format(timezone.localdate())
+    expect(page.locator("#dashboard-title")).to_contain_text(today)
     if manager:
         page.get_by_label("User", exact=True).select_option(label="asha")
         expect(page.locator("#dashboard-title")).to_contain_text("asha")
