@@ -71,6 +71,7 @@ from dashboard.cache.stats import (
     hit_stats,
 )
 from dashboard.cache.store import Fetched, LockPolicy, Part, fetch, lock_policy
+from dashboard.cache.tokens import tokens_read_once
 from dashboard.cache.versions import (
     KEY_PREFIX,
     TEAM_SCOPE,
@@ -109,5 +110,6 @@ __all__ = [
     "lock_policy",
     "longest_timeout",
     "read_versions",
+    "tokens_read_once",
     "user_scope",
 ]
