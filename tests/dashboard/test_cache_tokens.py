@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from dashboard.cache import TEAM_SCOPE, Part, fetch, invalidate_dashboard, read_versions, user_scope
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -173,3 +175,39 @@ def test_concurrent_bumps_from_threads_are_never_lost(embedded_database):
     output = _manage(embedded_database, "shell", "--no-imports", "-c", CONCURRENT_BUMPS)
     advanced, failed = output.split()
     assert (int(advanced), int(failed)) == (8 * 40, 0)
+
+
+# The same store on the suite's own database (PostgreSQL in CI): the project
+# may also run on PostgreSQL without Redis.
+
+
+@pytest.fixture
+def tokens_in_the_database(settings, db):
+    settings.DASHBOARD_VERSION_TOKENS = "database"
+
+
+def test_database_tokens_start_at_zero_and_each_bump_adds_one(tokens_in_the_database):
+    scopes = {TEAM_SCOPE, user_scope(5)}
+    assert read_versions(scopes) == {TEAM_SCOPE: 0, "u5": 0}
+    assert invalidate_dashboard(user_ids={5}) is True
+    first = read_versions(scopes)
+    assert invalidate_dashboard(user_ids={5}, team=False) is True
+    assert read_versions(scopes) == {TEAM_SCOPE: first[TEAM_SCOPE], "u5": first["u5"] + 1}
+    assert min(first.values()) > 0  # the first bump's token comes from the clock
+
+
+def test_a_bump_in_the_database_retires_the_entries_in_local_memory(tokens_in_the_database):
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return len(calls)
+
+    def fetched():
+        part = Part(family="day", scope=user_scope(5), params={"date": "2026-11-28"},
+                    compute=compute)
+        return fetch([part], bypass=frozenset())
+
+    assert [fetched().outcome for _ in range(2)] == ["miss", "hit"]
+    invalidate_dashboard(user_ids={5}, team=False)
+    assert (fetched().values["day"], fetched().outcome) == (2, "hit")
