@@ -187,6 +187,11 @@ else:
         },
     }
 
+# The dashboard cache's version tokens: beside the entries in Redis, or, with
+# the per-process local memory, in the database every process shares, so a
+# management command's write reaches the server's cache (dashboard/cache/tokens.py).
+DASHBOARD_VERSION_TOKENS = "cache" if REDIS_LOCATION else "database"
+
 # Sessions live in the database only: ending one (logout, password change,
 # an administrator deleting rows) takes effect on the next request whatever
 # Redis does. A cached copy would outlive a delete that failed during a Redis

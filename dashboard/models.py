@@ -15,3 +15,16 @@ class CacheBypass(models.Model):
 
     def __str__(self):
         return f"dashboard cache bypassed for {self.scope} until {self.until.isoformat()}"
+
+
+class CacheVersion(models.Model):
+    """A dashboard scope's version token, when the cache is per process (no
+    Redis): every process on the same database reads and bumps the same row
+    (dashboard/cache/tokens.py). With Redis the tokens live in Redis and this
+    table stays empty."""
+
+    scope = models.CharField(max_length=32, primary_key=True)
+    version = models.BigIntegerField()
+
+    def __str__(self):
+        return f"dashboard cache version {self.version} of {self.scope}"

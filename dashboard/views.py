@@ -153,6 +153,7 @@ def _selected_user_id(form):
 
 @require_safe
 @login_required
+@cache.tokens_read_once()
 def index(request):
     manager, bypass, form, users = _validated_query(request)
     if form.is_valid():
@@ -174,6 +175,7 @@ def index(request):
 
 
 @require_safe
+@cache.tokens_read_once()
 def data(request):
     if not request.user.is_authenticated:
         return JsonResponse({"error": "Log in to see the dashboard."}, status=403)

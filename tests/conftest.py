@@ -46,6 +46,7 @@ def make_redis_unreachable(settings):
 
     def point_at_closed_port():
         settings.CACHES = redis_caches("redis://127.0.0.1:1/0")
+        settings.DASHBOARD_VERSION_TOKENS = "cache"
 
     return point_at_closed_port
 
@@ -141,7 +142,15 @@ def use_private_redis(settings, private_redis):
         **redis_caches(private_redis.url()),
         "lenient": redis_cache_settings(private_redis.url(), ignore_exceptions=True),
     }
+    settings.DASHBOARD_VERSION_TOKENS = "cache"
     return private_redis
+
+
+@pytest.fixture
+def tokens_in_the_cache(settings):
+    """The dashboard's version tokens in the default cache, as with Redis,
+    whatever the run's backend: tests that make the cache fail a bump."""
+    settings.DASHBOARD_VERSION_TOKENS = "cache"
 
 
 class RedisAttempts:

@@ -16,6 +16,13 @@ Keys and versions (versions.py)
     Tokens never expire; a missing one is recreated from the clock, never
     reused, and tokens only grow.
 
+Where the tokens live (tokens.py)
+    In the cache with Redis. Without it the entries are in local memory, per
+    process, so the tokens are rows of ``dashboard_cacheversion`` in the
+    database every process shares: a command's write retires the server's
+    entries. A bump is one atomic ``UPDATE … version + 1`` (an upsert); a read
+    one SELECT (a scope never bumped: token 0), at most once per request.
+
 Failed invalidation (bypass.py)
     If a scope's bump fails, its entries under the old token could be served
     once Redis is back, so the writer records a CacheBypass row for that scope
@@ -71,6 +78,7 @@ from dashboard.cache.stats import (
     hit_stats,
 )
 from dashboard.cache.store import Fetched, LockPolicy, Part, fetch, lock_policy
+from dashboard.cache.tokens import tokens_read_once
 from dashboard.cache.versions import (
     KEY_PREFIX,
     TEAM_SCOPE,
@@ -109,5 +117,6 @@ __all__ = [
     "lock_policy",
     "longest_timeout",
     "read_versions",
+    "tokens_read_once",
     "user_scope",
 ]

@@ -2,11 +2,10 @@
 
 import logging
 
-from django.core.cache import cache
 from django.db import DatabaseError
 
 from dashboard.cache.bypass import record_bypass
-from dashboard.cache.errors import CACHE_ERRORS, attempted_even_if_open
+from dashboard.cache.tokens import bump_tokens
 from dashboard.cache.versions import (
     TEAM_SCOPE,
     USERS_SCOPE,
@@ -34,22 +33,7 @@ def invalidate_dashboard(*, user_ids=(), team=True, users_list=False):
         scopes.append(TEAM_SCOPE)
     if users_list:
         scopes.append(USERS_SCOPE)
-    failed, cause = [], None
-    # Always attempted, even while the cache backend's breaker is open: a
-    # bump that could have succeeded must not become a bypass.
-    with attempted_even_if_open(cache):
-        for scope in scopes:
-            key = version_key(scope)
-            try:
-                try:
-                    cache.incr(key)
-                except ValueError:
-                    # No token yet (or evicted): nothing can be cached under a
-                    # token that does not exist; a fresh one retires any other.
-                    cache.set(key, fresh_token(), None)
-            except CACHE_ERRORS as exc:
-                failed.append(scope)
-                cause = exc
+    failed, cause = bump_tokens({scope: version_key(scope) for scope in scopes}, fresh_token)
     if failed:
         try:
             record_bypass(failed, cause=cause)

@@ -8,9 +8,8 @@ entry is overwritten when it is recomputed instead of multiplied per write
 import time
 
 from django.conf import settings
-from django.core.cache import cache
 
-from dashboard.cache.errors import CacheUnavailable, cache_call
+from dashboard.cache.tokens import read_tokens
 
 KEY_PREFIX = "dash"
 TEAM_SCOPE = "team"
@@ -59,20 +58,9 @@ def fresh_token():
 
 def read_versions(scopes):
     """{scope: token} in one round trip (plus one per token that has to be
-    created). Raises CacheUnavailable."""
-    keys = {scope: version_key(scope) for scope in scopes}
-    found = cache_call("version read", cache.get_many, list(keys.values()))
-    versions = {}
-    for scope, key in keys.items():
-        token = found.get(key)
-        if token is None:
-            # add() keeps a token another process created meanwhile.
-            cache_call("version create", cache.add, key, fresh_token(), None)
-            token = cache_call("version read", cache.get, key)
-            if token is None:
-                raise CacheUnavailable("version create")
-        versions[scope] = token
-    return versions
+    created), from the cache or, without Redis, the database (tokens.py).
+    Raises CacheUnavailable."""
+    return read_tokens({scope: version_key(scope) for scope in scopes}, fresh_token)
 
 
 def build_key(family, scope, params):

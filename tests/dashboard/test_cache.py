@@ -177,7 +177,9 @@ def redis_went_away(*args, **kwargs):
     raise ConnectionError("redis went away")
 
 
-def test_failed_invalidation_bypasses_the_cache_until_old_entries_expired(monkeypatch, caplog):
+def test_failed_invalidation_bypasses_the_cache_until_old_entries_expired(
+    monkeypatch, caplog, tokens_in_the_cache
+):
     compute = Counter()
     fetch([part(compute)])
     monkeypatch.setattr(default_cache, "incr", redis_went_away)
@@ -203,7 +205,9 @@ def test_failed_invalidation_bypasses_the_cache_until_old_entries_expired(monkey
     assert compute.calls == 3
 
 
-def test_failed_invalidation_without_a_database_logs_the_owners(monkeypatch, caplog):
+def test_failed_invalidation_without_a_database_logs_the_owners(
+    monkeypatch, caplog, tokens_in_the_cache
+):
     from django.db import OperationalError
 
     def database_went_away(*args, **kwargs):
@@ -412,7 +416,7 @@ def test_a_bump_while_the_breaker_is_open_is_attempted(use_private_redis):
 
 # --- per-scope bypass -----------------------------------------------------------
 
-def test_failed_bump_bypasses_only_the_scopes_it_concerns(monkeypatch):
+def test_failed_bump_bypasses_only_the_scopes_it_concerns(monkeypatch, tokens_in_the_cache):
     computes = {uid: Counter() for uid in (None, 1, 2)}
     for uid, compute in computes.items():
         fetch([part(compute, user_id=uid)])
