@@ -58,6 +58,15 @@ def _status_options(selected):
     )
 
 
+# The first submit button of a form is the one Enter uses. Without it, Enter
+# in a field would press the first follow-up shortcut and move the follow-up
+# the user never asked to move; with it, Enter saves what was typed.
+DEFAULT_SAVE_BUTTON = (
+    '<button type="submit" class="visually-hidden" tabindex="-1" aria-hidden="true">'
+    "Save</button>"
+)
+
+
 @cache
 def followup_shortcuts_html(target_id):
     """The shortcut buttons next to a follow-up field. Each is a submit button
@@ -73,6 +82,11 @@ def followup_shortcuts_html(target_id):
         f'<div class="followup-shortcuts" role="group" aria-label="Follow-up shortcuts"'
         f' data-time-zone="{escape(settings.TIME_ZONE)}">{buttons}</div>'
     )
+
+
+@register.simple_tag
+def default_save_button():
+    return mark_safe(DEFAULT_SAVE_BUTTON)
 
 
 @register.simple_tag
@@ -93,6 +107,7 @@ def render_quick_update_form(item, *, csrf_token, next_url, action_url):
         f' aria-label="Update {escape(item["customer_name"])}">'
         f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(str(csrf_token))}">'
         f'<input type="hidden" name="next" value="{escape(str(next_url))}">'
+        f'{DEFAULT_SAVE_BUTTON}'
         f'<label for="qu-{lead_id}-status">Status</label>'
         f'<select id="qu-{lead_id}-status" name="status">{_status_options(item["status"])}</select>'
         f'<label for="qu-{lead_id}-followup">Next follow-up</label>'

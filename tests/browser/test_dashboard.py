@@ -190,3 +190,24 @@ def test_pickers_and_quick_update_work_without_javascript(browser, live_server, 
             "Updated Meera Nair: Open, next follow-up")
     finally:
         context.close()
+
+
+def test_enter_without_javascript_saves_and_moves_no_followup(browser, live_server, login, team):
+    """Enter presses a form's first submit button: it must be Save, never the
+    first follow-up shortcut (which would move the follow-up by two hours)."""
+    asha, _, _, _ = team
+    later = timezone.now() + timedelta(days=3)
+    lead = LeadFactory(creator=asha, customer_name="Ravi Iyer", followup_date=later)
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    try:
+        login(asha, on=page)
+        page.goto(f"{live_server.url}/leads/{lead.pk}/edit/")
+        page.locator("select[name=status]").select_option(label="Confirmed")
+        with page.expect_navigation():
+            page.locator("input[name=followup_date]").press("Enter")
+        lead.refresh_from_db()
+        assert lead.status == "confirmed"
+        assert lead.followup_date == later  # unchanged, not "in 2 hours"
+    finally:
+        context.close()
