@@ -3,11 +3,6 @@ sessions live in the database only, so a Redis frozen during a logout (or a
 password change, a deactivation, rows deleted by an administrator) cannot
 keep a copy alive."""
 
-import os
-import shutil
-import socket
-import subprocess
-import time
 from contextlib import contextmanager
 
 import pytest
@@ -24,64 +19,13 @@ LEADS = reverse("leads:list")
 LOGIN = reverse("login")
 
 
-def _ci():
-    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
-
-
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def private_redis(tmp_path):
-    """A redis-server of this test's own on a loopback port (never the shared
-    one, which this test freezes): its port."""
-    import redis
-
-    server = shutil.which("redis-server")
-    if server is None:
-        if _ci():
-            pytest.fail("redis-server is not installed; CI installs Debian's redis-server.")
-        pytest.skip("redis-server is not installed")
-    port = _free_port()
-    with open(tmp_path / "redis.log", "w") as log:
-        process = subprocess.Popen(
-            [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(tmp_path)],
-            stdout=log, stderr=subprocess.STDOUT,
-        )
-    try:
-        client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=1)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                client.ping()
-                break
-            except redis.RedisError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail("redis-server did not start: "
-                                + (tmp_path / "redis.log").read_text())
-                time.sleep(0.05)
-        yield port
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 @pytest.fixture
 def frozen_redis(private_redis, settings):
-    """The project's caches on the private Redis; call the result to get a
-    context manager during which Redis accepts no write."""
-    import redis
-
-    settings.CACHES = redis_caches(f"redis://127.0.0.1:{private_redis}/0")
-    control = redis.Redis(host="127.0.0.1", port=private_redis, socket_timeout=5)
+    """The project's caches on the run's private Redis (tests/conftest.py);
+    call the result to get a context manager during which Redis accepts no
+    write."""
+    settings.CACHES = redis_caches(private_redis.url())
+    control = private_redis.client()
 
     @contextmanager
     def writes_paused():
