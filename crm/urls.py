@@ -10,6 +10,8 @@ urlpatterns = [
     path("", include("dashboard.urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
+    # /leads/import/... and /api/intake/ (before leads/: its own pages).
+    path("", include("intake.urls")),
     path("leads/", include("leads.urls")),
     path("healthz", healthz, name="healthz"),
 ]

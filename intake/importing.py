@@ -293,6 +293,8 @@ def _fill_batch(batch, path, *, file_name, options, by_user, default_owner, max_
     with transaction.atomic():
         scan = FileScan(path, file_name=file_name, options=options, max_rows=max_rows)
         batch.source = scan.cleaner.source
+        # For the failed-rows CSV: the rows as they came, under their header.
+        batch.options["header"] = [str(cell) for cell in scan.table.header]
         first_entry_of = {}  # mobile -> entry pk, for duplicates within the file
         for rows in scan.chunks():
             problems, entries, stored_rows = [], [], []

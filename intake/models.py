@@ -240,3 +240,24 @@ class ImportRowProblem(models.Model):
 
     def __str__(self):
         return f"Row {self.row_number}: {self.message}"
+
+
+class ApiRateWindow(models.Model):
+    """Requests one API token made in one minute (minutes since the epoch):
+    the rate limit counted in the database, so every process and host shares
+    it, with or without Redis."""
+
+    token = models.ForeignKey(ApiToken, on_delete=models.CASCADE, related_name="+",
+                              db_index=False)
+    minute = models.BigIntegerField()
+    requests = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["token", "minute"], name="api_rate_token_minute_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.token_id} @ {self.minute}: {self.requests}"

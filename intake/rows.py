@@ -53,8 +53,9 @@ def shown(value):
     return text
 
 
-def _clean_lead_field(name, raw):
-    """The stored value of `raw` for Lead.`name`, or ValidationError."""
+def clean_lead_field(name, raw):
+    """The stored value of `raw` for Lead.`name` (the model field's own rules:
+    what forms and admin apply), or ValidationError."""
     model_field = Lead._meta.get_field(name)
     text = raw.isoformat() if isinstance(raw, (date, datetime)) else str(raw)
     text = text.strip()
@@ -122,7 +123,7 @@ class RowCleaner:
                 continue
             raw = cells[positions[name]] if positions[name] < len(cells) else ""
             try:
-                row.values[name] = _clean_lead_field(name, raw)
+                row.values[name] = clean_lead_field(name, raw)
             except ValidationError as exc:
                 row.errors.append(RowError(
                     row_number, self.columns.header_of(name), shown(raw), " ".join(exc.messages)
