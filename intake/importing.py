@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import models, transaction
 from django.db.models import Exists, F, OuterRef, Q
@@ -26,7 +27,7 @@ from intake.models import (
     IntakeEntry,
     ProblemKind,
 )
-from intake.reading import HEADER_ONLY, open_table
+from intake.reading import HEADER_ONLY, forget_converted, open_table
 from intake.rows import RowCleaner
 from intake.services import chunks, create_leads_from_entries
 from leads.locks import job_lock
@@ -51,6 +52,11 @@ class ImportOptions:
     users: list = field(default_factory=list)
     duplicates: str = "skip"
     sheet: str = ""
+
+
+def converted_dir():
+    """Where XLSX files read once wait for their import (intake.reading)."""
+    return Path(settings.INTAKE_UPLOAD_DIR) / "converted"
 
 
 def source_for(file_name, source):
@@ -118,7 +124,8 @@ class FileScan:
     def __init__(self, path, *, file_name, options, max_rows=None):
         self.file_name = file_name
         self.max_rows = max_rows
-        self.table = open_table(path, file_name=file_name, sheet=options.sheet or None)
+        self.table = open_table(path, file_name=file_name, sheet=options.sheet or None,
+                                converted_dir=converted_dir())
         if max_rows is not None and (self.table.declared_rows or 0) > max_rows:
             raise FileRefused(
                 f"“{file_name}” declares {self.table.declared_rows:,} data rows; at most "
@@ -276,6 +283,7 @@ def run_import(path, *, file_name, options, by_user=None, max_rows=None):
         try:
             _fill_batch(batch, path, file_name=file_name, options=options, by_user=by_user,
                         default_owner=default_owner, max_rows=max_rows)
+            forget_converted(path, sheet=options.sheet or None, converted_dir=converted_dir())
         except FileRefused:
             batch.delete()
             raise

@@ -6,6 +6,9 @@ a message for the person who uploaded it."""
 
 import codecs
 import csv
+import hashlib
+import json
+import os
 import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -32,8 +35,15 @@ class Table:
     declared_rows: int | None = None
 
 
-def open_table(path, *, file_name, sheet=None):
-    """The Table of the file at `path` (named `file_name` by its sender)."""
+def open_table(path, *, file_name, sheet=None, converted_dir=None):
+    """The Table of the file at `path` (named `file_name` by its sender).
+
+    With `converted_dir`, an XLSX is read once: the first full read also
+    writes its cells there (JSON lines, keyed by the file's path, size,
+    modification time and sheet), and later reads of the same file read
+    that, several times faster than parsing the sheet's XML again (the
+    preview's read serves the import). See `forget_converted`.
+    """
     path = Path(path)
     suffix = Path(file_name).suffix.lower()
     with open(path, "rb") as handle:
@@ -51,7 +61,14 @@ def open_table(path, *, file_name, sheet=None):
                 f"“{file_name}” is not an Excel .xlsx file (its content is something else): "
                 "save it from Excel as .xlsx, or as CSV UTF-8."
             )
-        return _open_xlsx(path, file_name=file_name, sheet=sheet)
+        if converted_dir is None:
+            return _open_xlsx(path, file_name=file_name, sheet=sheet)
+        converted = _converted_path(path, sheet, converted_dir)
+        if converted.is_file():
+            return _open_converted(converted)
+        table = _open_xlsx(path, file_name=file_name, sheet=sheet)
+        table.rows = _recording(table.header, table.rows, converted)
+        return table
     if suffix in CSV_EXTENSIONS:
         if start.startswith(_ZIP_MAGIC):
             raise FileRefused(
@@ -215,3 +232,67 @@ def _open_xlsx(path, *, file_name, sheet):
 
     declared = None if declared_rows is None else max(declared_rows - number, 0)
     return Table(kind="xlsx", header=header, rows=rows(), declared_rows=declared)
+
+
+# --- XLSX read once ----------------------------------------------------------
+
+def _converted_path(path, sheet, directory):
+    status = path.stat()
+    key = f"{path.resolve()}|{status.st_size}|{status.st_mtime_ns}|{sheet or ''}"
+    return Path(directory) / f"{hashlib.sha256(key.encode()).hexdigest()}.rows.jsonl"
+
+
+def forget_converted(path, *, sheet=None, converted_dir):
+    """Remove the converted copy of an XLSX (after its import)."""
+    path = Path(path)
+    if path.is_file():
+        _converted_path(path, sheet, converted_dir).unlink(missing_ok=True)
+
+
+def _encode(cell):
+    if isinstance(cell, datetime):
+        return {"datetime": cell.isoformat()}
+    if isinstance(cell, date):
+        return {"date": cell.isoformat()}
+    return cell
+
+
+def _decode(cell):
+    if isinstance(cell, dict):
+        if "datetime" in cell:
+            return datetime.fromisoformat(cell["datetime"])
+        return date.fromisoformat(cell["date"])
+    return cell
+
+
+def _recording(header, rows, converted):
+    """The `rows`, written to `converted` as they pass; the copy is kept
+    only when every row was read (a refused or abandoned read leaves none)."""
+    converted.parent.mkdir(parents=True, exist_ok=True)
+    partial = converted.with_name(converted.name + f".{os.getpid()}.partial")
+    complete = False
+    try:
+        with open(partial, "w", encoding="utf-8") as out:
+            out.write(json.dumps([_encode(cell) for cell in header]) + "\n")
+            for row_number, cells in rows:
+                out.write(json.dumps([row_number, [_encode(cell) for cell in cells]]) + "\n")
+                yield row_number, cells
+        complete = True
+    finally:
+        if complete:
+            os.replace(partial, converted)
+        else:
+            partial.unlink(missing_ok=True)
+
+
+def _open_converted(converted):
+    handle = open(converted, encoding="utf-8")  # noqa: SIM115  (closed by rows())
+    header = [_decode(cell) for cell in json.loads(handle.readline())]
+
+    def rows():
+        with handle:
+            for line in handle:
+                row_number, cells = json.loads(line)
+                yield row_number, [_decode(cell) for cell in cells]
+
+    return Table(kind="xlsx", header=header, rows=rows())

@@ -19,6 +19,12 @@ def csv_bytes(rows, *, delimiter=",", bom=False):
     return (("\ufeff" if bom else "") + out.getvalue()).encode()
 
 
+@pytest.fixture(autouse=True)
+def upload_dir(settings, tmp_path):
+    settings.INTAKE_UPLOAD_DIR = tmp_path / "uploads"
+    return settings.INTAKE_UPLOAD_DIR
+
+
 @pytest.fixture
 def write_file(tmp_path):
     def write(name, content):

@@ -326,3 +326,41 @@ def test_two_imports_at_once_the_second_is_refused(write_csv, do_import):
             do_import(write_csv(GOOD))
     assert not ImportBatch.objects.exists()
     assert do_import(write_csv(GOOD)).queued == 2
+
+
+def test_xlsx_is_read_once_for_preview_and_import(write_xlsx, do_dry_run, do_import, upload_dir,
+                                                  monkeypatch):
+    when = datetime(2026, 12, 1, 9, 30)
+    path = write_xlsx([["name", "phone", "followup_date"], ["Asha", 9829012345, when]])
+    assert do_dry_run(path).valid == 1
+    converted = list((upload_dir / "converted").iterdir())
+    assert len(converted) == 1
+    # The import reads the converted copy, not the workbook.
+    monkeypatch.setattr("intake.reading._open_xlsx", lambda *a, **k: pytest.fail("re-read"))
+    batch = do_import(path)
+    assert batch.queued == 1
+    entry = IntakeEntry.objects.get()
+    assert timezone.localtime(entry.followup_date).replace(tzinfo=None) == when
+    assert not list((upload_dir / "converted").iterdir())
+
+
+def test_xlsx_without_a_true_dimension_is_capped_while_streaming(
+    write_xlsx, do_dry_run, upload_dir, tmp_path
+):
+    import re
+    import zipfile
+
+    made = write_xlsx([["name", "phone"]] + [[f"C{n}", f"98290{n:05d}"] for n in range(6)])
+    # A sheet that under-declares its size: the cap must still hold.
+    path = tmp_path / "lying.xlsx"
+    with zipfile.ZipFile(made) as source, zipfile.ZipFile(path, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename.startswith("xl/worksheets/"):
+                data = re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1:B2"', data)
+            target.writestr(item, data)
+    with pytest.raises(FileRefused, match="more than 3 data rows"):
+        do_dry_run(path, max_rows=3)
+    assert (upload_dir / "converted").is_dir()
+    assert not list((upload_dir / "converted").iterdir())  # no partial copy kept
+    assert do_dry_run(path).rows == 6  # every row is read, whatever the sheet declares

@@ -25,12 +25,6 @@ ROWS = [["Name", "Phone", "Owner", "Notes"],
         ["Queue", "9829012346", "", ""]]
 
 
-@pytest.fixture(autouse=True)
-def upload_dir(settings, tmp_path):
-    settings.INTAKE_UPLOAD_DIR = tmp_path / "uploads"
-    return settings.INTAKE_UPLOAD_DIR
-
-
 @pytest.fixture
 def manager_client(client):
     client.force_login(ManagerFactory(username="boss"))
