@@ -28,6 +28,12 @@ class ImportUploadForm(forms.Form):
         queryset=lead_owners(), required=False, label="User (for “one user”)",
         error_messages={"invalid_choice": "That user cannot own leads."},
     )
+    users = forms.ModelMultipleChoiceField(
+        queryset=lead_owners(), required=False, label="Users (for the rules)",
+        help_text="Round-robin and least-loaded: who receives leads; none chosen: everyone "
+                  "who can own leads.",
+        error_messages={"invalid_choice": "%(value)s cannot own leads."},
+    )
     duplicates = forms.ChoiceField(
         choices=[(mode, label) for mode, label in zip(
             DUPLICATE_MODES, ["Skip duplicates", "Import duplicates anyway (marked)"],

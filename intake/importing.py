@@ -40,6 +40,8 @@ PREVIEW_ROWS = 20
 # Problems a dry run shows (the import stores them all).
 PREVIEW_PROBLEMS = 100
 ASSIGN_MODES = ("queue", "round-robin", "least-loaded", "user:USERNAME")
+# Rows without an owner go into the queue, then intake.assignment hands them out.
+RULE_MODES = ("round-robin", "least-loaded")
 DUPLICATE_MODES = ("skip", "create")
 # A lead changed this long after it was created was worked by someone.
 WORKED_AFTER = timedelta(minutes=1)
@@ -52,6 +54,16 @@ class ImportOptions:
     users: list = field(default_factory=list)
     duplicates: str = "skip"
     sheet: str = ""
+
+
+def distribution_rules():
+    """intake.assignment (the queue page's distribution rules), or None while
+    it is not part of the product."""
+    try:
+        from intake import assignment
+    except ImportError:
+        return None
+    return assignment
 
 
 def converted_dir():
@@ -79,12 +91,13 @@ def check_options(options):
     assign = options.assign.strip()
     if assign == "queue":
         return None
-    if assign in ("round-robin", "least-loaded"):
-        # The distribution rules come with the unassigned-queue page.
-        raise FileRefused(
-            f"Assigning by {assign} is not available yet: import into the queue "
-            "(--assign queue), or to one user (--assign user:USERNAME)."
-        )
+    if assign in RULE_MODES:
+        if distribution_rules() is None:
+            raise FileRefused(
+                f"Assigning by {assign} is not available yet: import into the queue "
+                "(--assign queue), or to one user (--assign user:USERNAME)."
+            )
+        return None  # into the queue, then distributed by the rule
     if assign.startswith("user:"):
         username = assign.removeprefix("user:").strip()
         owner = lead_owners().filter(username=username).values_list("pk", flat=True).first()
@@ -335,12 +348,32 @@ def _fill_batch(batch, path, *, file_name, options, by_user, default_owner, max_
                 owners_touched.update(lead.creator_id for lead in leads)
                 batch.leads_created += len(leads)
             batch.queued += len(entries) - len(owners)
+        if options.assign in RULE_MODES:
+            _distribute(batch, options, by_user)
         batch.status = BatchStatus.COMPLETE
         batch.finished_at = timezone.now()
         batch.save()
         if owners_touched:
             # Once for the whole batch, with every owner who received leads.
             announce_leads_changed(Lead, owner_ids=owners_touched)
+
+
+def _distribute(batch, options, by_user):
+    """Hand the batch's waiting entries out by the rule, in the batch's
+    transaction (the rule announces its owners itself)."""
+    rules = distribution_rules()
+    users = None
+    if options.users:
+        users = list(get_user_model().objects.filter(username__in=options.users))
+    waiting = IntakeEntry.objects.filter(batch=batch, state=EntryState.WAITING).order_by("pk")
+    try:
+        result = rules.assign_entries(waiting, options.assign, users=users, by_user=by_user)
+    except rules.DistributionError as exc:
+        raise FileRefused(
+            f"The leads could not be handed out: {exc} Nothing was imported."
+        ) from None
+    batch.leads_created += result.assigned
+    batch.queued -= result.assigned
 
 
 def _link_duplicates_in_file(entries, rows, first_entry_of):

@@ -58,6 +58,7 @@ def import_start(request):
         return _start_page(request, form, status=413)
     options = ImportOptions(
         source=form.cleaned_data["source"], assign=form.assign_option(),
+        users=[user.get_username() for user in form.cleaned_data["users"]],
         duplicates=form.cleaned_data["duplicates"], sheet=form.cleaned_data["sheet"].strip(),
     )
     try:

@@ -364,3 +364,16 @@ def test_xlsx_without_a_true_dimension_is_capped_while_streaming(
     assert (upload_dir / "converted").is_dir()
     assert not list((upload_dir / "converted").iterdir())  # no partial copy kept
     assert do_dry_run(path).rows == 6  # every row is read, whatever the sheet declares
+
+
+def test_rules_hand_out_the_rows_without_owner(write_csv, do_import):
+    """Runs once intake.assignment (the queue page's rules) is part of the product."""
+    pytest.importorskip("intake.assignment")
+    asha, ravi = UserFactory(username="asha"), UserFactory(username="ravi")
+    UserFactory(username="omar")
+    rows = [HEADER[:2]] + [[f"C{n}", f"98290{n:05d}"] for n in range(4)]
+    batch = do_import(write_csv(rows), assign="round-robin", users=["asha", "ravi"])
+    assert (batch.leads_created, batch.queued) == (4, 0)
+    owners = sorted(Lead.objects.values_list("creator_id", flat=True))
+    assert owners == sorted([asha.pk, asha.pk, ravi.pk, ravi.pk])
+    assert not IntakeEntry.objects.filter(state=EntryState.WAITING).exists()
