@@ -104,6 +104,8 @@ def _rss_mb():
 @dataclass
 class Measure:
     seconds: dict = field(default_factory=dict)
+    # CPU seconds of this process (the database server's work is not in it).
+    cpu_seconds: dict = field(default_factory=dict)
     rss_before_mb: float = 0.0
     peak_rss_mb: float = 0.0
     peak_rss_reset: bool = False
@@ -133,6 +135,7 @@ def measuring(*, trace=False):
 
 @contextmanager
 def timed(measure, name):
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     yield
     measure.seconds[name] = time.perf_counter() - started
+    measure.cpu_seconds[name] = time.process_time() - cpu_started

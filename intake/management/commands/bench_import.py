@@ -9,6 +9,7 @@ RSS of the process, dashboard announcements, and compact_lead_counts
 table keeps --leads leads. docs/performance.md records the figures.
 """
 
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -74,6 +75,11 @@ class Command(BaseCommand):
             f"{measure.seconds['import']:.1f} s (leads {batch.leads_created:,}, queued "
             f"{batch.queued:,}, skipped {batch.skipped:,}, failed {batch.failed:,}); "
             f"end to end {total:.1f} s"
+        )
+        self.stdout.write(
+            f"  this process's CPU: dry run {measure.cpu_seconds['dry_run']:.1f} s, import "
+            f"{measure.cpu_seconds['import']:.1f} s; load average "
+            f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
         )
         trace_text = (f", tracemalloc peak {measure.tracemalloc_peak_mb:.0f} MB"
                       if measure.tracemalloc_peak_mb is not None else "")
