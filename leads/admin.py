@@ -236,7 +236,8 @@ class LeadAdmin(admin.ModelAdmin):
                 messages.ERROR,
             )
             return
-        changed = services.leads_reassign(leads=queryset, creator=user)
+        changed = services.leads_reassign(leads=queryset, creator=user,
+                                           changed_by=request.user)
         self.message_user(
             request, f"Reassigned {changed} lead(s) to {user.get_username()}.", messages.SUCCESS
         )
