@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "leads",
     "dashboard",
     "accounts",
+    "intake",
     "crm",  # project-wide management commands (migrate_locked)
 ]
 

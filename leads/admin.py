@@ -73,8 +73,8 @@ class LeadActionForm(ActionForm):
 class LeadAdminForm(forms.ModelForm):
     class Meta:
         model = Lead
-        fields = ["customer_name", "mobile", "car_registration", "followup_date", "remarks",
-                  "status", "creator"]
+        fields = ["customer_name", "mobile", "car_registration", "car_model", "service_type",
+                  "source", "followup_date", "remarks", "status", "creator"]
 
     def clean_followup_date(self):
         # Admin shows seconds, the row may hold microseconds: an untouched
@@ -145,9 +145,11 @@ class LeadAdmin(admin.ModelAdmin):
         "status",
         "followup_date",
         "creator",
+        "source",
         "created_at",
     )
-    list_filter = ("status", "creator", "followup_date", "created_at")
+    list_filter = ("status", "creator", "followup_date", "created_at", "source", "service_type",
+                   "car_model")
     search_fields = ("mobile", "car_registration", "customer_name")
     search_help_text = (
         "Mobile (any format, prefix), registration (prefix) or customer name."

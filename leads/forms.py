@@ -10,6 +10,7 @@ from django.utils import timezone
 from leads.models import (
     CLOSED_STATUSES,
     DUE_QUEUES,
+    LEAD_TAG_MAX_CHARS,
     Lead,
     LeadStatus,
     validate_followup_range,
@@ -245,6 +246,11 @@ class LeadListFilterForm(forms.Form):
                  *zip(DUE_QUEUES, ["Due today", "Overdue", "Unscheduled"], strict=True)],
         error_messages={"invalid_choice": "Choose due=today, overdue or unscheduled."},
     )
+    source = forms.CharField(required=False, max_length=LEAD_TAG_MAX_CHARS, label="Source")
+    service_type = forms.CharField(
+        required=False, max_length=LEAD_TAG_MAX_CHARS, label="Service type"
+    )
+    car_model = forms.CharField(required=False, max_length=LEAD_TAG_MAX_CHARS, label="Car model")
     page = forms.IntegerField(
         required=False, min_value=1, max_value=100_000, widget=forms.HiddenInput,
         error_messages={"invalid": "The page must be a whole number."},
@@ -272,6 +278,10 @@ class LeadListFilterForm(forms.Form):
             leads = leads.filter(status=data["status"])
         if data.get("user") is not None:
             leads = leads.owned_by(data["user"])
+        # Exact values, as stored (blank: no filter).
+        for tag in ("source", "service_type", "car_model"):
+            if data[tag].strip():
+                leads = leads.filter(**{tag: data[tag].strip()})
         if data["due"]:
             return leads.due_queue(data["due"], day=timezone.localdate())
         return leads.order_by("-created_at", "-pk")

@@ -84,6 +84,18 @@ def validate_remarks_length(value):
         )
 
 
+# source, car_model and service_type: short labels.
+LEAD_TAG_MAX_CHARS = 100
+
+
+def validate_lead_tag(value):
+    if value and not has_visible_character(value):
+        raise ValidationError(
+            "Leave this blank or enter text: this one has only invisible characters.",
+            code="invisible_text",
+        )
+
+
 def validate_lead_owner(user):
     if not user.is_active:
         raise ValidationError(
@@ -304,6 +316,23 @@ class Lead(models.Model):
     status = models.CharField(
         max_length=20, choices=LeadStatus.choices, default=LeadStatus.NEEDS_FOLLOWUP
     )
+    # Where the lead came from and what it is about. Database defaults too, so
+    # the COPY loaders (leads/demo_data.py) and raw SQL that predate them work.
+    source = models.CharField(
+        max_length=LEAD_TAG_MAX_CHARS, blank=True, default="", db_default="",
+        validators=[validate_lead_tag],
+        help_text="Where the lead came from, e.g. campaign, website, walk-in.",
+    )
+    car_model = models.CharField(
+        max_length=LEAD_TAG_MAX_CHARS, blank=True, default="", db_default="",
+        validators=[validate_lead_tag],
+    )
+    service_type = models.CharField(
+        max_length=LEAD_TAG_MAX_CHARS, blank=True, default="", db_default="",
+        validators=[validate_lead_tag],
+    )
+    # When the lead reached its owner (imports and the intake queue set it on
+    # assignment; the queue entry keeps when it arrived).
     created_at = models.DateTimeField(default=timezone.now)
     modified_at = models.DateTimeField(auto_now=True)
     # No single-column index of its own: (creator, followup_date) leads with
