@@ -44,9 +44,10 @@ class DistributionPlan:
 
 
 def normalize_rule(rule):
-    """The stored spelling of a rule: 'round-robin' and 'round_robin' alike."""
-    value = (rule or "").strip().lower().replace("-", "_")
-    if value in ("user", "one_user"):
+    """The stored spelling of a rule (as the issue writes them): 'round-robin'
+    and 'round_robin' alike."""
+    value = (rule or "").strip().lower().replace("_", "-")
+    if value in ("user", "one-user"):
         value = ONE_USER
     if value not in RULES:
         raise DistributionError(

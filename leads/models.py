@@ -430,9 +430,9 @@ class Lead(models.Model):
 
 class OwnerChangeRule(models.TextChoices):
     MANUAL = "manual", "Manual"
-    ROUND_ROBIN = "round_robin", "Round-robin"
-    LEAST_LOADED = "least_loaded", "Least-loaded"
-    HAND_OVER = "hand_over", "Hand-over"
+    ROUND_ROBIN = "round-robin", "Round-robin"
+    LEAST_LOADED = "least-loaded", "Least-loaded"
+    HAND_OVER = "hand-over", "Hand-over"
     IMPORT = "import", "Import"
 
 

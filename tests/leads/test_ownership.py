@@ -68,7 +68,7 @@ def test_hand_over_spreads_open_leads_round_robin_with_history():
     assert [owners[lead.pk] for lead in open_leads] == ["x", "y", "x"]
     assert owners[closed.pk] == "leaving"
     assert {row[1:] for row in _history()} == {
-        ("leaving", "x", "boss", "hand_over"), ("leaving", "y", "boss", "hand_over")}
+        ("leaving", "x", "boss", "hand-over"), ("leaving", "y", "boss", "hand-over")}
     assert len(_history()) == 3
 
 
@@ -85,7 +85,7 @@ def test_hand_over_to_nobody_eligible_writes_nothing():
     leaving, gone = UserFactory(username="leaving"), UserFactory(username="gone", is_active=False)
     LeadFactory(creator=leaving)
     with pytest.raises(DistributionError):
-        leads_hand_over(from_user=leaving, to_users=[gone], rule="round_robin")
+        leads_hand_over(from_user=leaving, to_users=[gone], rule="round-robin")
     assert list(Lead.objects.values_list("creator__username", flat=True)) == ["leaving"]
     assert OwnerChange.objects.count() == 0
 
@@ -98,7 +98,7 @@ def test_hand_over_statements_do_not_grow_with_the_leads(django_assert_max_num_q
     # one UPDATE per receiver (3), history (1), two savepoints and their
     # releases (4).
     with django_assert_max_num_queries(12):
-        result = leads_hand_over(from_user=leaving, to_users=receivers, rule="round_robin")
+        result = leads_hand_over(from_user=leaving, to_users=receivers, rule="round-robin")
     assert result.handed_over == 60
 
 
@@ -115,7 +115,7 @@ def test_hand_over_announces_once_with_every_owner(django_capture_on_commit_call
     leads_changed.connect(record)
     try:
         with django_capture_on_commit_callbacks(execute=True):
-            leads_hand_over(from_user=leaving, to_users=[x, y], rule="round_robin")
+            leads_hand_over(from_user=leaving, to_users=[x, y], rule="round-robin")
     finally:
         leads_changed.disconnect(record)
     assert sent == [frozenset({leaving.pk, x.pk, y.pk})]

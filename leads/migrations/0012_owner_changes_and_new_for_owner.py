@@ -16,7 +16,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ('leads', '0010_telecallers_group'),
+        ('leads', '0011_lead_source_car_model_service_type'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -26,7 +26,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('changed_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('rule', models.CharField(choices=[('manual', 'Manual'), ('round_robin', 'Round-robin'), ('least_loaded', 'Least-loaded'), ('hand_over', 'Hand-over'), ('import', 'Import')], max_length=20)),
+                ('rule', models.CharField(choices=[('manual', 'Manual'), ('round-robin', 'Round-robin'), ('least-loaded', 'Least-loaded'), ('hand-over', 'Hand-over'), ('import', 'Import')], max_length=20)),
             ],
         ),
         migrations.AddField(
@@ -68,6 +68,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='ownerchange',
-            constraint=models.CheckConstraint(condition=models.Q(('rule__in', ['manual', 'round_robin', 'least_loaded', 'hand_over', 'import'])), name='owner_change_rule_valid'),
+            constraint=models.CheckConstraint(condition=models.Q(('rule__in', ['manual', 'round-robin', 'least-loaded', 'hand-over', 'import'])), name='owner_change_rule_valid'),
         ),
     ]
