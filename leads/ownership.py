@@ -15,16 +15,13 @@ from leads.distribution import DistributionError, plan_owners
 from leads.models import Lead, OwnerChange, OwnerChangeRule
 from leads.signals import announce_leads_changed
 
-# Rows per INSERT of history rows (SQLite caps the parameters of a statement).
-HISTORY_BATCH_SIZE = 500
-
 
 def owner_changes_record(changes, *, rule, changed_by=None, at=None):
     """Write one OwnerChange per (lead id, from user id or None, to user id)
     in `changes`, skipping those whose owner did not change; return how many.
 
-    One INSERT per HISTORY_BATCH_SIZE rows; call it inside the transaction of
-    the change itself."""
+    One INSERT for all of them (SQLite: as many as its parameter limit
+    needs); call it inside the transaction of the change itself."""
     at = at or timezone.now()
     by_id = getattr(changed_by, "pk", changed_by)
     rows = [
@@ -32,7 +29,7 @@ def owner_changes_record(changes, *, rule, changed_by=None, at=None):
                     changed_by_id=by_id, changed_at=at, rule=rule)
         for lead_id, from_id, to_id in changes if from_id != to_id
     ]
-    OwnerChange.objects.bulk_create(rows, batch_size=HISTORY_BATCH_SIZE)
+    OwnerChange.objects.bulk_create(rows)
     return len(rows)
 
 
@@ -85,7 +82,7 @@ def leads_hand_over(*, from_user, to_users, rule, changed_by=None):
     """Hand every lead of `from_user` that is not closed to `to_users`: one
     colleague (rule "manual"), or spread by round-robin or least-loaded.
     `from_user` never receives any. OwnerChange rows have the rule
-    `hand_over`. Raises DistributionError (nothing written) when nobody
+    `hand-over`. Raises DistributionError (nothing written) when nobody
     chosen can own leads."""
     to_users = [user for user in to_users if user.pk != from_user.pk]
     if not to_users:
