@@ -8,7 +8,7 @@ marks the leads new for their owner unless the owner did it themself.
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.utils import timezone
 
 from leads.distribution import DistributionError, plan_owners
@@ -24,13 +24,30 @@ def owner_changes_record(changes, *, rule, changed_by=None, at=None):
     needs); call it inside the transaction of the change itself."""
     at = at or timezone.now()
     by_id = getattr(changed_by, "pk", changed_by)
-    rows = [
+    changes = [change for change in changes if change[1] != change[2]]
+    if not changes:
+        return 0
+    connection = connections[router.db_for_write(OwnerChange)]
+    if connection.vendor == "postgresql":
+        # Three arrays instead of a value per cell: building the ORM's
+        # INSERT for a big batch costs far more than the database's work.
+        lead_ids, from_ids, to_ids = (list(column) for column in zip(*changes, strict=True))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {OwnerChange._meta.db_table} "
+                "(lead_id, from_user_id, to_user_id, changed_by_id, changed_at, rule) "
+                "SELECT change.lead_id, change.from_id, change.to_id, %s, %s, %s "
+                "FROM unnest(%s::bigint[], %s::integer[], %s::integer[]) "
+                "AS change(lead_id, from_id, to_id)",
+                [by_id, at, rule, lead_ids, from_ids, to_ids],
+            )
+        return len(changes)
+    OwnerChange.objects.bulk_create([
         OwnerChange(lead_id=lead_id, from_user_id=from_id, to_user_id=to_id,
                     changed_by_id=by_id, changed_at=at, rule=rule)
-        for lead_id, from_id, to_id in changes if from_id != to_id
-    ]
-    OwnerChange.objects.bulk_create(rows)
-    return len(rows)
+        for lead_id, from_id, to_id in changes
+    ])
+    return len(changes)
 
 
 def leads_give(assignments, *, rule, changed_by=None, at=None):

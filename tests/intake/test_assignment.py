@@ -101,3 +101,18 @@ def test_the_telecallers_dashboard_shows_the_new_leads_at_once(
     with django_capture_on_commit_callbacks(execute=True):
         assign_entries(make_entries(2), "round-robin", users=[a])
     assert client.get(url).json()["totals"]["new_leads"] == 2
+
+
+def test_bench_assign_prints_its_figures_and_leaves_nothing_behind():
+    import io
+    import re
+
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("bench_assign", entries=60, users=4, stdout=out)
+    assert re.fullmatch(
+        r"\w+: assigned 60 of 60 waiting entries round-robin to 4 users in [\d.]+ s, "
+        r"\d+ SQL statements \(rolled back\)\n", out.getvalue())
+    assert (Lead.objects.count(), IntakeEntry.objects.count(), OwnerChange.objects.count()) == (
+        0, 0, 0)
