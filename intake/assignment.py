@@ -10,11 +10,13 @@ history and announces once.
 
 from dataclasses import dataclass, field
 
+from django.utils import timezone
+
 from intake.models import EntryState
 from intake.services import LEAD_BATCH_SIZE, create_leads_from_entries
 from leads.distribution import DistributionError, normalize_rule, plan_owners
 
-__all__ = ["AssignmentResult", "DistributionError", "assign_entries"]
+__all__ = ["AssignmentResult", "DistributionError", "assign_entries", "entries_reject"]
 
 
 @dataclass
@@ -67,4 +69,17 @@ def assign_entries(entries, rule, users=None, by_user=None, daily_cap=None, *,
     return AssignmentResult(
         leads=leads, left_waiting=plan.left_over, already_decided=len(chosen) - len(leads),
         skipped_users=plan.skipped_users, per_user=per_user,
+    )
+
+
+def entries_reject(entries, *, reason, by_user=None):
+    """Reject the waiting ones among `entries` (a queryset) with `reason`
+    (e.g. a duplicate); return how many. One UPDATE; entries decided
+    meanwhile are left alone. No lead changes, so nothing is announced."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValueError("Give the reason for rejecting.")
+    return entries.filter(state=EntryState.WAITING).update(
+        state=EntryState.REJECTED, rejected_reason=reason, decided_at=timezone.now(),
+        decided_by=by_user,
     )

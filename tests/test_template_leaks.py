@@ -72,6 +72,7 @@ def test_no_page_shows_template_syntax(client, role):
             reverse("dashboard:index") + f"?user={telecaller.pk}",
             reverse("admin:leads_lead_changelist"),
             reverse("admin:leads_lead_change", args=[lead.pk]),
+            reverse("intake_queue:unassigned"),
         ]
     client.force_login(viewer)
     leaks = {}
