@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
@@ -63,18 +63,27 @@ def _open_duplicates(user, mobile):
 @require_http_methods(["GET", "POST"])
 def lead_create(request):
     duplicates = []
+    can_pick_owner = user_sees_all_leads(request.user)
+    status = 200
     if request.method == "POST":
-        form = LeadCreateForm(request.POST)
+        form = LeadCreateForm(request.POST, can_pick_owner=can_pick_owner)
         if form.is_valid():
             duplicates = _open_duplicates(request.user, form.instance.mobile)
             # Warn before saving; the user confirms with "save anyway".
             if not duplicates or form.cleaned_data["save_anyway"]:
-                lead = services.lead_create(creator=request.user, **form.lead_data())
-                messages.success(request, f"Added {lead.customer_name} ({lead.mobile}).")
+                owner = form.chosen_owner(request.user)
+                lead = services.lead_create(creator=owner, added_by=request.user,
+                                            **form.lead_data())
+                for_whom = "" if owner == request.user else f" for {owner.get_username()}"
+                messages.success(request,
+                                 f"Added {lead.customer_name} ({lead.mobile}){for_whom}.")
                 return redirect("leads:list")
+        elif form.has_error(NON_FIELD_ERRORS, "forged_owner"):
+            status = 400
     else:
-        form = LeadCreateForm()
-    return render(request, "leads/lead_form.html", {"form": form, "duplicates": duplicates})
+        form = LeadCreateForm(can_pick_owner=can_pick_owner)
+    return render(request, "leads/lead_form.html", {"form": form, "duplicates": duplicates},
+                  status=status)
 
 
 def _lead_or_404(leads, pk):

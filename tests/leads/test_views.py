@@ -690,3 +690,43 @@ def test_queue_rows_carry_a_quick_update_form_back_to_the_queue(telecaller_clien
     assert 'name="next" value="/leads/?due=overdue"' in html
     assert "js/leads.js" in html
     assert "quick-update" not in telecaller_client.get(LIST).content.decode()
+
+
+def _new_lead(**extra):
+    return {"customer_name": "Picked Owner", "mobile": "9829055555", "status": "needs_followup",
+            **extra}
+
+
+def test_a_manager_adds_a_lead_for_a_telecaller(manager_client, manager):
+    from leads.models import OwnerChange
+
+    owner = UserFactory(username="picked")
+    response = manager_client.post(reverse("leads:create"), _new_lead(owner=owner.pk))
+    assert response.status_code == 302
+    lead = Lead.objects.get()
+    assert (lead.creator, lead.new_for_owner) == (owner, True)
+    assert list(OwnerChange.objects.values_list("from_user", "to_user", "changed_by", "rule")) == [
+        (None, owner.pk, manager.pk, "manual")]
+
+
+def test_a_manager_without_a_pick_owns_the_lead(manager_client, manager):
+    assert manager_client.post(reverse("leads:create"), _new_lead()).status_code == 302
+    lead = Lead.objects.get()
+    assert (lead.creator, lead.new_for_owner) == (manager, False)
+
+
+def test_a_manager_cannot_pick_someone_who_cannot_own_leads(manager_client):
+    gone = UserFactory(username="gone", is_active=False)
+    response = manager_client.post(reverse("leads:create"), _new_lead(owner=gone.pk))
+    assert "Choose someone who can own leads" in response.content.decode()
+    assert Lead.objects.count() == 0
+
+
+def test_telecallers_see_no_picker_and_a_forged_owner_is_refused(telecaller_client):
+    other = UserFactory(username="other")
+    page = telecaller_client.get(reverse("leads:create")).content.decode()
+    assert 'name="owner"' not in page
+    response = telecaller_client.post(reverse("leads:create"), _new_lead(owner=other.pk))
+    assert response.status_code == 400
+    assert "Only managers can add a lead for someone else" in response.content.decode()
+    assert Lead.objects.count() == 0
