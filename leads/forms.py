@@ -272,6 +272,9 @@ class LeadListFilterForm(forms.Form):
         required=False, min_value=1, max_value=100_000, widget=forms.HiddenInput,
         error_messages={"invalid": "The page must be a whole number."},
     )
+    new = forms.BooleanField(required=False, label="New for the owner only",
+                             help_text="Leads given to their owner that they have not "
+                                       "updated yet.")
 
     def __init__(self, *args, show_user_filter, **kwargs):
         super().__init__(*args, **kwargs)
@@ -295,6 +298,8 @@ class LeadListFilterForm(forms.Form):
             leads = leads.filter(status=data["status"])
         if data.get("user") is not None:
             leads = leads.owned_by(data["user"])
+        if data.get("new"):
+            leads = leads.filter(new_for_owner=True)
         # Exact values, as stored (blank: no filter).
         for tag in ("source", "service_type", "car_model"):
             if data[tag].strip():

@@ -17,6 +17,7 @@ from leads.models import Lead, LeadStatus
 from leads.permissions import user_sees_all_leads
 
 LEADS_PER_PAGE = 50
+NEW_FOR_YOU_SHOWN = 100
 # Where a quick update returns when its `next` is missing or unsafe.
 DASHBOARD_URL = reverse_lazy("dashboard:index")
 
@@ -42,8 +43,20 @@ def lead_list(request):
         has_previous=page > 1,
         has_next=len(leads) > LEADS_PER_PAGE,
         due=form.cleaned_data["due"],
+        # The viewer's own "New for you (n)" (a manager's list has the filter
+        # only): at most NEW_FOR_YOU_SHOWN ids through the partial index, no COUNT.
+        new_for_you=None if sees_all else _new_for_you(request.user),
     )
     return render(request, "leads/lead_list.html", context)
+
+
+def _new_for_you(user):
+    """"3", or "100+" past NEW_FOR_YOU_SHOWN; "" for none."""
+    ids = list(Lead.objects.new_for(user).order_by().values_list("pk", flat=True)
+               [:NEW_FOR_YOU_SHOWN + 1])
+    if len(ids) > NEW_FOR_YOU_SHOWN:
+        return f"{NEW_FOR_YOU_SHOWN}+"
+    return str(len(ids)) if ids else ""
 
 
 def _open_duplicates(user, mobile):
