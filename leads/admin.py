@@ -7,13 +7,16 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import connections
-from django.urls import path
+from django.shortcuts import redirect
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.http import urlencode
 
-from leads import services
+from leads import services, team_admin  # noqa: F401 (team_admin registers the user admin)
 from leads.csv_export import lead_csv_response
 from leads.forms import keep_stored_followup
+from leads.manager_forms import MAX_SELECTED_LEADS
 from leads.models import FollowupSnapshot, Lead, LeadStatus, WorkedLead, validate_lead_owner
 from leads.people import lead_owners
 
@@ -165,7 +168,7 @@ class LeadAdmin(admin.ModelAdmin):
     # Rendering admin rows is most of a changelist's time on a big table.
     list_per_page = 50
     action_form = LeadActionForm
-    actions = ("set_status", "reassign", "export_csv")
+    actions = ("set_status", "reassign", "reschedule", "export_csv")
 
     def get_urls(self):
         owner_search = OwnerAutocompleteView.as_view(admin_site=self.admin_site, lead_admin=self)
@@ -243,6 +246,16 @@ class LeadAdmin(admin.ModelAdmin):
         self.message_user(
             request, f"Reassigned {changed} lead(s) to {user.get_username()}.", messages.SUCCESS
         )
+
+    @admin.action(description="Reschedule selected leads…", permissions=["change"])
+    def reschedule(self, request, queryset):
+        ids = list(queryset.order_by("pk").values_list("pk", flat=True)[:MAX_SELECTED_LEADS + 1])
+        if len(ids) > MAX_SELECTED_LEADS:
+            self.message_user(
+                request, f"Select at most {MAX_SELECTED_LEADS:,} leads to reschedule, or "
+                "reschedule a user's overdue leads from the reschedule page.", messages.ERROR)
+            return None
+        return redirect(reverse("leads:reschedule") + "?" + urlencode({"lead": ids}, doseq=True))
 
     @admin.action(description="Export selected leads as CSV", permissions=["view"])
     def export_csv(self, request, queryset):
