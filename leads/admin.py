@@ -10,14 +10,23 @@ from django.db import connections
 from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.functional import cached_property
+from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 
 from leads import services, team_admin  # noqa: F401 (team_admin registers the user admin)
 from leads.csv_export import lead_csv_response
 from leads.forms import keep_stored_followup
 from leads.manager_forms import MAX_SELECTED_LEADS
-from leads.models import FollowupSnapshot, Lead, LeadStatus, WorkedLead, validate_lead_owner
+from leads.models import (
+    FollowupSnapshot,
+    Lead,
+    LeadStatus,
+    OwnerChange,
+    WorkedLead,
+    validate_lead_owner,
+)
 from leads.people import lead_owners
 
 # Filtered changelists count at most this many rows: enough to page through,
@@ -159,7 +168,7 @@ class LeadAdmin(admin.ModelAdmin):
     )
     list_select_related = ("creator",)
     autocomplete_fields = ("creator",)
-    readonly_fields = ("created_at", "modified_at")
+    readonly_fields = ("created_at", "modified_at", "owner_history")
     # Served by lead_created_idx (scanned backwards); the id tie-breaker the
     # admin appends is an incremental sort within equal timestamps.
     ordering = ("-created_at",)
@@ -169,6 +178,22 @@ class LeadAdmin(admin.ModelAdmin):
     list_per_page = 50
     action_form = LeadActionForm
     actions = ("set_status", "reassign", "reschedule", "export_csv")
+
+    @admin.display(description="Owner history")
+    def owner_history(self, obj):
+        changes = (OwnerChange.objects.filter(lead=obj).order_by("changed_at", "pk")
+                   .select_related("from_user", "to_user", "changed_by"))
+        lines = [
+            (date_format(timezone.localtime(change.changed_at), "DATETIME_FORMAT"),
+             change.from_user.get_username() if change.from_user else "the queue",
+             change.to_user.get_username(), change.get_rule_display(),
+             change.changed_by.get_username() if change.changed_by else "the command line")
+            for change in changes
+        ]
+        if not lines:
+            return "No change of owner recorded."
+        return format_html("<ul>{}</ul>", format_html_join(
+            "", "<li>{}: {} → {} ({}, by {})</li>", lines))
 
     def get_urls(self):
         owner_search = OwnerAutocompleteView.as_view(admin_site=self.admin_site, lead_admin=self)

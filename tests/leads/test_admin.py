@@ -337,3 +337,14 @@ def test_set_status_action_logs_each_lead_it_closes_by_the_admin_user(staff_clie
     assert sorted(Lead.objects.values_list("status", flat=True)) == ["lost", "lost"]
     assert list(WorkedLead.objects.values_list("kind", "lead_id", "user__username")) == [
         ("closed", closing.pk, "boss")]
+
+
+def test_the_change_form_shows_the_owner_history(client, manager):
+    from leads import services
+
+    client.force_login(manager)
+    lead = LeadFactory(creator=UserFactory(username="first"))
+    services.leads_reassign(leads=Lead.objects.filter(pk=lead.pk),
+                            creator=UserFactory(username="second"), changed_by=manager)
+    body = client.get(reverse("admin:leads_lead_change", args=[lead.pk])).content.decode()
+    assert ": first → second (Manual, by " + manager.username + ")</li>" in body
