@@ -8,6 +8,7 @@ tests/settings.py, which imports this module and overrides what only tests need.
 """
 
 import re
+import tempfile
 from datetime import timedelta
 from importlib.util import find_spec
 from pathlib import Path
@@ -69,6 +70,9 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     # Before sessions: a session cookie that cannot be a key is no session;
     # NUL in a path, header, parameter or form field is a 400 (crm/bad_requests.py).
+    # Refuses (413) intake uploads and API calls over their size from the
+    # Content-Length alone, before the input check or CSRF reads the body.
+    "intake.middleware.IntakeBodyLimitMiddleware",
     "crm.bad_requests.InputCheckMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -342,6 +346,19 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     }
 }
+
+# --- Intake (imports and the intake API, docs/intake.md) ---------------------
+
+# The import page's limits (the import_leads command has none: it streams).
+INTAKE_UPLOAD_MAX_BYTES = 20 * 1024 * 1024
+INTAKE_UPLOAD_MAX_ROWS = 100_000
+# Where an uploaded file waits between its preview and its import.
+INTAKE_UPLOAD_DIR = Path(
+    env_str("INTAKE_UPLOAD_DIR") or Path(tempfile.gettempdir()) / "crm-imports"
+)
+# POST /api/intake/: body size, and requests a minute per token (a token may set its own).
+INTAKE_API_MAX_BODY_BYTES = 64 * 1024
+INTAKE_API_RATE_PER_MINUTE = env_int("INTAKE_API_RATE_PER_MINUTE", 60)
 
 # --- Logging ----------------------------------------------------------------
 

@@ -11,6 +11,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("leads/unassigned/", include("intake.queue_urls")),
+    # /leads/import/... and /api/intake/ (before leads/: its own pages).
+    path("", include("intake.urls")),
     path("leads/", include("leads.urls")),
     path("healthz", healthz, name="healthz"),
 ]

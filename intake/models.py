@@ -205,3 +205,59 @@ class IntakeEntry(models.Model):
 
     def __str__(self):
         return f"{self.customer_name} ({self.mobile}), {self.get_state_display()}"
+
+
+class ProblemKind(models.TextChoices):
+    FAILED = "failed", "Failed"
+    SKIPPED = "skipped", "Skipped"
+
+
+class ImportRowProblem(models.Model):
+    """A row of an import that did not become an entry: it failed a field
+    rule (one row per problem) or was skipped as a duplicate. `cells` keeps
+    the row as it came, for the failed-rows CSV."""
+
+    batch = models.ForeignKey(
+        ImportBatch, on_delete=models.CASCADE, related_name="problems",
+        db_index=False,  # (batch, kind, row_number) leads with batch_id
+    )
+    kind = models.CharField(max_length=10, choices=ProblemKind.choices)
+    row_number = models.PositiveIntegerField()
+    column = models.CharField(max_length=255, blank=True)
+    value = models.TextField(blank=True)
+    message = models.TextField()
+    cells = models.JSONField(default=list)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=ProblemKind.values), name="import_problem_kind_valid"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["batch", "kind", "row_number"], name="import_problem_batch_idx"),
+        ]
+
+    def __str__(self):
+        return f"Row {self.row_number}: {self.message}"
+
+
+class ApiRateWindow(models.Model):
+    """Requests one API token made in one minute (minutes since the epoch):
+    the rate limit counted in the database, so every process and host shares
+    it, with or without Redis."""
+
+    token = models.ForeignKey(ApiToken, on_delete=models.CASCADE, related_name="+",
+                              db_index=False)
+    minute = models.BigIntegerField()
+    requests = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["token", "minute"], name="api_rate_token_minute_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.token_id} @ {self.minute}: {self.requests}"

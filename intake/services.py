@@ -33,7 +33,7 @@ def _owner_id(owner):
 
 
 def create_leads_from_entries(entries, owners_by_entry, *, by_user=None, rule,
-                              followup_date=None, batch_size=LEAD_BATCH_SIZE):
+                              followup_date=None, batch_size=LEAD_BATCH_SIZE, announce=True):
     """Turn waiting `entries` into leads, each owned by `owners_by_entry[entry.pk]`
     (a user or a user id); return the new leads (with pks and `creator_id`).
 
@@ -47,8 +47,9 @@ def create_leads_from_entries(entries, owners_by_entry, *, by_user=None, rule,
 
     One transaction; a few statements per `batch_size` entries, never one per
     entry; one `leads_changed` announcement for all the owners touched, after
-    the commit. Owners are not checked here: callers choose them from
-    leads.people.lead_owners().
+    the commit (`announce=False`: the caller announces for the owners of the
+    returned leads, e.g. once for a whole import). Owners are not checked
+    here: callers choose them from leads.people.lead_owners().
     """
     if rule not in ASSIGNMENT_RULES:
         raise ValueError(f"Unknown assignment rule {rule!r}; expected one of {ASSIGNMENT_RULES}.")
@@ -92,7 +93,7 @@ def create_leads_from_entries(entries, owners_by_entry, *, by_user=None, rule,
                                  rule=rule, changed_by=by_user, at=now)
             owners.update(lead.creator_id for lead in leads)
             created.extend(leads)
-        if owners:
+        if owners and announce:
             announce_leads_changed(Lead, owner_ids=owners)
     return created
 

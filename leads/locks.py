@@ -26,6 +26,8 @@ from django.db import DEFAULT_DB_ALIAS, connections
 JOB_LOCK_KEYS = {
     "snapshot_followups": 7_301_202_601,
     "compact_lead_counts": 7_301_202_602,
+    # One lead import at a time (intake/importing.py).
+    "import_leads": 7_301_202_610,
 }
 
 

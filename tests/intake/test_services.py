@@ -6,7 +6,6 @@ from django.utils import timezone
 from intake.models import EntryState, IntakeEntry
 from intake.services import DEFAULT_FOLLOWUP_DELAY, create_leads_from_entries
 from leads.models import Lead
-from leads.signals import leads_changed
 from tests.factories import ManagerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -19,18 +18,6 @@ def make_entries(count, **fields):
                     car_model="Swift", service_type="Service", received_at=received, **fields)
         for n in range(count)
     ])
-
-
-@pytest.fixture
-def announced():
-    calls = []
-
-    def receiver(sender, owner_ids, users_changed, **kwargs):
-        calls.append(set(owner_ids))
-
-    leads_changed.connect(receiver, dispatch_uid="test_intake_announced")
-    yield calls
-    leads_changed.disconnect(dispatch_uid="test_intake_announced")
 
 
 def test_entries_become_leads_linked_and_announced_once(
