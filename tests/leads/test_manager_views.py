@@ -94,3 +94,32 @@ def test_reschedule_page_says_what_is_missing(manager_client):
         assert response.status_code == 400
         assert message in response.content.decode()
     assert WorkedLead.objects.count() == 0
+
+
+def test_dashboards_are_fresh_after_a_hand_over_and_a_reschedule(
+    client, manager_client, django_capture_on_commit_callbacks
+):
+    leaving, taker = UserFactory(username="leaving"), UserFactory(username="taker")
+    end_of_today = timezone.localtime().replace(hour=23, minute=59, second=0, microsecond=0)
+    LeadFactory.create_batch(2, creator=leaving, followup_date=end_of_today)
+    data = reverse("dashboard:data")
+
+    def numbers(user):
+        client.force_login(user)
+        body = client.get(data).json()
+        return body["totals"]["leads"], body["followups"]["pending"]
+
+    assert (numbers(leaving), numbers(taker)) == ((2, 2), (0, 0))
+    with django_capture_on_commit_callbacks(execute=True):
+        manager_client.post(HAND_OVER, {"from_user": leaving.pk, "rule": "manual",
+                                        "to_users": [taker.pk]})
+    assert (numbers(leaving), numbers(taker)) == ((0, 0), (2, 2))
+    with django_capture_on_commit_callbacks(execute=True):
+        manager_client.post(RESCHEDULE, {"owner": taker.pk, "how": "one",
+                                         "to": "2030-01-02T10:00"})
+    # Not overdue: nothing moved. Selected leads are.
+    assert numbers(taker) == (2, 2)
+    with django_capture_on_commit_callbacks(execute=True):
+        manager_client.post(RESCHEDULE, {"lead": list(Lead.objects.values_list("pk", flat=True)),
+                                         "how": "one", "to": "2030-01-02T10:00"})
+    assert numbers(taker) == (2, 0)
