@@ -9,9 +9,10 @@ import secrets
 import time
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import RequestDataTooBig, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.http import JsonResponse
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
@@ -123,7 +124,16 @@ def intake_api(request):
     if request.content_type != "application/json":
         return _error(415, "Send the lead as JSON (Content-Type: application/json).")
     try:
-        payload = json.loads(request.body)
+        body = request.body
+    except RequestDataTooBig:
+        body = None
+    if body is None or len(body) > settings.INTAKE_API_MAX_BODY_BYTES:
+        # The middleware refuses by Content-Length before reading; this holds
+        # wherever the view is reached some other way.
+        return _error(413, f"The request body is too large: at most "
+                           f"{filesizeformat(settings.INTAKE_API_MAX_BODY_BYTES)}.")
+    try:
+        payload = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         return _error(400, f"The body is not valid JSON: {exc}.")
     if not isinstance(payload, dict):

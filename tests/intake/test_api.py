@@ -147,3 +147,11 @@ def test_admin_shows_a_new_token_once_and_stores_its_hash(client):
     client.post(reverse("admin:intake_apitoken_changelist"),
                 {"action": "revoke", "_selected_action": [stored.pk]})
     assert post({**LEAD, "external_id": "x"}, raw).status_code == 401
+
+
+def test_the_view_measures_the_body_too(token, settings):
+    # Without the middleware's early check (e.g. reordered), the view still refuses.
+    settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if not m.startswith("intake.")]
+    response = post({**LEAD, "remarks": "x" * (70 * 1024)}, token)
+    assert response.status_code == 413
+    assert not IntakeEntry.objects.exists()
