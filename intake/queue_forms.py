@@ -65,7 +65,9 @@ class SelectionForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # Ids are checked against the waiting entries when they are used.
-        self.fields["entry"].valid_value = lambda value: str(value).isdigit()
+        # (At most 18 digits: a crafted id never overflows a bigint column.)
+        self.fields["entry"].valid_value = lambda value: (str(value).isdigit()
+                                                          and len(str(value)) <= 18)
 
     def clean(self):
         cleaned = super().clean()

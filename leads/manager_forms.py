@@ -15,6 +15,13 @@ HAND_OVER_RULES = [(ONE_USER, "One colleague"), (ROUND_ROBIN, "Round-robin"),
 MAX_SELECTED_LEADS = 1000
 
 
+def id_from_query(value, *, digits=9):
+    """A positive id from a query-string value, or None: a crafted value (not
+    digits, or long enough to overflow the column) is simply no selection."""
+    value = (value or "").strip()
+    return int(value) if value.isdigit() and len(value) <= digits else None
+
+
 def users_with_open_leads():
     """Users (active or not) who own leads that are not closed, by username."""
     return (get_user_model().objects
@@ -71,7 +78,9 @@ class RescheduleForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["lead"].valid_value = lambda value: str(value).isdigit()
+        # (At most 18 digits: a crafted id never overflows a bigint column.)
+        self.fields["lead"].valid_value = lambda value: (str(value).isdigit()
+                                                         and len(str(value)) <= 18)
 
     def clean_lead(self):
         ids = self.cleaned_data["lead"]

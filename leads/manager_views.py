@@ -9,7 +9,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from leads.distribution import DistributionError
-from leads.manager_forms import HandOverForm, RescheduleForm
+from leads.manager_forms import (
+    MAX_SELECTED_LEADS,
+    HandOverForm,
+    RescheduleForm,
+    id_from_query,
+)
 from leads.models import Lead
 from leads.ownership import leads_hand_over
 from leads.permissions import user_sees_all_leads
@@ -46,10 +51,10 @@ def hand_over(request):
         status = 400
     else:
         form = HandOverForm(initial={"from_user": request.GET.get("from_user")})
-    giver_id = form["from_user"].value()
+    giver_id = id_from_query(str(form["from_user"].value() or ""))
     open_count = None
-    if giver_id and str(giver_id).isdigit():
-        open_count = Lead.objects.filter(creator_id=int(giver_id)).not_closed().count()
+    if giver_id is not None:
+        open_count = Lead.objects.filter(creator_id=giver_id).not_closed().count()
     return render(request, "leads/hand_over.html", {"form": form, "open_count": open_count},
                   status=status)
 
@@ -89,13 +94,15 @@ def reschedule(request):
     else:
         # The selection comes in the query string (the admin action, a link):
         # shown with how many open leads it holds, nothing validated yet.
-        lead_ids = [int(v) for v in request.GET.getlist("lead") if v.isdigit()]
-        owner = request.GET.get("owner", "")
+        lead_ids = [pk for pk in (id_from_query(v, digits=18)
+                                  for v in request.GET.getlist("lead")[:MAX_SELECTED_LEADS])
+                    if pk is not None]
+        owner = id_from_query(request.GET.get("owner"))
         form = RescheduleForm(initial={"lead": lead_ids, "owner": owner})
         if lead_ids:
             selected = Lead.objects.filter(pk__in=lead_ids).not_closed().count()
-        elif owner.isdigit():
-            selected = (Lead.objects.filter(creator_id=int(owner))
+        elif owner is not None:
+            selected = (Lead.objects.filter(creator_id=owner)
                         .overdue_on(timezone.localdate()).count())
     return render(request, "leads/reschedule.html", {"form": form, "selected": selected},
                   status=status)

@@ -130,3 +130,10 @@ def test_the_assignees_dashboard_and_list_show_new_for_you(
         manager_client.post(URL, {"action": "assign", "scope": "selected", "entry": [entry.pk],
                                   "rule": "manual", "users": [a.pk]})
     assert client.get(data).json()["totals"]["new_leads"] == 1
+
+
+def test_crafted_entry_ids_are_a_form_error(manager_client):
+    response = manager_client.post(URL, {"action": "reject", "scope": "selected",
+                                         "entry": ["9" * 30], "reason": "x"})
+    assert response.status_code == 400
+    assert Lead.objects.count() == 0

@@ -123,3 +123,18 @@ def test_dashboards_are_fresh_after_a_hand_over_and_a_reschedule(
         manager_client.post(RESCHEDULE, {"lead": list(Lead.objects.values_list("pk", flat=True)),
                                          "how": "one", "to": "2030-01-02T10:00"})
     assert numbers(taker) == (2, 0)
+
+
+@pytest.mark.parametrize("query", [{"from_user": "9" * 30}, {"from_user": "x"}])
+def test_hand_over_page_takes_a_crafted_user_as_no_selection(manager_client, query):
+    response = manager_client.get(HAND_OVER, query)
+    assert response.status_code == 200
+    assert response.context["open_count"] is None
+
+
+@pytest.mark.parametrize("query", [{"lead": ["9" * 30, "abc"]}, {"owner": "9" * 30}])
+def test_reschedule_page_takes_crafted_ids_as_no_selection(manager_client, query):
+    response = manager_client.get(RESCHEDULE, query)
+    assert (response.status_code, response.context["selected"]) == (200, None)
+    posted = manager_client.post(RESCHEDULE, {**query, "how": "one", "to": "2030-01-02T10:00"})
+    assert posted.status_code == 400
