@@ -29,7 +29,7 @@ from intake.models import (
 )
 from intake.reading import HEADER_ONLY, forget_converted, open_table
 from intake.rows import RowCleaner
-from intake.services import chunks, create_leads_from_entries
+from intake.services import chunks, create_leads_from_entries, insert_quietly
 from leads.locks import job_lock
 from leads.models import LEAD_TAG_MAX_CHARS, Lead, LeadStatus, WorkedLead
 from leads.people import lead_owners
@@ -332,8 +332,8 @@ def _fill_batch(batch, path, *, file_name, options, by_user, default_owner, max_
                 else:
                     entries.append(_entry(batch, row, received_at))
                     stored_rows.append(row)
-            IntakeEntry.objects.bulk_create(entries)
-            ImportRowProblem.objects.bulk_create(problems)
+            insert_quietly(IntakeEntry, entries)
+            insert_quietly(ImportRowProblem, problems)
             _link_duplicates_in_file(entries, stored_rows, first_entry_of)
             owners = {}
             for entry, row in zip(entries, stored_rows, strict=True):

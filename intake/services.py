@@ -5,9 +5,10 @@ assignment rule call it."""
 from datetime import timedelta
 from itertools import islice
 
-from django.db import connection, models, transaction
+from django.db import models, transaction
 from django.utils import timezone
 
+from intake import bulk
 from intake.models import EntryState, IntakeEntry
 from leads.models import Lead, LeadStatus
 from leads.ownership import owner_changes_record
@@ -85,9 +86,7 @@ def create_leads_from_entries(entries, owners_by_entry, *, by_user=None, rule,
                 )
                 for entry in chunk
             ]
-            # A plain QuerySet: Lead.objects would announce once per INSERT;
-            # this function announces once for the whole call, below.
-            models.QuerySet(Lead).bulk_create(leads)
+            insert_quietly(Lead, leads)
             _link_entries(chunk, leads, now=now, by_user=by_user)
             owner_changes_record([(lead.pk, None, lead.creator_id) for lead in leads],
                                  rule=rule, changed_by=by_user, at=now)
@@ -98,12 +97,25 @@ def create_leads_from_entries(entries, owners_by_entry, *, by_user=None, rule,
     return created
 
 
+def insert_quietly(model, objs):
+    """INSERT `objs` without announcing (the caller announces once for all):
+    by COPY on PostgreSQL, else a plain QuerySet's bulk_create (Lead.objects
+    would announce once per INSERT)."""
+    if bulk.is_postgresql():
+        try:
+            bulk.copy_insert(model, objs)
+            return
+        except bulk.NotCopyable:
+            pass
+    models.QuerySet(model).bulk_create(objs)
+
+
 def _link_entries(entries, leads, *, now, by_user):
     """Mark `entries` assigned to `leads` (pairwise), in one statement."""
     by_user_id = by_user.pk if by_user is not None else None
-    if connection.vendor == "postgresql":
+    if bulk.is_postgresql():
         table = IntakeEntry._meta.db_table
-        with connection.cursor() as cursor:
+        with bulk.server_cursor() as cursor:
             cursor.execute(
                 f"UPDATE {table} AS entry SET state = %s, lead_id = link.lead_id, "
                 "decided_at = %s, decided_by_id = %s "

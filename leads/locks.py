@@ -15,6 +15,7 @@ and step aside instead of doing the work twice at the same time.
 
 import fcntl
 import hashlib
+import os
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -62,5 +63,9 @@ def job_lock(name, *, using=DEFAULT_DB_ALIAS):
 
 def _lock_path(name, connection):
     database = str(connection.settings_dict["NAME"])
+    if connection.is_in_memory_db():
+        # A database in memory belongs to this process alone (test runs):
+        # another process's run of the job is no conflict.
+        database = f"{database}|{os.getpid()}"
     digest = hashlib.sha256(database.encode()).hexdigest()[:12]
     return Path(tempfile.gettempdir()) / f"crm-{name}-{digest}.lock"
