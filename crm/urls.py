@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("dashboard.urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
+    path("leads/unassigned/", include("intake.queue_urls")),
     # /leads/import/... and /api/intake/ (before leads/: its own pages).
     path("", include("intake.urls")),
     path("leads/", include("leads.urls")),

@@ -505,6 +505,12 @@ def _trend_sql(alias, *, one_user):
     return "SELECT " + ", ".join([new_leads] * TREND_DAYS + [worked_on] * TREND_DAYS)
 
 
+def new_for_owner_count(*, user_id):
+    """How many of the user's leads someone else gave them that they have not
+    updated since ("New for you"): a count over a small partial index."""
+    return Lead.objects.filter(creator_id=user_id, new_for_owner=True).count()
+
+
 def dashboard_document(*, day, user, day_metrics, team_performance, due):
     """The full dashboard document (the JSON endpoint's body) from the three
     table families (the page adds the trend for its charts).

@@ -40,6 +40,10 @@ def _sections(form, *, charts, users):
     if charts:
         parts.append(cache.Part("charts", scope, {"date": date},
                                 lambda: selectors.dashboard_trend(day=day, user_id=user_id)))
+        if user_id is not None:
+            # The page's "New for you (n)" (one user's view; not in the JSON document).
+            parts.append(cache.Part("new", scope, {},
+                                    lambda: selectors.new_for_owner_count(user_id=user_id)))
     if users:
         parts.append(_users_part())
     return tuple(parts)
@@ -138,6 +142,7 @@ def _render_page(form, sections, *, manager, is_staff):
     per-request slots (dashboard/page_slots.py)."""
     context = _page_context(form, manager=manager, users=sections.get("users"),
                             data=_document(form, sections), trend=sections["charts"])
+    context["new_for_you"] = sections.get("new")
     return page_slots.render_with_slots("dashboard/index.html", context, is_staff=is_staff)
 
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 from intake import bulk
 from intake.models import EntryState, IntakeEntry
 from leads.models import Lead, LeadStatus
+from leads.ownership import owner_changes_record
 from leads.signals import announce_leads_changed
 
 # The follow-up a new lead gets when its entry brings none: soon enough to
@@ -81,11 +82,14 @@ def create_leads_from_entries(entries, owners_by_entry, *, by_user=None, rule,
                     followup_date=entry.followup_date or default_followup,
                     status=LeadStatus.NEEDS_FOLLOWUP,
                     created_at=now,
+                    new_for_owner=True,
                 )
                 for entry in chunk
             ]
             insert_quietly(Lead, leads)
             _link_entries(chunk, leads, now=now, by_user=by_user)
+            owner_changes_record([(lead.pk, None, lead.creator_id) for lead in leads],
+                                 rule=rule, changed_by=by_user, at=now)
             owners.update(lead.creator_id for lead in leads)
             created.extend(leads)
         if owners and announce:

@@ -7,14 +7,26 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import connections
-from django.urls import path
+from django.shortcuts import redirect
+from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.functional import cached_property
+from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
 
-from leads import services
+from leads import services, team_admin  # noqa: F401 (team_admin registers the user admin)
 from leads.csv_export import lead_csv_response
 from leads.forms import keep_stored_followup
-from leads.models import FollowupSnapshot, Lead, LeadStatus, WorkedLead, validate_lead_owner
+from leads.manager_forms import MAX_SELECTED_LEADS
+from leads.models import (
+    FollowupSnapshot,
+    Lead,
+    LeadStatus,
+    OwnerChange,
+    WorkedLead,
+    validate_lead_owner,
+)
 from leads.people import lead_owners
 
 # Filtered changelists count at most this many rows: enough to page through,
@@ -156,7 +168,7 @@ class LeadAdmin(admin.ModelAdmin):
     )
     list_select_related = ("creator",)
     autocomplete_fields = ("creator",)
-    readonly_fields = ("created_at", "modified_at")
+    readonly_fields = ("created_at", "modified_at", "owner_history")
     # Served by lead_created_idx (scanned backwards); the id tie-breaker the
     # admin appends is an incremental sort within equal timestamps.
     ordering = ("-created_at",)
@@ -165,7 +177,23 @@ class LeadAdmin(admin.ModelAdmin):
     # Rendering admin rows is most of a changelist's time on a big table.
     list_per_page = 50
     action_form = LeadActionForm
-    actions = ("set_status", "reassign", "export_csv")
+    actions = ("set_status", "reassign", "reschedule", "export_csv")
+
+    @admin.display(description="Owner history")
+    def owner_history(self, obj):
+        changes = (OwnerChange.objects.filter(lead=obj).order_by("changed_at", "pk")
+                   .select_related("from_user", "to_user", "changed_by"))
+        lines = [
+            (date_format(timezone.localtime(change.changed_at), "DATETIME_FORMAT"),
+             change.from_user.get_username() if change.from_user else "the queue",
+             change.to_user.get_username(), change.get_rule_display(),
+             change.changed_by.get_username() if change.changed_by else "the command line")
+            for change in changes
+        ]
+        if not lines:
+            return "No change of owner recorded."
+        return format_html("<ul>{}</ul>", format_html_join(
+            "", "<li>{}: {} → {} ({}, by {})</li>", lines))
 
     def get_urls(self):
         owner_search = OwnerAutocompleteView.as_view(admin_site=self.admin_site, lead_admin=self)
@@ -238,10 +266,21 @@ class LeadAdmin(admin.ModelAdmin):
                 messages.ERROR,
             )
             return
-        changed = services.leads_reassign(leads=queryset, creator=user)
+        changed = services.leads_reassign(leads=queryset, creator=user,
+                                           changed_by=request.user)
         self.message_user(
             request, f"Reassigned {changed} lead(s) to {user.get_username()}.", messages.SUCCESS
         )
+
+    @admin.action(description="Reschedule selected leads…", permissions=["change"])
+    def reschedule(self, request, queryset):
+        ids = list(queryset.order_by("pk").values_list("pk", flat=True)[:MAX_SELECTED_LEADS + 1])
+        if len(ids) > MAX_SELECTED_LEADS:
+            self.message_user(
+                request, f"Select at most {MAX_SELECTED_LEADS:,} leads to reschedule, or "
+                "reschedule a user's overdue leads from the reschedule page.", messages.ERROR)
+            return None
+        return redirect(reverse("leads:reschedule") + "?" + urlencode({"lead": ids}, doseq=True))
 
     @admin.action(description="Export selected leads as CSV", permissions=["view"])
     def export_csv(self, request, queryset):

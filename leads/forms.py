@@ -25,6 +25,7 @@ FOLLOWUP_HELP = f"Date and time in {settings.TIME_ZONE} time."
 LOST_NEEDS_A_REASON = "Give the reason the lead is lost."
 NEXT_STEP_NEEDED = "Set the next follow-up or close the lead."
 NO_FOLLOWUP_LABEL = "No follow-up for now"
+FORGED_OWNER = "Only managers can add a lead for someone else: the lead was not saved."
 # The shortcuts next to the follow-up field, value -> (label, offset from now).
 # Plain offsets: no business hours or holidays (docs/leads.md).
 FOLLOWUP_SHORTCUTS = {
@@ -135,16 +136,32 @@ class LeadCreateForm(forms.ModelForm):
             "remarks": forms.Textarea(attrs={"rows": 3}),
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, can_pick_owner=False, **kwargs):
         super().__init__(*args, **kwargs)
         # The same words as the model's validator (a name of only spaces).
         self.fields["customer_name"].error_messages["required"] = "Enter the customer's name."
+        self.can_pick_owner = can_pick_owner
+        if can_pick_owner:
+            self.fields["owner"] = forms.ModelChoiceField(
+                queryset=lead_owners(), required=False, label="Owner",
+                empty_label="Me (whoever adds it)",
+                help_text="Add the lead for one of the people who can own leads.",
+                error_messages={"invalid_choice": "Choose someone who can own leads (an "
+                                                  "active member of the Telecallers group)."},
+            )
 
     def clean(self):
         cleaned = super().clean()
+        if not self.can_pick_owner and "owner" in self.data:
+            # No picker was shown: a posted owner is forged, never ignored.
+            raise forms.ValidationError(FORGED_OWNER, code="forged_owner")
         if _marks_lost(cleaned.get("status"), None) and not cleaned.get("remarks", "").strip():
             self.add_error("remarks", LOST_NEEDS_A_REASON)
         return cleaned
+
+    def chosen_owner(self, adding_user):
+        """Who the lead belongs to: the picked owner, else whoever adds it."""
+        return self.cleaned_data.get("owner") or adding_user
 
     def lead_data(self):
         """Keyword arguments for services.lead_create, normalised by the model."""
@@ -255,6 +272,9 @@ class LeadListFilterForm(forms.Form):
         required=False, min_value=1, max_value=100_000, widget=forms.HiddenInput,
         error_messages={"invalid": "The page must be a whole number."},
     )
+    new = forms.BooleanField(required=False, label="New for the owner only",
+                             help_text="Leads given to their owner that they have not "
+                                       "updated yet.")
 
     def __init__(self, *args, show_user_filter, **kwargs):
         super().__init__(*args, **kwargs)
@@ -278,6 +298,8 @@ class LeadListFilterForm(forms.Form):
             leads = leads.filter(status=data["status"])
         if data.get("user") is not None:
             leads = leads.owned_by(data["user"])
+        if data.get("new"):
+            leads = leads.filter(new_for_owner=True)
         # Exact values, as stored (blank: no filter).
         for tag in ("source", "service_type", "car_model"):
             if data[tag].strip():

@@ -289,6 +289,11 @@ class LeadQuerySet(InvalidatingQuerySet):
             | Q(status__in=CLOSED_STATUSES)
         )
 
+    def new_for(self, user):
+        """The user's leads that someone else gave them and they have not
+        updated since ("New for you")."""
+        return self.filter(creator=user, new_for_owner=True)
+
     def closed(self):
         """Leads needing no more follow-up: completed or lost."""
         return self.filter(status__in=CLOSED_STATUSES)
@@ -338,6 +343,12 @@ class Lead(models.Model):
         related_name="leads",
         db_index=False,
     )
+    # True while the lead waits for its owner's first update after someone
+    # else gave it to them (queue, hand-over, reassignment): "New for you".
+    # Written by those services and cleared by the owner's own update, so a
+    # page that only reads it never writes. A database default: loaders and
+    # existing rows are not new for anyone.
+    new_for_owner = models.BooleanField(default=False, db_default=False)
 
     objects = LeadQuerySet.as_manager()
 
@@ -380,6 +391,12 @@ class Lead(models.Model):
                 name="lead_registration_idx",
                 opclasses=["varchar_pattern_ops"],
             ),
+            # "New for you (n)" and its list, newest first: a count per owner
+            # over the few leads that wait for their owner's first update.
+            models.Index(
+                fields=["creator", "created_at"], name="lead_new_for_owner_idx",
+                condition=Q(new_for_owner=True),
+            ),
         ]
 
     def __str__(self):
@@ -409,6 +426,55 @@ class Lead(models.Model):
         return result
 
 
+
+
+class OwnerChangeRule(models.TextChoices):
+    MANUAL = "manual", "Manual"
+    ROUND_ROBIN = "round-robin", "Round-robin"
+    LEAST_LOADED = "least-loaded", "Least-loaded"
+    HAND_OVER = "hand-over", "Hand-over"
+    IMPORT = "import", "Import"
+
+
+class OwnerChange(models.Model):
+    """One change of a lead's owner: from (null when the lead came from the
+    intake queue), to, by whom (null: the command line) and by which rule.
+
+    Append-only; written by the services in the same transaction as the
+    change, in bulk (one INSERT per batch)."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="owner_changes",
+                             db_index=False)  # (lead, changed_at) leads with lead_id
+    from_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+", db_index=False,
+    )
+    to_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False,
+    )
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+", db_index=False,
+    )
+    changed_at = models.DateTimeField(default=timezone.now)
+    rule = models.CharField(max_length=20, choices=OwnerChangeRule.choices)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(rule__in=OwnerChangeRule.values),
+                name="owner_change_rule_valid",
+            ),
+        ]
+        indexes = [
+            # A lead's history, oldest first.
+            models.Index(fields=["lead", "changed_at"], name="owner_change_lead_idx"),
+            # Leads a user received today (the daily cap).
+            models.Index(fields=["to_user", "changed_at"], name="owner_change_to_user_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.lead_id}: {self.from_user_id} -> {self.to_user_id} ({self.rule})"
 
 
 class LeadCountDelta(models.Model):

@@ -11,11 +11,13 @@ from leads.models import (
     FollowupSnapshot,
     Lead,
     LeadStatus,
+    OwnerChangeRule,
     WorkedLead,
     WorkKind,
     validate_lead_owner,
     validate_remark,
 )
+from leads.ownership import leads_give, owner_changes_record
 
 
 class LeadChangedError(Exception):
@@ -61,18 +63,31 @@ def leads_set_status(*, leads, status, user=None):
         return changed
 
 
-def leads_reassign(*, leads, creator):
-    """Make `creator` the owner of every lead in `leads`; return how many changed."""
+def leads_reassign(*, leads, creator, changed_by=None):
+    """Make `creator` the owner of every lead in `leads`; return how many
+    changed owner (leads already theirs are left alone). Each change is
+    recorded as an OwnerChange of rule `manual` by `changed_by` (None: the
+    command line), and the leads become new for `creator` unless
+    `changed_by` is `creator`."""
     if not creator.is_active:
         raise ValueError(f"User {creator.username!r} is inactive and cannot own leads.")
     with transaction.atomic():
-        return leads.update(creator=creator, modified_at=timezone.now())
+        lead_ids = list(leads.exclude(creator=creator).order_by().values_list("pk", flat=True))
+        return leads_give(dict.fromkeys(lead_ids, creator.pk), rule=OwnerChangeRule.MANUAL,
+                          changed_by=changed_by)
 
 
 def lead_create(*, creator, customer_name, mobile, car_registration="", status=None,
-                followup_date=None, remarks=""):
+                followup_date=None, remarks="", added_by=None):
+    """Add a lead owned by `creator`. With `added_by` someone else (a manager
+    adding a lead for a telecaller), the lead is new for its owner and the
+    owner change (none -> creator, rule `manual`) is recorded."""
     # Setting the first follow-up is not "working" a lead: no WorkedLead here.
+    for_someone_else = added_by is not None and added_by.pk != creator.pk
+    if for_someone_else:
+        validate_lead_owner(creator)
     lead = Lead(
+        new_for_owner=for_someone_else,
         creator=creator,
         customer_name=customer_name,
         mobile=mobile,
@@ -82,7 +97,11 @@ def lead_create(*, creator, customer_name, mobile, car_registration="", status=N
         remarks=remarks,
     )
     lead.full_clean()
-    lead.save()
+    with transaction.atomic():
+        lead.save()
+        if for_someone_else:
+            owner_changes_record([(lead.pk, None, creator.pk)], rule=OwnerChangeRule.MANUAL,
+                                 changed_by=added_by, at=lead.created_at)
     return lead
 
 
@@ -130,13 +149,21 @@ def _update_locked(current, *, user, changes, token):
         return current
     if "creator" in changed:
         validate_lead_owner(current.creator)
+    # "New for you" until the owner's own first update; a lead someone else
+    # gives them is new again.
+    new_for_owner = (user is None or user.pk != current.creator_id) and (
+        "creator" in changed or current.new_for_owner)
     now = timezone.now()
     written = Lead.objects.filter(pk=current.pk, modified_at=token).update(
-        **changed, modified_at=now
+        **changed, new_for_owner=new_for_owner, modified_at=now
     )
     if written != 1:
         raise LeadChangedError(Lead.objects.get(pk=current.pk))
     current.modified_at = now
+    current.new_for_owner = new_for_owner
+    if "creator" in changed:
+        owner_changes_record([(current.pk, before["creator"].pk, current.creator_id)],
+                             rule=OwnerChangeRule.MANUAL, changed_by=user, at=now)
     closes = ("status" in changed and before["status"] not in CLOSED_STATUSES
               and current.status in CLOSED_STATUSES)
     if closes or "followup_date" in changed:

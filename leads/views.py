@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
@@ -17,6 +17,7 @@ from leads.models import Lead, LeadStatus
 from leads.permissions import user_sees_all_leads
 
 LEADS_PER_PAGE = 50
+NEW_FOR_YOU_SHOWN = 100
 # Where a quick update returns when its `next` is missing or unsafe.
 DASHBOARD_URL = reverse_lazy("dashboard:index")
 
@@ -42,8 +43,20 @@ def lead_list(request):
         has_previous=page > 1,
         has_next=len(leads) > LEADS_PER_PAGE,
         due=form.cleaned_data["due"],
+        # The viewer's own "New for you (n)" (a manager's list has the filter
+        # only): at most NEW_FOR_YOU_SHOWN ids through the partial index, no COUNT.
+        new_for_you=None if sees_all else _new_for_you(request.user),
     )
     return render(request, "leads/lead_list.html", context)
+
+
+def _new_for_you(user):
+    """"3", or "100+" past NEW_FOR_YOU_SHOWN; "" for none."""
+    ids = list(Lead.objects.new_for(user).order_by().values_list("pk", flat=True)
+               [:NEW_FOR_YOU_SHOWN + 1])
+    if len(ids) > NEW_FOR_YOU_SHOWN:
+        return f"{NEW_FOR_YOU_SHOWN}+"
+    return str(len(ids)) if ids else ""
 
 
 def _open_duplicates(user, mobile):
@@ -63,18 +76,27 @@ def _open_duplicates(user, mobile):
 @require_http_methods(["GET", "POST"])
 def lead_create(request):
     duplicates = []
+    can_pick_owner = user_sees_all_leads(request.user)
+    status = 200
     if request.method == "POST":
-        form = LeadCreateForm(request.POST)
+        form = LeadCreateForm(request.POST, can_pick_owner=can_pick_owner)
         if form.is_valid():
             duplicates = _open_duplicates(request.user, form.instance.mobile)
             # Warn before saving; the user confirms with "save anyway".
             if not duplicates or form.cleaned_data["save_anyway"]:
-                lead = services.lead_create(creator=request.user, **form.lead_data())
-                messages.success(request, f"Added {lead.customer_name} ({lead.mobile}).")
+                owner = form.chosen_owner(request.user)
+                lead = services.lead_create(creator=owner, added_by=request.user,
+                                            **form.lead_data())
+                for_whom = "" if owner == request.user else f" for {owner.get_username()}"
+                messages.success(request,
+                                 f"Added {lead.customer_name} ({lead.mobile}){for_whom}.")
                 return redirect("leads:list")
+        elif form.has_error(NON_FIELD_ERRORS, "forged_owner"):
+            status = 400
     else:
-        form = LeadCreateForm()
-    return render(request, "leads/lead_form.html", {"form": form, "duplicates": duplicates})
+        form = LeadCreateForm(can_pick_owner=can_pick_owner)
+    return render(request, "leads/lead_form.html", {"form": form, "duplicates": duplicates},
+                  status=status)
 
 
 def _lead_or_404(leads, pk):

@@ -72,6 +72,9 @@ def test_no_page_shows_template_syntax(client, role):
             reverse("dashboard:index") + f"?user={telecaller.pk}",
             reverse("admin:leads_lead_changelist"),
             reverse("admin:leads_lead_change", args=[lead.pk]),
+            reverse("intake_queue:unassigned"),
+            reverse("leads:hand_over") + f"?from_user={telecaller.pk}",
+            reverse("leads:reschedule") + f"?lead={lead.pk}",
         ]
     client.force_login(viewer)
     leaks = {}

@@ -20,6 +20,8 @@ def family_timeouts():
     return {
         "day": settings.DASHBOARD_DAY_METRICS_TTL,
         "due": settings.DASHBOARD_DAY_METRICS_TTL,
+        # One user's "New for you (n)".
+        "new": settings.DASHBOARD_DAY_METRICS_TTL,
         # Whole responses. A family whose stored value changes shape takes a
         # new name ("page" held a dict of sections before "html" held the
         # whole page), so entries written by the previous release are never

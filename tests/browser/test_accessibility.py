@@ -67,7 +67,8 @@ def test_pages_have_no_serious_accessibility_violations(
         found = {}
         paths = ["/dashboard/", "/leads/", "/leads/new/", f"/leads/{lead.pk}/edit/"]
         if role == "manager":
-            paths.append("/leads/import/")
+            paths += ["/leads/import/", "/leads/unassigned/", "/leads/hand-over/",
+                      f"/leads/reschedule/?lead={lead.pk}"]
         for path in paths:
             page.goto(f"{live_server.url}{path}")
             page.add_script_tag(content=axe_source)

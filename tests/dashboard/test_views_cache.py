@@ -480,3 +480,21 @@ def test_cache_page_warns_when_redis_would_refuse_writes(
     else:
         assert "<strong>Warning:</strong>" in page
         assert warning in page
+
+
+def test_new_for_you_on_the_page_is_fresh_after_an_assignment_and_the_owners_update(
+    client, manager, crafted, django_capture_on_commit_callbacks
+):
+    from leads.ownership import leads_give
+
+    asha = crafted.asha
+    client.force_login(asha)
+    assert "New for you" not in client.get(INDEX).content.decode()
+    lead = LeadFactory(creator=crafted.ravi)
+    with django_capture_on_commit_callbacks(execute=True):
+        leads_give({lead.pk: asha.pk}, rule="manual", changed_by=manager)
+    assert "New for you (1)" in client.get(INDEX).content.decode()
+    lead.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.lead_update(lead=lead, user=asha, changes={"remarks": "called"})
+    assert "New for you" not in client.get(INDEX).content.decode()

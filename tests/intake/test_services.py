@@ -60,8 +60,9 @@ def test_entries_no_longer_waiting_are_left_alone():
 def test_statements_per_batch_not_per_entry(django_assert_max_num_queries):
     owner = UserFactory()
     entries = make_entries(300)
-    # Per batch of 50: lock and re-check, insert the leads, link the entries.
-    with django_assert_max_num_queries(3 * 6 + 2):
+    # Per batch of 50: lock and re-check, insert the leads, link the entries,
+    # record the owner changes.
+    with django_assert_max_num_queries(4 * 6 + 2):
         create_leads_from_entries(entries, {e.pk: owner.pk for e in entries}, rule="import",
                                   batch_size=50)
     assert Lead.objects.filter(creator=owner).count() == 300

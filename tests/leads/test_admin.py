@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from leads.models import Lead, LeadStatus, WorkedLead
-from tests.factories import LeadFactory, UserFactory
+from tests.factories import LeadFactory, ManagerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -231,9 +231,13 @@ def test_owner_search_serves_only_the_owner_field_and_not_the_user_admin(client,
     url = reverse("admin:leads_lead_owner_autocomplete")
     other_field = {"app_label": "leads", "model_name": "workedlead", "field_name": "user"}
     assert client.get(url, other_field).status_code == 403
-    # Managers still have no user admin, nor Django's own user search.
-    assert client.get(reverse("admin:auth_user_changelist")).status_code == 403
-    assert client.get(reverse("admin:autocomplete"), OWNER_QUERY).status_code == 403
+    # Managers have the team's user admin (leads/team_admin.py), so Django's
+    # own user search answers them too, with plain accounts only.
+    assert client.get(reverse("admin:auth_user_changelist")).status_code == 200
+    UserFactory(username="plain")
+    ManagerFactory(username="colleague")
+    found = client.get(reverse("admin:autocomplete"), {**OWNER_QUERY, "term": ""}).json()
+    assert [row["text"] for row in found["results"]] == ["plain"]
 
 
 def test_owner_search_refused_to_telecallers(client, telecaller):
@@ -333,3 +337,14 @@ def test_set_status_action_logs_each_lead_it_closes_by_the_admin_user(staff_clie
     assert sorted(Lead.objects.values_list("status", flat=True)) == ["lost", "lost"]
     assert list(WorkedLead.objects.values_list("kind", "lead_id", "user__username")) == [
         ("closed", closing.pk, "boss")]
+
+
+def test_the_change_form_shows_the_owner_history(client, manager):
+    from leads import services
+
+    client.force_login(manager)
+    lead = LeadFactory(creator=UserFactory(username="first"))
+    services.leads_reassign(leads=Lead.objects.filter(pk=lead.pk),
+                            creator=UserFactory(username="second"), changed_by=manager)
+    body = client.get(reverse("admin:leads_lead_change", args=[lead.pk])).content.decode()
+    assert ": first → second (Manual, by " + manager.username + ")</li>" in body
