@@ -26,8 +26,13 @@ class Command(BaseCommand):
                             help="the baseline is slow: fewer runs (default 3)")
         parser.add_argument("--seed", type=int, default=42)
         parser.add_argument("--json", dest="json_path", help="also write the figures here")
+        parser.add_argument(
+            "--database-prefix", default="crm_bench",
+            help="PostgreSQL: the data set lives in <prefix>_<leads>_<users> (default crm_bench)",
+        )
 
-    def handle(self, *args, leads, users, repeat, baseline_repeat, seed, json_path, **options):
+    def handle(self, *args, leads, users, repeat, baseline_repeat, seed, json_path,
+               database_prefix, **options):
         if leads < 1 or users < 1 or repeat < 1 or baseline_repeat < 1:
             raise CommandError("--leads, --users, --repeat and --baseline-repeat must be positive.")
         vendor = connection.vendor
@@ -41,7 +46,7 @@ class Command(BaseCommand):
         # collected manifest, as `make serve` prepares it.
         if not settings.DEBUG:
             call_command("collectstatic", interactive=False, verbosity=0)
-        name = self._use_bench_database(vendor, leads, users)
+        name = self._use_bench_database(vendor, leads, users, database_prefix)
         self.stdout.write(f"Benchmark database: {name}")
         manager, telecaller, staff = self._ensure_data(leads=leads, users=users, seed=seed)
 
@@ -58,12 +63,12 @@ class Command(BaseCommand):
                                  database=name, day=day.isoformat())
             self.stdout.write(f"Figures written to {json_path}")
 
-    def _use_bench_database(self, vendor, leads, users):
+    def _use_bench_database(self, vendor, leads, users, prefix):
         """Point the default connection at a database named after the data set
         (created when missing) and migrate it."""
         default = connections["default"]
         if vendor == "postgresql":
-            name = f"crm_bench_{leads}_{users}"
+            name = f"{prefix}_{leads}_{users}"
             with default.cursor() as cursor:
                 cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
                 if cursor.fetchone() is None:
@@ -84,7 +89,8 @@ class Command(BaseCommand):
             self.stdout.write(f"Loading {leads:,} leads for {users} telecallers …")
             Lead.objects.all().delete()
             started = time.perf_counter()
-            load_leads(rows=generate_lead_rows(count=leads, creator_ids=owners, seed=seed))
+            load_leads(rows=generate_lead_rows(count=leads, creator_ids=owners, seed=seed,
+                                                 backlog=True))
             self.stdout.write(f"Loaded in {time.perf_counter() - started:.1f} s")
         else:
             self.stdout.write(f"Reusing {leads:,} leads for {users} telecallers.")
