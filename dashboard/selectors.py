@@ -38,16 +38,19 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.contrib.auth import get_user_model
 from django.core.paginator import InvalidPage
 from django.db import connection, connections, router
-from django.db.models import Count, OuterRef, Subquery, Value
+from django.db.models import Count, OuterRef, Subquery, Sum, Value
 from django.utils import timezone
 
 from crm.db_routers import reading_from_replica
 from dashboard import cache
 from leads.models import (
+    CLOSED_STATUSES,
     FOLLOWUP_WORK_KINDS,
+    DayCountKind,
     FollowupSnapshot,
     Lead,
     LeadCountDelta,
+    LeadDayDelta,
     LeadStatus,
     WorkedLead,
     day_bounds,
@@ -147,18 +150,6 @@ def _empty_day_row():
             "overdue": dict.fromkeys((key for key, _, _ in OVERDUE_AGES), 0)}
 
 
-def _overdue_ranges(day):
-    """[(JSON key, start or None, end)]: the follow-up moments of each overdue
-    age, between local midnights (computed here, so the database compares
-    plain timestamps and converts no row to a date)."""
-    ranges = []
-    for key, youngest, oldest in OVERDUE_AGES:
-        end = day_bounds(day - timedelta(days=youngest - 1))[0]
-        start = None if oldest is None else day_bounds(day - timedelta(days=oldest))[0]
-        ranges.append((key, start, end))
-    return ranges
-
-
 def _day_rows(*, day, user_id):
     """{creator_id: _empty_day_row() filled in} for creators with anything to count on `day`.
 
@@ -169,48 +160,68 @@ def _day_rows(*, day, user_id):
     made during the day whose old follow-up was within the day and that are
     not pending now (what the day's initial lost to work).
 
-    One statement of grouped counts (UNION ALL), each restricted to the
-    creators the counters know: PostgreSQL answers the lead counts with
-    index-only range scans per creator on the not-closed (creator_id,
-    followup_date) index and on (creator_id, created_at), and the work-log
-    count from the day's rows of (work_date, kind).
+    One statement (UNION ALL of grouped sums): every lead count comes from
+    the counters the database keeps per business day (LeadDayDelta) and per
+    status (LeadCountDelta), so its cost does not grow with the lead table;
+    only `left_day` reads leads, those of the day's work-log rows.
     """
 
     def compute():
-        start, end = day_bounds(day)
-        creators = sorted({row["creator_id"] for row in _status_rows(user_id=user_id)})
-        in_scope = Lead.objects.filter(creator_id__in=creators).order_by()
-        open_leads = in_scope.not_closed()
-
-        def per_creator(leads, kind, counted=None):
-            return leads.values("creator_id").annotate(kind=Value(kind),
-                                                       n=counted or Count("*"))
-
-        branches = [
-            per_creator(in_scope.created_within(start, end), "new_leads"),
-            per_creator(in_scope.due_on(day), "pending"),
-            per_creator(open_leads.filter(followup_date=None), "unscheduled"),
-        ]
-        for key, since, until in _overdue_ranges(day):
-            overdue = open_leads.followup_before(until)
-            if since is not None:
-                overdue = overdue.filter(followup_date__gte=since)
-            branches.append(per_creator(overdue, f"overdue:{key}"))
-        branches.append(
-            per_creator(in_scope.worked_off(day), "left_day", Count("pk", distinct=True))
-        )
-
-        rows = {}
-        for row in branches[0].union(*branches[1:], all=True):
-            counts = rows.setdefault(row["creator_id"], _empty_day_row())
-            kind = row["kind"]
-            if kind.startswith("overdue:"):
-                counts["overdue"][kind.removeprefix("overdue:")] = row["n"]
-            else:
-                counts[kind] = row["n"]
-        return rows
+        return _counted_day_rows(day=day, user_id=user_id)
 
     return _shared(("day_rows", day, user_id), compute)
+
+
+def _counted_day_rows(*, day, user_id):
+    buckets = LeadDayDelta.objects.order_by()
+    status_counts = LeadCountDelta.objects.order_by()
+    if user_id is not None:
+        buckets = buckets.filter(creator_id=user_id)
+        status_counts = status_counts.filter(creator_id=user_id)
+    followups = buckets.filter(kind=DayCountKind.FOLLOWUP, closed=False)
+    # The oldest age has no end: it is every follow-up of the leads not closed
+    # (the status counters) less those from its start on, so the statement
+    # reads the buckets of a few weeks, never the whole backlog's days.
+    key_oldest, oldest_start, _ = OVERDUE_AGES[-1]
+    since_oldest = day - timedelta(days=oldest_start - 1)
+
+    def summed(rows, kind, field="leads"):
+        return rows.values("creator_id").annotate(kind=Value(kind), n=Sum(field))
+
+    branches = [
+        summed(buckets.filter(kind=DayCountKind.CREATED, day=day), "new_leads"),
+        summed(followups.filter(day=day), "pending"),
+        summed(followups.filter(day=None), "unscheduled"),
+        summed(followups.filter(day__gte=since_oldest), "since_oldest"),
+        summed(status_counts.exclude(status__in=CLOSED_STATUSES), "with_followup",
+               "with_followup"),
+    ]
+    for key, youngest, oldest in OVERDUE_AGES[:-1]:
+        branches.append(summed(
+            followups.filter(day__gte=day - timedelta(days=oldest),
+                             day__lte=day - timedelta(days=youngest)),
+            f"overdue:{key}",
+        ))
+    branches.append(
+        _leads_in_scope(user_id).order_by().worked_off(day).values("creator_id")
+        .annotate(kind=Value("left_day"), n=Count("pk", distinct=True))
+    )
+
+    rows, partial = {}, {}
+    for row in branches[0].union(*branches[1:], all=True):
+        counts = rows.setdefault(row["creator_id"], _empty_day_row())
+        # int(): PostgreSQL's sum(bigint) is numeric and arrives as Decimal.
+        kind, n = row["kind"], int(row["n"] or 0)
+        if kind.startswith("overdue:"):
+            counts["overdue"][kind.removeprefix("overdue:")] = n
+        elif kind in ("since_oldest", "with_followup"):
+            partial.setdefault(row["creator_id"], {})[kind] = n
+        else:
+            counts[kind] = n
+    for creator_id, sums in partial.items():
+        rows[creator_id]["overdue"][key_oldest] = (
+            sums.get("with_followup", 0) - sums.get("since_oldest", 0))
+    return rows
 
 
 def _overdue_of(day_rows):
