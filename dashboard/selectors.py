@@ -53,7 +53,6 @@ from leads.models import (
     LeadDayDelta,
     LeadStatus,
     WorkedLead,
-    day_bounds,
 )
 from leads.people import lead_owners
 
@@ -451,29 +450,26 @@ def dashboard_trend(*, day, user_id):
     """The TREND_DAYS business days ending on `day`, oldest first, every day present:
     [{"date" (ISO), "new_leads", "updates"}].
 
-    `new_leads`: leads in scope created within the day (TIME_ZONE).
+    `new_leads`: leads in scope created within the day (TIME_ZONE), from the
+    day counters (LeadDayDelta, kind created).
     `updates` ("follow-up updates"): work-log rows of kind moved or closed
     with that work date, whatever day the follow-up was on (overdue work
     included): everyone's for the team view, the user's own work
     (WorkedLead.user) for one user, whoever owns the lead.
 
-    One statement of 2 x TREND_DAYS scalar counts: each day's new leads a
-    range count over the (created_at) or (creator_id, created_at) index, each
-    day's work-log rows over (work_date, kind) or (user_id, work_date, kind).
-    Written in SQL: grouping the team's 14 days of leads (about 37,000 index
-    entries at a million leads) by their local date cost PostgreSQL about
-    12 ms, the largest part of a cold manager dashboard; the range counts take
-    about 4. Building the same 28 counts with the ORM cost more in Python than
-    that.
+    One statement of 2 x TREND_DAYS scalar subqueries: each day's new leads
+    a sum over that day's counter rows (so it does not grow with the lead
+    table), each day's work-log rows a count over (work_date, kind) or
+    (user_id, work_date, kind). Written in SQL: building the same 28 values
+    with the ORM cost more in Python than the statement costs the database
+    (docs/performance.md).
     """
     days = [day - timedelta(days=TREND_DAYS - 1 - offset) for offset in range(TREND_DAYS)]
     alias = router.db_for_read(Lead)
     ops = connections[alias].ops
     new_leads_params, worked_params = [], []
     for date in days:
-        start, end = day_bounds(date)
-        new_leads_params += [ops.adapt_datetimefield_value(start),
-                             ops.adapt_datetimefield_value(end)]
+        new_leads_params += [DayCountKind.CREATED.value, ops.adapt_datefield_value(date)]
         worked_params += [ops.adapt_datefield_value(date), *FOLLOWUP_WORK_KINDS]
         if user_id is not None:
             new_leads_params.append(user_id)
@@ -483,7 +479,8 @@ def dashboard_trend(*, day, user_id):
                        new_leads_params + worked_params)
         counts = cursor.fetchone()
     return [
-        {"date": date.isoformat(), "new_leads": counts[index],
+        # int(): PostgreSQL's sum(bigint) is numeric and arrives as Decimal.
+        {"date": date.isoformat(), "new_leads": int(counts[index]),
          "updates": counts[TREND_DAYS + index]}
         for index, date in enumerate(days)
     ]
@@ -492,19 +489,21 @@ def dashboard_trend(*, day, user_id):
 @functools.cache
 def _trend_sql(alias, *, one_user):
     quote = connections[alias].ops.quote_name
-    lead, worked = Lead._meta, WorkedLead._meta
+    counters, worked = LeadDayDelta._meta, WorkedLead._meta
     column = {
-        "lead": quote(lead.db_table),
-        "created_at": quote(lead.get_field("created_at").column),
-        "creator": quote(lead.get_field("creator").column),
+        "counters": quote(counters.db_table),
+        "counted_kind": quote(counters.get_field("kind").column),
+        "day": quote(counters.get_field("day").column),
+        "creator": quote(counters.get_field("creator").column),
+        "leads": quote(counters.get_field("leads").column),
         "worked": quote(worked.db_table),
         "work_date": quote(worked.get_field("work_date").column),
         "user": quote(worked.get_field("user").column),
         "kind": quote(worked.get_field("kind").column),
     }
     new_leads = (
-        f"(SELECT COUNT(*) FROM {column['lead']} WHERE {column['created_at']} >= %s "
-        f"AND {column['created_at']} < %s"
+        f"(SELECT COALESCE(SUM({column['leads']}), 0) FROM {column['counters']} "
+        f"WHERE {column['counted_kind']} = %s AND {column['day']} = %s"
         + (f" AND {column['creator']} = %s)" if one_user else ")")
     )
     kinds = ", ".join(["%s"] * len(FOLLOWUP_WORK_KINDS))
