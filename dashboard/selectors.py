@@ -188,7 +188,8 @@ def _counted_day_rows(*, day, user_id):
         return rows.values("creator_id").annotate(kind=Value(kind), n=Sum(field))
 
     branches = [
-        summed(buckets.filter(kind=DayCountKind.CREATED, day=day), "new_leads"),
+        # closed: always false for kind created; named so the index serves it.
+        summed(buckets.filter(kind=DayCountKind.CREATED, closed=False, day=day), "new_leads"),
         summed(followups.filter(day=day), "pending"),
         summed(followups.filter(day=None), "unscheduled"),
         summed(followups.filter(day__gte=since_oldest), "since_oldest"),
@@ -469,7 +470,8 @@ def dashboard_trend(*, day, user_id):
     ops = connections[alias].ops
     new_leads_params, worked_params = [], []
     for date in days:
-        new_leads_params += [DayCountKind.CREATED.value, ops.adapt_datefield_value(date)]
+        # closed: always false for kind created; named so the index serves it.
+        new_leads_params += [DayCountKind.CREATED.value, False, ops.adapt_datefield_value(date)]
         worked_params += [ops.adapt_datefield_value(date), *FOLLOWUP_WORK_KINDS]
         if user_id is not None:
             new_leads_params.append(user_id)
@@ -494,6 +496,7 @@ def _trend_sql(alias, *, one_user):
         "counters": quote(counters.db_table),
         "counted_kind": quote(counters.get_field("kind").column),
         "day": quote(counters.get_field("day").column),
+        "closed": quote(counters.get_field("closed").column),
         "creator": quote(counters.get_field("creator").column),
         "leads": quote(counters.get_field("leads").column),
         "worked": quote(worked.db_table),
@@ -503,7 +506,7 @@ def _trend_sql(alias, *, one_user):
     }
     new_leads = (
         f"(SELECT COALESCE(SUM({column['leads']}), 0) FROM {column['counters']} "
-        f"WHERE {column['counted_kind']} = %s AND {column['day']} = %s"
+        f"WHERE {column['counted_kind']} = %s AND {column['closed']} = %s AND {column['day']} = %s"
         + (f" AND {column['creator']} = %s)" if one_user else ")")
     )
     kinds = ", ".join(["%s"] * len(FOLLOWUP_WORK_KINDS))
