@@ -57,6 +57,10 @@ from leads.models import (
 from leads.people import lead_owners
 
 DUE_PAGE_SIZE = 50
+# The team table on the HTML page: rows per `team_page`. Rendering hundreds of
+# rows through the template engine cost more than the rest of a cold page
+# (docs/performance.md); the JSON document keeps every row.
+TEAM_PAGE_SIZE = 50
 TREND_DAYS = 14
 # Overdue follow-ups by age: whole calendar days from the follow-up's local
 # date to the day shown, as (JSON key, youngest age, oldest age or None).
@@ -71,6 +75,18 @@ class DuePageOutOfRange(InvalidPage):
         self.pages = pages
         super().__init__(
             f"Page {page} does not exist: the due list has {pages} page{'s' if pages != 1 else ''}."
+        )
+
+
+class TeamPageOutOfRange(InvalidPage):
+    """The requested page of the team table does not exist."""
+
+    def __init__(self, *, page, pages):
+        self.page = page
+        self.pages = pages
+        super().__init__(
+            f"Page {page} of the team table does not exist: it has {pages} "
+            f"page{'s' if pages != 1 else ''}."
         )
 
 
@@ -516,6 +532,17 @@ def _trend_sql(alias, *, one_user):
         + (f" AND {column['user']} = %s)" if one_user else ")")
     )
     return "SELECT " + ", ".join([new_leads] * TREND_DAYS + [worked_on] * TREND_DAYS)
+
+
+def team_table_page(team, *, page):
+    """{"rows", "page", "pages"}: page `page` of a team table (the `team` rows
+    of dashboard_team_performance, in their order), TEAM_PAGE_SIZE rows a page;
+    page 1 exists even when empty. Raises TeamPageOutOfRange. No queries."""
+    pages = max(1, math.ceil(len(team) / TEAM_PAGE_SIZE))
+    if not 1 <= page <= pages:
+        raise TeamPageOutOfRange(page=page, pages=pages)
+    offset = (page - 1) * TEAM_PAGE_SIZE
+    return {"rows": team[offset:offset + TEAM_PAGE_SIZE], "page": page, "pages": pages}
 
 
 def dashboard_document(*, day, user, day_metrics, team_performance, due):
