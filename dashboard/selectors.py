@@ -38,7 +38,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.contrib.auth import get_user_model
 from django.core.paginator import InvalidPage
 from django.db import connection, connections, router
-from django.db.models import Count, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import Count, OuterRef, Subquery, Sum, Value
 from django.utils import timezone
 
 from crm.db_routers import reading_from_replica
@@ -187,9 +187,9 @@ def _day_rows(*, day, user_id):
     return _shared(("day_rows", day, user_id), compute)
 
 
-# The columns of `_counted_day_rows`' statement, in its branches' order.
-_DAY_COLUMNS = ("new_leads", "pending", "unscheduled", "overdue_1", "overdue_2_7",
-                "overdue_8_30", "since_oldest", "with_followup", "left_day")
+# The counts of `_counted_day_rows`, one branch of its statement each.
+_DAY_KINDS = ("new_leads", "pending", "unscheduled", "overdue_1", "overdue_2_7",
+              "overdue_8_30", "since_oldest", "with_followup", "left_day")
 
 
 def _counted_day_rows(*, day, user_id):
@@ -198,56 +198,59 @@ def _counted_day_rows(*, day, user_id):
     if user_id is not None:
         buckets = buckets.filter(creator_id=user_id)
         status_counts = status_counts.filter(creator_id=user_id)
+    followups = buckets.filter(kind=DayCountKind.FOLLOWUP, closed=False)
     (key_1, _, _), (key_2_7, _, _), (key_8_30, _, _), (key_oldest, oldest_start, _) = OVERDUE_AGES
     # The oldest age has no end: it is every follow-up of the leads not closed
     # (the status counters) less those from its start on, so the statement
     # reads the buckets of a few weeks, never the whole backlog's days.
     since_oldest = day - timedelta(days=oldest_start - 1)
-    followup = Q(kind=DayCountKind.FOLLOWUP, closed=False)
-    # closed: always false for kind created; named so the index serves it.
-    created = Q(kind=DayCountKind.CREATED, closed=False, day=day)
 
     def days_ago(first, last):
-        return followup & Q(day__gte=day - timedelta(days=last),
-                            day__lte=day - timedelta(days=first))
+        return followups.filter(day__gte=day - timedelta(days=last),
+                                day__lte=day - timedelta(days=first))
 
-    def columns(**given):
-        return {name: given.get(name, Value(0)) for name in _DAY_COLUMNS}
+    def summed(rows, kind, counted=None):
+        return rows.values("creator_id").annotate(kind=Value(kind),
+                                                  n=counted or Sum("leads"))
 
-    def summed(condition):
-        return Sum("leads", filter=condition, default=0)
-
-    # One row per creator and branch (not per count): the rows cost more in
-    # Python than the sums cost the database.
+    # Each branch is a range of one index (index-only on PostgreSQL).
     branches = [
-        buckets.filter(created | (followup & (Q(day=None) | Q(day__gte=since_oldest))))
-        .values("creator_id").annotate(**columns(
-            new_leads=summed(created),
-            pending=summed(followup & Q(day=day)),
-            unscheduled=summed(followup & Q(day=None)),
-            overdue_1=summed(days_ago(1, 1)),
-            overdue_2_7=summed(days_ago(2, 7)),
-            overdue_8_30=summed(days_ago(8, 30)),
-            since_oldest=summed(followup & Q(day__gte=since_oldest)),
-        )),
-        status_counts.exclude(status__in=CLOSED_STATUSES).values("creator_id")
-        .annotate(**columns(with_followup=Sum("with_followup"))),
-        _leads_in_scope(user_id).order_by().worked_off(day).values("creator_id")
-        .annotate(**columns(left_day=Count("pk", distinct=True))),
+        # closed: always false for kind created; named so the index serves it.
+        summed(buckets.filter(kind=DayCountKind.CREATED, closed=False, day=day), "new_leads"),
+        summed(followups.filter(day=day), "pending"),
+        summed(followups.filter(day=None), "unscheduled"),
+        summed(days_ago(1, 1), "overdue_1"),
+        summed(days_ago(2, 7), "overdue_2_7"),
+        summed(days_ago(8, 30), "overdue_8_30"),
+        summed(followups.filter(day__gte=since_oldest), "since_oldest"),
+        summed(status_counts.exclude(status__in=CLOSED_STATUSES), "with_followup",
+               Sum("with_followup")),
+        summed(_leads_in_scope(user_id).order_by().worked_off(day), "left_day",
+               Count("pk", distinct=True)),
     ]
+    union = branches[0].union(*branches[1:], all=True)
+    union_sql, params = union.query.sql_with_params()
+    # The database folds the branches into one row per creator: rows cost
+    # more in Python than the sums cost the database.
+    columns = ", ".join(
+        f"SUM(CASE WHEN kind = '{kind}' THEN n ELSE 0 END)" for kind in _DAY_KINDS)
+    with connections[union.db].cursor() as cursor:
+        cursor.execute(
+            f"SELECT creator_id, {columns} FROM ({union_sql}) AS counts GROUP BY creator_id",
+            params,
+        )
+        fetched = cursor.fetchall()
     rows = {}
-    for row in branches[0].union(*branches[1:], all=True):
-        counts = rows.setdefault(row["creator_id"], {**_empty_day_row(), "partial": 0})
-        # int(): PostgreSQL's sum(bigint) is numeric and arrives as Decimal.
-        for name in ("new_leads", "pending", "unscheduled", "left_day"):
-            counts[name] += int(row[name])
-        overdue = counts["overdue"]
-        overdue[key_1] += int(row["overdue_1"])
-        overdue[key_2_7] += int(row["overdue_2_7"])
-        overdue[key_8_30] += int(row["overdue_8_30"])
-        counts["partial"] += int(row["with_followup"] or 0) - int(row["since_oldest"])
-    for counts in rows.values():
-        counts["overdue"][key_oldest] = counts.pop("partial")
+    for creator_id, *sums in fetched:
+        # int(): PostgreSQL's sums arrive as Decimal.
+        counts = dict(zip(_DAY_KINDS, map(int, sums), strict=True))
+        rows[creator_id] = {
+            "new_leads": counts["new_leads"], "pending": counts["pending"],
+            "unscheduled": counts["unscheduled"], "left_day": counts["left_day"],
+            "overdue": {key_1: counts["overdue_1"], key_2_7: counts["overdue_2_7"],
+                        key_8_30: counts["overdue_8_30"],
+                        key_oldest: counts["with_followup"] - counts["since_oldest"]},
+        }
     return rows
 
 
