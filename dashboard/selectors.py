@@ -189,7 +189,7 @@ def _day_rows(*, day, user_id):
 
 # The counts of `_counted_day_rows`, one branch of its statement each.
 _DAY_KINDS = ("new_leads", "pending", "unscheduled", "overdue_1", "overdue_2_7",
-              "overdue_8_30", "since_oldest", "with_followup", "left_day")
+              "overdue_8_30", "later", "with_followup", "left_day")
 
 
 def _counted_day_rows(*, day, user_id):
@@ -199,11 +199,11 @@ def _counted_day_rows(*, day, user_id):
         buckets = buckets.filter(creator_id=user_id)
         status_counts = status_counts.filter(creator_id=user_id)
     followups = buckets.filter(kind=DayCountKind.FOLLOWUP, closed=False)
-    (key_1, _, _), (key_2_7, _, _), (key_8_30, _, _), (key_oldest, oldest_start, _) = OVERDUE_AGES
+    (key_1, _, _), (key_2_7, _, _), (key_8_30, _, _), (key_oldest, _, _) = OVERDUE_AGES
     # The oldest age has no end: it is every follow-up of the leads not closed
-    # (the status counters) less those from its start on, so the statement
-    # reads the buckets of a few weeks, never the whole backlog's days.
-    since_oldest = day - timedelta(days=oldest_start - 1)
+    # (the status counters) less the younger ages, the day's and the later
+    # ones, so the statement reads the buckets of a few weeks, never the
+    # whole backlog's days.
 
     def days_ago(first, last):
         return followups.filter(day__gte=day - timedelta(days=last),
@@ -222,7 +222,7 @@ def _counted_day_rows(*, day, user_id):
         summed(days_ago(1, 1), "overdue_1"),
         summed(days_ago(2, 7), "overdue_2_7"),
         summed(days_ago(8, 30), "overdue_8_30"),
-        summed(followups.filter(day__gte=since_oldest), "since_oldest"),
+        summed(followups.filter(day__gt=day), "later"),
         summed(status_counts.exclude(status__in=CLOSED_STATUSES), "with_followup",
                Sum("with_followup")),
         summed(_leads_in_scope(user_id).order_by().worked_off(day), "left_day",
@@ -249,7 +249,8 @@ def _counted_day_rows(*, day, user_id):
             "unscheduled": counts["unscheduled"], "left_day": counts["left_day"],
             "overdue": {key_1: counts["overdue_1"], key_2_7: counts["overdue_2_7"],
                         key_8_30: counts["overdue_8_30"],
-                        key_oldest: counts["with_followup"] - counts["since_oldest"]},
+                        key_oldest: counts["with_followup"] - counts["later"] - counts["pending"]
+                        - counts["overdue_1"] - counts["overdue_2_7"] - counts["overdue_8_30"]},
         }
     return rows
 
