@@ -188,8 +188,9 @@ def _day_rows(*, day, user_id):
 
 
 # The counts of `_counted_day_rows`, one branch of its statement each.
-_DAY_KINDS = ("new_leads", "pending", "unscheduled", "overdue_1", "overdue_2_7",
-              "overdue_8_30", "later", "with_followup", "left_day")
+_DAY_KINDS = ("new_leads", "pending", "unscheduled",
+              *(f"overdue_{number}" for number in range(len(OVERDUE_AGES) - 1)),
+              "later", "with_followup", "left_day")
 
 
 def _counted_day_rows(*, day, user_id):
@@ -199,7 +200,7 @@ def _counted_day_rows(*, day, user_id):
         buckets = buckets.filter(creator_id=user_id)
         status_counts = status_counts.filter(creator_id=user_id)
     followups = buckets.filter(kind=DayCountKind.FOLLOWUP, closed=False)
-    (key_1, _, _), (key_2_7, _, _), (key_8_30, _, _), (key_oldest, _, _) = OVERDUE_AGES
+    *younger_ages, (key_oldest, _, _) = OVERDUE_AGES
     # The oldest age has no end: it is every follow-up of the leads not closed
     # (the status counters) less the younger ages, the day's and the later
     # ones, so the statement reads the buckets of a few weeks, never the
@@ -219,9 +220,8 @@ def _counted_day_rows(*, day, user_id):
         summed(buckets.filter(kind=DayCountKind.CREATED, closed=False, day=day), "new_leads"),
         summed(followups.filter(day=day), "pending"),
         summed(followups.filter(day=None), "unscheduled"),
-        summed(days_ago(1, 1), "overdue_1"),
-        summed(days_ago(2, 7), "overdue_2_7"),
-        summed(days_ago(8, 30), "overdue_8_30"),
+        *(summed(days_ago(youngest, oldest), f"overdue_{number}")
+          for number, (_, youngest, oldest) in enumerate(younger_ages)),
         summed(followups.filter(day__gt=day), "later"),
         summed(status_counts.exclude(status__in=CLOSED_STATUSES), "with_followup",
                Sum("with_followup")),
@@ -244,13 +244,14 @@ def _counted_day_rows(*, day, user_id):
     for creator_id, *sums in fetched:
         # int(): PostgreSQL's sums arrive as Decimal.
         counts = dict(zip(_DAY_KINDS, map(int, sums), strict=True))
+        overdue = {key: counts[f"overdue_{number}"]
+                   for number, (key, _, _) in enumerate(younger_ages)}
+        overdue[key_oldest] = (counts["with_followup"] - counts["later"] - counts["pending"]
+                               - sum(overdue.values()))
         rows[creator_id] = {
             "new_leads": counts["new_leads"], "pending": counts["pending"],
             "unscheduled": counts["unscheduled"], "left_day": counts["left_day"],
-            "overdue": {key_1: counts["overdue_1"], key_2_7: counts["overdue_2_7"],
-                        key_8_30: counts["overdue_8_30"],
-                        key_oldest: counts["with_followup"] - counts["later"] - counts["pending"]
-                        - counts["overdue_1"] - counts["overdue_2_7"] - counts["overdue_8_30"]},
+            "overdue": overdue,
         }
     return rows
 
