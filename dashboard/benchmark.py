@@ -13,6 +13,7 @@ import math
 import re
 import statistics
 import time
+import tracemalloc
 from contextlib import contextmanager
 from datetime import timedelta
 
@@ -258,27 +259,51 @@ def run(*, manager, telecaller, staff, day, repeat, baseline_repeat, search_mobi
 
 def _view_figures(*, client, viewer_user, day, params, urls, repeat, baseline_repeat,
                   cold_reset, unit_ms):
-    """Baseline, cold and warm figures (page and JSON) for one viewer."""
+    """Baseline (unless baseline_repeat is 0), cold and warm figures (page and
+    JSON) and the peak memory of a cold request, for one viewer."""
     index_url, data_url = urls
     page = functools.partial(_get, client, index_url, params)
     document = functools.partial(_get, client, data_url, params)
-    baseline = measure(functools.partial(baseline_document, day=day, user=viewer_user),
-                       repeat=baseline_repeat)
+    baseline = None
+    if baseline_repeat:
+        baseline = measure(functools.partial(baseline_document, day=day, user=viewer_user),
+                           repeat=baseline_repeat)
     cold = measure(page, repeat=repeat, before=cold_reset)
     cold_json = measure(document, repeat=repeat, before=cold_reset)
+    cold_peak_kib = cold_request_peak_kib(page, cold_reset=cold_reset)
+    cold_json_peak_kib = cold_request_peak_kib(document, cold_reset=cold_reset)
     page()
     warm = measure(page, repeat=repeat)
     document()
     warm_json = measure(document, repeat=repeat)
-    return {
-        "baseline": baseline, "cold": cold, "cold_json": cold_json, "warm": warm,
-        "warm_json": warm_json,
-        "baseline_over_cold": round(baseline["median_ms"] / cold["median_ms"], 1),
+    figures = {
+        "cold": cold, "cold_json": cold_json, "warm": warm, "warm_json": warm_json,
+        "cold_peak_kib": cold_peak_kib, "cold_json_peak_kib": cold_json_peak_kib,
         "cold_over_warm": round(cold["median_ms"] / warm["median_ms"], 1),
-        "baseline_over_cold_json": round(baseline["median_ms"] / cold_json["median_ms"], 1),
         "cold_over_unit": round(cold["median_ms"] / unit_ms, 3),
         "warm_over_unit": round(warm["median_ms"] / unit_ms, 3),
     }
+    if baseline is not None:
+        figures.update(
+            baseline=baseline,
+            baseline_over_cold=round(baseline["median_ms"] / cold["median_ms"], 1),
+            baseline_over_cold_json=round(baseline["median_ms"] / cold_json["median_ms"], 1),
+        )
+    return figures
+
+
+def cold_request_peak_kib(request, *, cold_reset):
+    """The peak Python memory (tracemalloc, KiB) of one request made cold:
+    what it allocates on top of what the process held before, so a request
+    that loaded rows in proportion to the table would show it here."""
+    cold_reset()
+    tracemalloc.start()
+    try:
+        request()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return round(peak / 1024)
 
 
 def format_table(figures, *, leads, users, vendor):
@@ -289,16 +314,51 @@ def format_table(figures, *, leads, users, vendor):
     lines += [header, "-" * len(header)]
     for label, view in figures["views"].items():
         for path in ("baseline", "cold", "cold_json", "warm", "warm_json"):
+            if path not in view:
+                continue
             row = view[path]
             lines.append(f"{label:<12} {path:<10} {row['median_ms']:>10.2f} {row['p95_ms']:>9.2f} "
                          f"{row['statements']:>6} {row['runs']:>5} "
                          f"{row['median_ms'] / figures['unit_ms']:>7.3f}")
-        lines.append(f"{'':<12} baseline/cold = {view['baseline_over_cold']} (JSON "
-                     f"{view['baseline_over_cold_json']}), cold/warm = {view['cold_over_warm']}")
+        ratios = f"cold/warm = {view['cold_over_warm']}"
+        if "baseline" in view:
+            ratios = (f"baseline/cold = {view['baseline_over_cold']} (JSON "
+                      f"{view['baseline_over_cold_json']}), {ratios}")
+        lines.append(f"{'':<12} {ratios}; peak memory of one cold request: "
+                     f"page {view['cold_peak_kib']:,} KiB, JSON {view['cold_json_peak_kib']:,} KiB")
     lines += ["", f"{'page (staff)':<28} {'median ms':>10} {'p95 ms':>9} {'stmts':>6} {'× U':>7}"]
     for label, row in figures["pages"].items():
         lines.append(f"{label:<28} {row['median_ms']:>10.2f} {row['p95_ms']:>9.2f} "
                      f"{row['statements']:>6} {row['over_unit']:>7.3f}")
+    return "\n".join(lines)
+
+
+def format_curve(runs, *, vendor):
+    """One table over data sets: `runs` is [(leads, users, figures)]. Times
+    are medians in ms with × U in brackets; stmts and peak memory (KiB, one
+    cold request) are the cold page's, manager / telecaller."""
+    lines = [f"Dashboard curve ({vendor}): cold and warm medians in ms (× U); stmts and "
+             "peak KiB of one cold page request, manager / telecaller", ""]
+    header = (f"{'leads':>11} {'users':>5} {'U ms':>7} | {'mgr cold':>14} {'mgr JSON':>14} "
+              f"{'mgr warm':>14} | {'tc cold':>14} {'tc JSON':>14} {'tc warm':>14} | "
+              f"{'stmts':>5} | {'peak KiB':>13}")
+    lines += [header, "-" * len(header)]
+    for leads, users, figures in runs:
+        unit = figures["unit_ms"]
+        manager, telecaller = figures["views"]["manager"], figures["views"]["telecaller"]
+
+        def cell(view, path, unit=unit):
+            median = view[path]["median_ms"]
+            return f"{median:.1f} ({median / unit:.2f})"
+
+        lines.append(
+            f"{leads:>11,} {users:>5} {unit:>7.1f} | {cell(manager, 'cold'):>14} "
+            f"{cell(manager, 'cold_json'):>14} {cell(manager, 'warm'):>14} | "
+            f"{cell(telecaller, 'cold'):>14} {cell(telecaller, 'cold_json'):>14} "
+            f"{cell(telecaller, 'warm'):>14} | "
+            f"{manager['cold']['statements']:>2}/{telecaller['cold']['statements']:<2} | "
+            f"{manager['cold_peak_kib']:>6,}/{telecaller['cold_peak_kib']:<6,}"
+        )
     return "\n".join(lines)
 
 

@@ -6,11 +6,12 @@ from leads.models import FIRST_DAY, LAST_DAY
 
 
 class DashboardForm(forms.Form):
-    """The dashboard's query string: `date`, `user` and `page`.
+    """The dashboard's query string: `date`, `user`, `page` and `team_page`.
 
     Cleaned values: `date` (a date, default today in TIME_ZONE), `user` (None
     for the team view, else {"id", "username"} of the user whose leads are
-    shown) and `page` (an int, default 1).
+    shown), `page` (the due list's page, an int, default 1) and `team_page`
+    (the HTML page's team table page, an int, default 1).
 
     `active_users` ([{"id", "username"}]) are the users a manager may pick
     (besides their own id);
@@ -35,6 +36,10 @@ class DashboardForm(forms.Form):
         required=False, min_value=1, error_messages={"invalid": "Enter a page number."}
     )
 
+    team_page = forms.IntegerField(
+        required=False, min_value=1, error_messages={"invalid": "Enter a page number."}
+    )
+
     def __init__(self, data, *, viewer, active_users=None):
         super().__init__(data)
         self.viewer = viewer
@@ -45,6 +50,9 @@ class DashboardForm(forms.Form):
 
     def clean_page(self):
         return self.cleaned_data["page"] or 1
+
+    def clean_team_page(self):
+        return self.cleaned_data["team_page"] or 1
 
     def clean_user(self):
         user_id = self.cleaned_data["user"]

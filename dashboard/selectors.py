@@ -38,23 +38,29 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.contrib.auth import get_user_model
 from django.core.paginator import InvalidPage
 from django.db import connection, connections, router
-from django.db.models import Count, OuterRef, Subquery, Value
+from django.db.models import Count, OuterRef, Subquery, Sum, Value
 from django.utils import timezone
 
 from crm.db_routers import reading_from_replica
 from dashboard import cache
 from leads.models import (
+    CLOSED_STATUSES,
     FOLLOWUP_WORK_KINDS,
+    DayCountKind,
     FollowupSnapshot,
     Lead,
     LeadCountDelta,
+    LeadDayDelta,
     LeadStatus,
     WorkedLead,
-    day_bounds,
 )
 from leads.people import lead_owners
 
 DUE_PAGE_SIZE = 50
+# The team table on the HTML page: rows per `team_page`. Rendering hundreds of
+# rows through the template engine cost more than the rest of a cold page
+# (docs/performance.md); the JSON document keeps every row.
+TEAM_PAGE_SIZE = 50
 TREND_DAYS = 14
 # Overdue follow-ups by age: whole calendar days from the follow-up's local
 # date to the day shown, as (JSON key, youngest age, oldest age or None).
@@ -69,6 +75,18 @@ class DuePageOutOfRange(InvalidPage):
         self.pages = pages
         super().__init__(
             f"Page {page} does not exist: the due list has {pages} page{'s' if pages != 1 else ''}."
+        )
+
+
+class TeamPageOutOfRange(InvalidPage):
+    """The requested page of the team table does not exist."""
+
+    def __init__(self, *, page, pages):
+        self.page = page
+        self.pages = pages
+        super().__init__(
+            f"Page {page} of the team table does not exist: it has {pages} "
+            f"page{'s' if pages != 1 else ''}."
         )
 
 
@@ -147,18 +165,6 @@ def _empty_day_row():
             "overdue": dict.fromkeys((key for key, _, _ in OVERDUE_AGES), 0)}
 
 
-def _overdue_ranges(day):
-    """[(JSON key, start or None, end)]: the follow-up moments of each overdue
-    age, between local midnights (computed here, so the database compares
-    plain timestamps and converts no row to a date)."""
-    ranges = []
-    for key, youngest, oldest in OVERDUE_AGES:
-        end = day_bounds(day - timedelta(days=youngest - 1))[0]
-        start = None if oldest is None else day_bounds(day - timedelta(days=oldest))[0]
-        ranges.append((key, start, end))
-    return ranges
-
-
 def _day_rows(*, day, user_id):
     """{creator_id: _empty_day_row() filled in} for creators with anything to count on `day`.
 
@@ -169,48 +175,85 @@ def _day_rows(*, day, user_id):
     made during the day whose old follow-up was within the day and that are
     not pending now (what the day's initial lost to work).
 
-    One statement of grouped counts (UNION ALL), each restricted to the
-    creators the counters know: PostgreSQL answers the lead counts with
-    index-only range scans per creator on the not-closed (creator_id,
-    followup_date) index and on (creator_id, created_at), and the work-log
-    count from the day's rows of (work_date, kind).
+    One statement (UNION ALL of grouped sums): every lead count comes from
+    the counters the database keeps per business day (LeadDayDelta) and per
+    status (LeadCountDelta), so its cost does not grow with the lead table;
+    only `left_day` reads leads, those of the day's work-log rows.
     """
 
     def compute():
-        start, end = day_bounds(day)
-        creators = sorted({row["creator_id"] for row in _status_rows(user_id=user_id)})
-        in_scope = Lead.objects.filter(creator_id__in=creators).order_by()
-        open_leads = in_scope.not_closed()
-
-        def per_creator(leads, kind, counted=None):
-            return leads.values("creator_id").annotate(kind=Value(kind),
-                                                       n=counted or Count("*"))
-
-        branches = [
-            per_creator(in_scope.created_within(start, end), "new_leads"),
-            per_creator(in_scope.due_on(day), "pending"),
-            per_creator(open_leads.filter(followup_date=None), "unscheduled"),
-        ]
-        for key, since, until in _overdue_ranges(day):
-            overdue = open_leads.followup_before(until)
-            if since is not None:
-                overdue = overdue.filter(followup_date__gte=since)
-            branches.append(per_creator(overdue, f"overdue:{key}"))
-        branches.append(
-            per_creator(in_scope.worked_off(day), "left_day", Count("pk", distinct=True))
-        )
-
-        rows = {}
-        for row in branches[0].union(*branches[1:], all=True):
-            counts = rows.setdefault(row["creator_id"], _empty_day_row())
-            kind = row["kind"]
-            if kind.startswith("overdue:"):
-                counts["overdue"][kind.removeprefix("overdue:")] = row["n"]
-            else:
-                counts[kind] = row["n"]
-        return rows
+        return _counted_day_rows(day=day, user_id=user_id)
 
     return _shared(("day_rows", day, user_id), compute)
+
+
+# The counts of `_counted_day_rows`, one branch of its statement each.
+_DAY_KINDS = ("new_leads", "pending", "unscheduled",
+              *(f"overdue_{number}" for number in range(len(OVERDUE_AGES) - 1)),
+              "later", "with_followup", "left_day")
+
+
+def _counted_day_rows(*, day, user_id):
+    buckets = LeadDayDelta.objects.order_by()
+    status_counts = LeadCountDelta.objects.order_by()
+    if user_id is not None:
+        buckets = buckets.filter(creator_id=user_id)
+        status_counts = status_counts.filter(creator_id=user_id)
+    followups = buckets.filter(kind=DayCountKind.FOLLOWUP, closed=False)
+    *younger_ages, (key_oldest, _, _) = OVERDUE_AGES
+    # The oldest age has no end: it is every follow-up of the leads not closed
+    # (the status counters) less the younger ages, the day's and the later
+    # ones, so the statement reads the buckets of a few weeks, never the
+    # whole backlog's days.
+
+    def days_ago(first, last):
+        return followups.filter(day__gte=day - timedelta(days=last),
+                                day__lte=day - timedelta(days=first))
+
+    def summed(rows, kind, counted=None):
+        return rows.values("creator_id").annotate(kind=Value(kind),
+                                                  n=counted or Sum("leads"))
+
+    # Each branch is a range of one index (index-only on PostgreSQL).
+    branches = [
+        # closed: always false for kind created; named so the index serves it.
+        summed(buckets.filter(kind=DayCountKind.CREATED, closed=False, day=day), "new_leads"),
+        summed(followups.filter(day=day), "pending"),
+        summed(followups.filter(day=None), "unscheduled"),
+        *(summed(days_ago(youngest, oldest), f"overdue_{number}")
+          for number, (_, youngest, oldest) in enumerate(younger_ages)),
+        summed(followups.filter(day__gt=day), "later"),
+        summed(status_counts.exclude(status__in=CLOSED_STATUSES), "with_followup",
+               Sum("with_followup")),
+        summed(_leads_in_scope(user_id).order_by().worked_off(day), "left_day",
+               Count("pk", distinct=True)),
+    ]
+    union = branches[0].union(*branches[1:], all=True)
+    union_sql, params = union.query.sql_with_params()
+    # The database folds the branches into one row per creator: rows cost
+    # more in Python than the sums cost the database.
+    columns = ", ".join(
+        f"SUM(CASE WHEN kind = '{kind}' THEN n ELSE 0 END)" for kind in _DAY_KINDS)
+    with connections[union.db].cursor() as cursor:
+        cursor.execute(
+            f"SELECT creator_id, {columns} FROM ({union_sql}) AS counts GROUP BY creator_id",
+            params,
+        )
+        fetched = cursor.fetchall()
+    rows = {}
+    for creator_id, *sums in fetched:
+        # int(): PostgreSQL's sums arrive as Decimal.
+        counts = dict(zip(_DAY_KINDS, map(int, sums), strict=True))
+        overdue = {key: counts[f"overdue_{number}"]
+                   for number, (key, _, _) in enumerate(younger_ages)}
+        overdue[key_oldest] = (counts["with_followup"] - counts["later"] - counts["pending"]
+                               - sum(overdue.values()))
+        rows[creator_id] = {
+            "new_leads": counts["new_leads"], "pending": counts["pending"],
+            "unscheduled": counts["unscheduled"], "left_day": counts["left_day"],
+            "overdue": overdue,
+        }
+    return rows
 
 
 def _overdue_of(day_rows):
@@ -440,29 +483,27 @@ def dashboard_trend(*, day, user_id):
     """The TREND_DAYS business days ending on `day`, oldest first, every day present:
     [{"date" (ISO), "new_leads", "updates"}].
 
-    `new_leads`: leads in scope created within the day (TIME_ZONE).
+    `new_leads`: leads in scope created within the day (TIME_ZONE), from the
+    day counters (LeadDayDelta, kind created).
     `updates` ("follow-up updates"): work-log rows of kind moved or closed
     with that work date, whatever day the follow-up was on (overdue work
     included): everyone's for the team view, the user's own work
     (WorkedLead.user) for one user, whoever owns the lead.
 
-    One statement of 2 x TREND_DAYS scalar counts: each day's new leads a
-    range count over the (created_at) or (creator_id, created_at) index, each
-    day's work-log rows over (work_date, kind) or (user_id, work_date, kind).
-    Written in SQL: grouping the team's 14 days of leads (about 37,000 index
-    entries at a million leads) by their local date cost PostgreSQL about
-    12 ms, the largest part of a cold manager dashboard; the range counts take
-    about 4. Building the same 28 counts with the ORM cost more in Python than
-    that.
+    One statement of 2 x TREND_DAYS scalar subqueries: each day's new leads
+    a sum over that day's counter rows (so it does not grow with the lead
+    table), each day's work-log rows a count over (work_date, kind) or
+    (user_id, work_date, kind). Written in SQL: building the same 28 values
+    with the ORM cost more in Python than the statement costs the database
+    (docs/performance.md).
     """
     days = [day - timedelta(days=TREND_DAYS - 1 - offset) for offset in range(TREND_DAYS)]
     alias = router.db_for_read(Lead)
     ops = connections[alias].ops
     new_leads_params, worked_params = [], []
     for date in days:
-        start, end = day_bounds(date)
-        new_leads_params += [ops.adapt_datetimefield_value(start),
-                             ops.adapt_datetimefield_value(end)]
+        # closed: always false for kind created; named so the index serves it.
+        new_leads_params += [DayCountKind.CREATED.value, False, ops.adapt_datefield_value(date)]
         worked_params += [ops.adapt_datefield_value(date), *FOLLOWUP_WORK_KINDS]
         if user_id is not None:
             new_leads_params.append(user_id)
@@ -472,7 +513,8 @@ def dashboard_trend(*, day, user_id):
                        new_leads_params + worked_params)
         counts = cursor.fetchone()
     return [
-        {"date": date.isoformat(), "new_leads": counts[index],
+        # int(): PostgreSQL's sum(bigint) is numeric and arrives as Decimal.
+        {"date": date.isoformat(), "new_leads": int(counts[index]),
          "updates": counts[TREND_DAYS + index]}
         for index, date in enumerate(days)
     ]
@@ -481,19 +523,22 @@ def dashboard_trend(*, day, user_id):
 @functools.cache
 def _trend_sql(alias, *, one_user):
     quote = connections[alias].ops.quote_name
-    lead, worked = Lead._meta, WorkedLead._meta
+    counters, worked = LeadDayDelta._meta, WorkedLead._meta
     column = {
-        "lead": quote(lead.db_table),
-        "created_at": quote(lead.get_field("created_at").column),
-        "creator": quote(lead.get_field("creator").column),
+        "counters": quote(counters.db_table),
+        "counted_kind": quote(counters.get_field("kind").column),
+        "day": quote(counters.get_field("day").column),
+        "closed": quote(counters.get_field("closed").column),
+        "creator": quote(counters.get_field("creator").column),
+        "leads": quote(counters.get_field("leads").column),
         "worked": quote(worked.db_table),
         "work_date": quote(worked.get_field("work_date").column),
         "user": quote(worked.get_field("user").column),
         "kind": quote(worked.get_field("kind").column),
     }
     new_leads = (
-        f"(SELECT COUNT(*) FROM {column['lead']} WHERE {column['created_at']} >= %s "
-        f"AND {column['created_at']} < %s"
+        f"(SELECT COALESCE(SUM({column['leads']}), 0) FROM {column['counters']} "
+        f"WHERE {column['counted_kind']} = %s AND {column['closed']} = %s AND {column['day']} = %s"
         + (f" AND {column['creator']} = %s)" if one_user else ")")
     )
     kinds = ", ".join(["%s"] * len(FOLLOWUP_WORK_KINDS))
@@ -509,6 +554,17 @@ def new_for_owner_count(*, user_id):
     """How many of the user's leads someone else gave them that they have not
     updated since ("New for you"): a count over a small partial index."""
     return Lead.objects.filter(creator_id=user_id, new_for_owner=True).count()
+
+
+def team_table_page(team, *, page):
+    """{"rows", "page", "pages"}: page `page` of a team table (the `team` rows
+    of dashboard_team_performance, in their order), TEAM_PAGE_SIZE rows a page;
+    page 1 exists even when empty. Raises TeamPageOutOfRange. No queries."""
+    pages = max(1, math.ceil(len(team) / TEAM_PAGE_SIZE))
+    if not 1 <= page <= pages:
+        raise TeamPageOutOfRange(page=page, pages=pages)
+    offset = (page - 1) * TEAM_PAGE_SIZE
+    return {"rows": team[offset:offset + TEAM_PAGE_SIZE], "page": page, "pages": pages}
 
 
 def dashboard_document(*, day, user, day_metrics, team_performance, due):

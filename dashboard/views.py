@@ -97,6 +97,9 @@ def _fetch(request, *, family, form, params, sections, compute, bypass, also=())
     except selectors.DuePageOutOfRange as exc:
         form.add_error("page", str(exc))
         return None
+    except selectors.TeamPageOutOfRange as exc:
+        form.add_error("team_page", str(exc))
+        return None
     request.cache_outcome = fetched.outcome
     return fetched.values[family]
 
@@ -110,10 +113,26 @@ def _document(form, sections):
     )
 
 
-def _page_query(form, page):
+def _page_query(form, page, team_page=None):
+    """The query string of this view with the due list's `page` (and the team
+    table's `team_page`, kept when not the first)."""
     day, user = form.cleaned_data["date"], form.cleaned_data["user"]
-    query = {"date": day.isoformat(), **({"user": user["id"]} if user else {}), "page": page}
+    team_page = form.cleaned_data["team_page"] if team_page is None else team_page
+    query = {"date": day.isoformat(), **({"user": user["id"]} if user else {}), "page": page,
+             **({"team_page": team_page} if team_page != 1 else {})}
     return urlencode(query)
+
+
+def _team_table(form, data):
+    """The team table's page for the HTML page and its pager's query strings
+    (the JSON document keeps every row); raises TeamPageOutOfRange."""
+    table = selectors.team_table_page(data["team"], page=form.cleaned_data["team_page"])
+    page, due_page = table["page"], data["due"]["page"]
+    return {
+        **table,
+        "previous_query": _page_query(form, due_page, page - 1) if page > 1 else None,
+        "next_query": _page_query(form, due_page, page + 1) if page < table["pages"] else None,
+    }
 
 
 def _page_context(form, *, manager, users, data=None, trend=None):
@@ -125,6 +144,7 @@ def _page_context(form, *, manager, users, data=None, trend=None):
         # The day shown, or what was typed when it is not a valid day.
         "date_value": day.isoformat() if day else form.data.get("date", ""),
         "data": data,
+        "team_table": data and _team_table(form, data),
         "trend": trend,
         "is_manager": manager,
         # A plain list: the menu loops over it, and a lazy proxy costs on every access.
@@ -165,7 +185,8 @@ def index(request):
         is_staff = request.user.is_staff
         pieces = _fetch(
             request, family="html", form=form, bypass=bypass,
-            params={"manager": int(manager), "staff": int(is_staff)},
+            params={"manager": int(manager), "staff": int(is_staff),
+                    "team_page": form.cleaned_data["team_page"]},
             # A manager's page lists the active users in its menu.
             also=(cache.USERS_SCOPE,) if manager else (),
             sections=_sections(form, charts=True, users=manager),

@@ -6,6 +6,11 @@ Everything here is raw SQL on the contract table names, because the triggers,
 bulk loaders and reporting scripts all work at that level too.
 """
 
+import re
+from datetime import date
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connections, models, router, transaction
 from django.db.models import Sum
 
@@ -171,6 +176,265 @@ class LeadCountDeltaManager(models.Manager):
             drift = self.verify()
             cursor.execute(f"DELETE FROM {DELTA_TABLE}")
             cursor.execute(_REBUILD_SQL)
+            if drift:
+                announce_leads_changed(
+                    self.model, owner_ids={row["creator_id"] for row in drift},
+                    using=connection.alias,
+                )
+        return drift
+
+
+# --- Per business day: leads_leaddaydelta -------------------------------------
+
+DAY_TABLE = "leads_leaddaydelta"
+DAY_KEY = "creator_id, kind, day, closed"
+# The statuses that close a lead (leads.models.CLOSED_STATUSES, repeated here
+# because leads.models imports this module; a test keeps the two equal).
+CLOSED_STATUS_VALUES = ("completed", "lost")
+_ZONE_NAME = re.compile(r"[A-Za-z0-9_+\-/]+")
+DAY_TRIGGER_NAMES = {
+    "postgresql": ("leads_lead_day_insert", "leads_lead_day_update",
+                   "leads_lead_day_delete", "leads_lead_day_truncate"),
+    "sqlite": ("leads_lead_day_insert", "leads_lead_day_followup_update",
+               "leads_lead_day_created_update", "leads_lead_day_delete"),
+}
+
+
+def business_zone():
+    """settings.TIME_ZONE, checked to be safe to write into SQL as a literal."""
+    zone = settings.TIME_ZONE
+    if not _ZONE_NAME.fullmatch(zone or ""):
+        raise ImproperlyConfigured(f"TIME_ZONE {zone!r} is not a time zone name.")
+    return zone
+
+
+def business_day_sql(vendor, column, zone):
+    """SQL for the date of the timestamp `column` in the time zone `zone`
+    (NULL for NULL). SQLite has no time-zone data: Django registers
+    django_datetime_cast_date on every connection it opens (Python's
+    zoneinfo), so these triggers run only on Django's connections."""
+    if vendor == "postgresql":
+        return f"(({column}) AT TIME ZONE '{zone}')::date"
+    return f"django_datetime_cast_date({column}, '{zone}', 'UTC')"
+
+
+def _closed_sql(column):
+    statuses = ", ".join(f"'{status}'" for status in CLOSED_STATUS_VALUES)
+    return f"({column} IN ({statuses}))"
+
+
+def _day_rows_sql(vendor, zone, source, sign):
+    """The bucket rows of the leads in `source` (a table or transition
+    table), each counting `sign`."""
+    followup_day = business_day_sql(vendor, "followup_date", zone)
+    created_day = business_day_sql(vendor, "created_at", zone)
+    return (
+        f"SELECT creator_id, 'followup' AS kind, {followup_day} AS day, "
+        f"{_closed_sql('status')} AS closed, {sign} AS n FROM {source} "
+        f"UNION ALL SELECT creator_id, 'created', {created_day}, false, {sign} FROM {source}"
+    )
+
+
+def _day_insert_sql(rows_sql):
+    return (
+        f"INSERT INTO {DAY_TABLE} ({DAY_KEY}, leads) "
+        f"SELECT {DAY_KEY}, sum(n) FROM ({rows_sql}) AS changes "
+        f"GROUP BY {DAY_KEY} HAVING sum(n) <> 0"
+    )
+
+
+def postgresql_day_trigger_sql(zone):
+    """The function and statement-level triggers that keep leads_leaddaydelta
+    on PostgreSQL, for the business days of `zone`."""
+    def rows(source, sign):
+        return _day_rows_sql("postgresql", zone, source, sign)
+
+    function = f"""
+    CREATE OR REPLACE FUNCTION leads_lead_day_delta() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+    BEGIN
+        IF TG_OP = 'INSERT' THEN
+            {_day_insert_sql(rows("new_leads", 1))};
+        ELSIF TG_OP = 'UPDATE' THEN
+            -- Net change per bucket: an update that moves no lead between
+            -- buckets writes nothing.
+            {_day_insert_sql(rows("new_leads", 1) + " UNION ALL " + rows("old_leads", -1))};
+        ELSIF TG_OP = 'DELETE' THEN
+            {_day_insert_sql(rows("old_leads", -1))};
+        ELSIF TG_OP = 'TRUNCATE' THEN
+            DELETE FROM {DAY_TABLE};
+        END IF;
+        RETURN NULL;
+    END
+    $$
+    """
+    insert, update, delete, truncate = DAY_TRIGGER_NAMES["postgresql"]
+    return {
+        "leads_lead_day_delta()": function,
+        insert: f"""CREATE TRIGGER {insert} AFTER INSERT ON {LEAD_TABLE}
+            REFERENCING NEW TABLE AS new_leads
+            FOR EACH STATEMENT EXECUTE FUNCTION leads_lead_day_delta()""",
+        update: f"""CREATE TRIGGER {update} AFTER UPDATE ON {LEAD_TABLE}
+            REFERENCING OLD TABLE AS old_leads NEW TABLE AS new_leads
+            FOR EACH STATEMENT EXECUTE FUNCTION leads_lead_day_delta()""",
+        delete: f"""CREATE TRIGGER {delete} AFTER DELETE ON {LEAD_TABLE}
+            REFERENCING OLD TABLE AS old_leads
+            FOR EACH STATEMENT EXECUTE FUNCTION leads_lead_day_delta()""",
+        truncate: f"""CREATE TRIGGER {truncate} AFTER TRUNCATE ON {LEAD_TABLE}
+            FOR EACH STATEMENT EXECUTE FUNCTION leads_lead_day_delta()""",
+    }
+
+
+def sqlite_day_trigger_sql(zone):
+    """{name: CREATE TRIGGER} keeping leads_leaddaydelta on SQLite (row
+    triggers: +1/-1 rows), for the business days of `zone`."""
+    def day(row, column):
+        return business_day_sql("sqlite", f"{row}.{column}", zone)
+
+    def followup(row, sign):
+        return (f"({row}.creator_id, 'followup', {day(row, 'followup_date')}, "
+                f"{_closed_sql(row + '.status')}, {sign})")
+
+    def created(row, sign):
+        return f"({row}.creator_id, 'created', {day(row, 'created_at')}, false, {sign})"
+
+    insert = f"INSERT INTO {DAY_TABLE} ({DAY_KEY}, leads) VALUES"
+    names = DAY_TRIGGER_NAMES["sqlite"]
+    return {
+        names[0]: f"""CREATE TRIGGER {names[0]} AFTER INSERT ON {LEAD_TABLE}
+    BEGIN
+        {insert} {followup("NEW", 1)}, {created("NEW", 1)};
+    END""",
+        names[1]: f"""CREATE TRIGGER {names[1]} AFTER UPDATE OF creator_id, status, followup_date
+    ON {LEAD_TABLE}
+    WHEN NEW.creator_id IS NOT OLD.creator_id
+      OR {_closed_sql("NEW.status")} <> {_closed_sql("OLD.status")}
+      OR NEW.followup_date IS NOT OLD.followup_date
+    BEGIN
+        {insert} {followup("OLD", -1)}, {followup("NEW", 1)};
+    END""",
+        names[2]: f"""CREATE TRIGGER {names[2]} AFTER UPDATE OF creator_id, created_at
+    ON {LEAD_TABLE}
+    WHEN NEW.creator_id IS NOT OLD.creator_id OR NEW.created_at IS NOT OLD.created_at
+    BEGIN
+        {insert} {created("OLD", -1)}, {created("NEW", 1)};
+    END""",
+        names[3]: f"""CREATE TRIGGER {names[3]} AFTER DELETE ON {LEAD_TABLE}
+    BEGIN
+        {insert} {followup("OLD", -1)}, {created("OLD", -1)};
+    END""",
+    }
+
+
+def _day_verify_sql(vendor, zone):
+    return f"""
+SELECT {DAY_KEY}, sum(counted), sum(actual)
+FROM (
+    SELECT {DAY_KEY}, leads AS counted, 0 AS actual FROM {DAY_TABLE}
+    UNION ALL
+    SELECT {DAY_KEY}, 0, sum(n) FROM ({_day_rows_sql(vendor, zone, LEAD_TABLE, 1)}) AS leads
+    GROUP BY {DAY_KEY}
+) AS both_sides
+GROUP BY {DAY_KEY}
+HAVING sum(counted) <> sum(actual)
+ORDER BY creator_id, kind, day, closed
+"""
+
+
+def _day_compact_postgresql_sql():
+    # As _COMPACT_POSTGRESQL_SQL: one statement, writers never wait.
+    return f"""
+WITH moved AS (
+    DELETE FROM {DAY_TABLE} WHERE id <= %(max_id)s
+    RETURNING {DAY_KEY}, leads
+), folded AS (
+    INSERT INTO {DAY_TABLE} ({DAY_KEY}, leads)
+    SELECT {DAY_KEY}, sum(leads) FROM moved
+    GROUP BY {DAY_KEY}
+    HAVING sum(leads) <> 0
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM moved), (SELECT count(*) FROM folded)
+"""
+
+
+class LeadDayDeltaManager(models.Manager):
+    def _connection(self):
+        return connections[self.db or router.db_for_write(self.model)]
+
+    def install_triggers(self):
+        """(Re)install the triggers for the current TIME_ZONE, in the caller's
+        transaction. Leaves the counters as they are: see ``rebuild()``."""
+        connection = self._connection()
+        zone = business_zone()
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                statements = postgresql_day_trigger_sql(zone)
+                for name in DAY_TRIGGER_NAMES["postgresql"]:
+                    cursor.execute(f"DROP TRIGGER IF EXISTS {name} ON {LEAD_TABLE}")
+            else:
+                statements = sqlite_day_trigger_sql(zone)
+                for name in DAY_TRIGGER_NAMES["sqlite"]:
+                    cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
+            for sql in statements.values():
+                cursor.execute(sql)
+
+    def compact(self):
+        """As ``LeadCountDelta.objects.compact()``: one row per (creator,
+        kind, day, closed), buckets summing to zero dropped. Returns
+        ``(rows_before, rows_after)``."""
+        connection = self._connection()
+        with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+            cursor.execute(f"SELECT max(id) FROM {DAY_TABLE}")
+            (max_id,) = cursor.fetchone()
+            if max_id is None:
+                return 0, 0
+            if connection.vendor == "postgresql":
+                cursor.execute(_day_compact_postgresql_sql(), {"max_id": max_id})
+                before, after = cursor.fetchone()
+                return before, after
+            cursor.execute(f"SELECT count(*) FROM {DAY_TABLE} WHERE id <= %s", [max_id])
+            (before,) = cursor.fetchone()
+            cursor.execute(
+                f"INSERT INTO {DAY_TABLE} ({DAY_KEY}, leads) SELECT {DAY_KEY}, sum(leads) "
+                f"FROM {DAY_TABLE} WHERE id <= %s GROUP BY {DAY_KEY} HAVING sum(leads) <> 0",
+                [max_id],
+            )
+            after = cursor.rowcount
+            cursor.execute(f"DELETE FROM {DAY_TABLE} WHERE id <= %s", [max_id])
+            return before, after
+
+    def verify(self):
+        """The (creator, kind, day, closed) buckets whose count differs from a
+        count over leads_lead with the current TIME_ZONE, as ``[{"creator_id",
+        "kind", "day", "closed", "counted", "actual"}, ...]`` in that order;
+        empty when the counters are right. Scans the whole lead table."""
+        connection = self._connection()
+        with connection.cursor() as cursor:
+            cursor.execute(_day_verify_sql(connection.vendor, business_zone()))
+            rows = cursor.fetchall()
+        return [
+            {"creator_id": creator_id, "kind": kind,
+             "day": date.fromisoformat(day) if isinstance(day, str) else day,
+             "closed": bool(closed), "counted": int(counted), "actual": int(actual)}
+            for creator_id, kind, day, closed, counted, actual in rows
+        ]
+
+    def rebuild(self):
+        """Reinstall the triggers for the current TIME_ZONE and recompute the
+        counters from leads_lead (locks as ``LeadCountDelta.objects.rebuild()``).
+        Returns the differences found before (as ``verify()``) and announces
+        ``leads_changed`` for their creators."""
+        connection = self._connection()
+        with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute(f"LOCK TABLE {LEAD_TABLE} IN SHARE MODE")
+                cursor.execute(f"LOCK TABLE {DAY_TABLE} IN EXCLUSIVE MODE")
+            drift = self.verify()
+            self.install_triggers()
+            cursor.execute(f"DELETE FROM {DAY_TABLE}")
+            cursor.execute(_day_insert_sql(
+                _day_rows_sql(connection.vendor, business_zone(), LEAD_TABLE, 1)))
             if drift:
                 announce_leads_changed(
                     self.model, owner_ids={row["creator_id"] for row in drift},

@@ -19,8 +19,15 @@ import logging
 
 from django.db import DEFAULT_DB_ALIAS, connections, router, transaction
 
-from leads.counters import DELTA_TABLE, LEAD_TABLE
-from leads.models import Lead, LeadCountDelta
+from leads.counters import (
+    DAY_TABLE,
+    DAY_TRIGGER_NAMES,
+    DELTA_TABLE,
+    LEAD_TABLE,
+    business_zone,
+    sqlite_day_trigger_sql,
+)
+from leads.models import Lead, LeadCountDelta, LeadDayDelta
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +64,12 @@ SQLITE_COUNTER_TRIGGERS = {
 }
 
 
+def sqlite_counter_triggers():
+    """{name: CREATE TRIGGER} of every SQLite trigger that keeps the counters
+    as the schema and the current TIME_ZONE want them."""
+    return {**SQLITE_COUNTER_TRIGGERS, **sqlite_day_trigger_sql(business_zone())}
+
+
 def ensure_counter_triggers(*, using=DEFAULT_DB_ALIAS):
     """Reinstall any missing SQLite lead-counter trigger on `using`, then
     rebuild the counters (writes made meanwhile were not counted).
@@ -69,7 +82,8 @@ def ensure_counter_triggers(*, using=DEFAULT_DB_ALIAS):
     connection = connections[using]
     if connection.vendor != "sqlite" or not router.allow_migrate_model(using, Lead):
         return []
-    if not {LEAD_TABLE, DELTA_TABLE} <= set(connection.introspection.table_names()):
+    tables = set(connection.introspection.table_names())
+    if not {LEAD_TABLE, DELTA_TABLE} <= tables:
         return []
     with connection.cursor() as cursor:
         cursor.execute(
@@ -78,7 +92,10 @@ def ensure_counter_triggers(*, using=DEFAULT_DB_ALIAS):
         )
         present = {name for (name,) in cursor.fetchall()}
     missing = [name for name in SQLITE_COUNTER_TRIGGERS if name not in present]
-    if not missing:
+    with_days = DAY_TABLE in tables
+    missing_days = [name for name in DAY_TRIGGER_NAMES["sqlite"]
+                    if with_days and name not in present]
+    if not missing and not missing_days:
         return []
     # One transaction: a write lands either before (and is recounted) or
     # after (and is counted by the trigger), never in between.
@@ -87,12 +104,15 @@ def ensure_counter_triggers(*, using=DEFAULT_DB_ALIAS):
             for name in missing:
                 cursor.execute(SQLITE_COUNTER_TRIGGERS[name])
         drift = LeadCountDelta.objects.db_manager(using).rebuild()
+        if with_days:
+            # Reinstalls every day trigger, then recounts.
+            drift += LeadDayDelta.objects.db_manager(using).rebuild()
     logger.warning(
         "Lead counter triggers were missing on %r (a migration rebuilt %s?): reinstalled %s "
-        "and rebuilt the counters, which had drifted in %d (creator, status) group(s).",
-        using, LEAD_TABLE, ", ".join(missing), len(drift),
+        "and rebuilt the counters, which had drifted in %d group(s).",
+        using, LEAD_TABLE, ", ".join(missing + missing_days), len(drift),
     )
-    return missing
+    return missing + missing_days
 
 
 def restore_counter_triggers(sender, *, using, **kwargs):

@@ -63,6 +63,12 @@ STATUS_WEIGHTS = (
     (LeadStatus.FEEDBACK, 8),
 )
 DUE_TODAY_SHARE = 0.04
+# The benchmark's backlog (issue 14): of the leads not closed, the share with
+# a follow-up before today and the share with none; the overdue ones spread
+# over the dashboard's ages as (share of the overdue, youngest, oldest days).
+BACKLOG_OVERDUE_SHARE = 0.30
+BACKLOG_UNSCHEDULED_SHARE = 0.20
+BACKLOG_AGES = ((0.10, 1, 1), (0.25, 2, 7), (0.35, 8, 30), (0.30, 31, 365))
 # The work history seed_demo writes: the days before today it covers, the
 # odds that a lead not closed was moved to its present follow-up on a day of
 # that range (when it existed then and was due later), and the share of those
@@ -141,13 +147,16 @@ def _registration(rng):
     return f"{state}{rng.randint(1, STATE_RTOS[state])}{series}{rng.randint(1, 9999):04d}"
 
 
-def generate_lead_rows(*, count, creator_ids, seed):
+def generate_lead_rows(*, count, creator_ids, seed, backlog=False):
     """Yield `count` lead rows (tuples in LEAD_COLUMNS order), deterministic
     for a seed and a business day.
 
     Created over the last year, follow-ups around today with about 4 % due
     today, every status, and closed (or feedback) leads often without a next
-    call.
+    call. With `backlog` (the benchmark's data), of the leads not closed
+    BACKLOG_OVERDUE_SHARE have a follow-up before today, spread over the
+    overdue ages (BACKLOG_AGES, up to a year old), BACKLOG_UNSCHEDULED_SHARE
+    none, and the rest one from today on.
     """
     rng = random.Random(seed)
     today = _today_start()
@@ -157,14 +166,19 @@ def generate_lead_rows(*, count, creator_ids, seed):
         status = rng.choices(statuses, weights)[0]
         # Created at some moment in the last 365 days, or this morning.
         created_at = today - timedelta(seconds=rng.randrange(-9 * 3600, 365 * 86400))
-        closed = status in (*CLOSED_STATUSES, LeadStatus.FEEDBACK)
-        if rng.random() < (0.7 if closed else 0.08):
-            followup = None
+        if backlog and status not in CLOSED_STATUSES:
+            day_offset = _backlog_day_offset(rng)
         else:
-            if rng.random() < DUE_TODAY_SHARE:
+            closed = status in (*CLOSED_STATUSES, LeadStatus.FEEDBACK)
+            if rng.random() < (0.7 if closed else 0.08):
+                day_offset = None
+            elif rng.random() < DUE_TODAY_SHARE:
                 day_offset = 0
             else:
                 day_offset = rng.choice([d for d in range(-14, 31) if d != 0])
+        if day_offset is None:
+            followup = None
+        else:
             followup = today + timedelta(days=day_offset, minutes=rng.randrange(9 * 60, 20 * 60))
         yield (
             f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
@@ -177,6 +191,25 @@ def generate_lead_rows(*, count, creator_ids, seed):
             created_at if followup is None else max(created_at, min(followup, today)),
             creator_ids[rng.randrange(len(creator_ids))],
         )
+
+
+def _backlog_day_offset(rng):
+    """A follow-up day (offset from today, None for none) for a lead not
+    closed in the benchmark's backlog."""
+    roll = rng.random()
+    if roll < BACKLOG_UNSCHEDULED_SHARE:
+        return None
+    if roll < BACKLOG_UNSCHEDULED_SHARE + BACKLOG_OVERDUE_SHARE:
+        pick = rng.random()
+        for share, youngest, oldest in BACKLOG_AGES:
+            if pick < share:
+                return -rng.randint(youngest, oldest)
+            pick -= share
+        return -BACKLOG_AGES[-1][2]
+    # Due from today on: today's share as in the demo, scaled to these leads.
+    if rng.random() < DUE_TODAY_SHARE / (1 - BACKLOG_UNSCHEDULED_SHARE - BACKLOG_OVERDUE_SHARE):
+        return 0
+    return rng.randint(1, 30)
 
 
 def load_leads(*, rows, batch_size=5000):

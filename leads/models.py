@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from leads import permissions
-from leads.counters import LeadCountDeltaManager
+from leads.counters import LeadCountDeltaManager, LeadDayDeltaManager
 from leads.invalidation import InvalidatingQuerySet
 from leads.normalization import (
     has_visible_character,
@@ -517,6 +517,56 @@ class LeadCountDelta(models.Model):
             f"{self.creator_id}/{self.status}: {self.leads:+d} "
             f"({self.with_followup:+d} with follow-up)"
         )
+
+
+class DayCountKind(models.TextChoices):
+    FOLLOWUP = "followup", "Follow-ups on the day"
+    CREATED = "created", "Created on the day"
+
+
+class LeadDayDelta(models.Model):
+    """Append-only changes to the lead counts per business day: per
+    (creator, kind, day, closed), how many leads. Kind `followup`: leads whose
+    follow-up falls on `day` in TIME_ZONE (NULL: no follow-up), split by
+    closed (completed or lost) or not; kind `created`: leads created on `day`
+    (`closed` is always false there).
+
+    Kept like LeadCountDelta, by triggers on leads_lead (installed by
+    migration 0011, reinstalled with the current TIME_ZONE by
+    ``objects.rebuild()``): the business day is computed in the trigger from
+    the time zone it was installed with, so a change of DJANGO_TIME_ZONE
+    needs ``compact_lead_counts --rebuild``. The dashboard reads pending,
+    overdue by age, unscheduled and the day's new leads from here, so their
+    cost does not grow with the lead table.
+    """
+
+    creator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
+    kind = models.CharField(max_length=10, choices=DayCountKind.choices)
+    day = models.DateField(null=True)
+    closed = models.BooleanField()
+    leads = models.BigIntegerField()
+
+    objects = LeadDayDeltaManager()
+
+    class Meta:
+        indexes = [
+            # The team's counts for a day or a range of days (pending, overdue
+            # by age, the day's new leads; IS NULL for unscheduled).
+            models.Index(fields=["kind", "closed", "day"], include=["creator", "leads"],
+                         name="leaddaydelta_day_idx"),
+            # One creator's.
+            models.Index(fields=["creator", "kind", "closed", "day"], include=["leads"],
+                         name="leaddaydelta_creator_day_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.creator_id}/{self.kind}/{self.day}/closed={self.closed}: {self.leads:+d}"
 
 
 class WorkKind(models.TextChoices):

@@ -193,9 +193,9 @@ def _as_after_migrate(request, django_db_blocker):
     one's flush, which empties every table: the Managers group and its
     permissions (data migrations') go, so put them back. (serialized_rollback would, but under
     Playwright's loop the test sees a connection without the serialized copy.)
-    On SQLite the flush also empties the lead counters before leads_lead,
-    whose delete triggers then leave -1 rows: rebuild them from the now
-    empty lead table.
+    On SQLite the flush also empties the lead counters (both tables) before
+    leads_lead, whose delete triggers then leave -1 rows: rebuild them from
+    the now empty lead table.
     """
     if not _is_transactional(request):
         return
@@ -203,13 +203,14 @@ def _as_after_migrate(request, django_db_blocker):
 
     from django.apps import apps
 
-    from leads.models import LeadCountDelta
+    from leads.models import LeadCountDelta, LeadDayDelta
 
     with django_db_blocker.unblock():
         import_module("leads.migrations.0003_managers_group").create_managers_group(apps, None)
         import_module("accounts.migrations.0002_managers_unlock_logins").grant_managers_unlock(
             apps, None)
         LeadCountDelta.objects.rebuild()
+        LeadDayDelta.objects.rebuild()
 
 
 @pytest.fixture(autouse=True)

@@ -3,7 +3,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from dashboard import selectors
-from dashboard.benchmark import baseline_document, measure
+from dashboard.benchmark import baseline_document, cold_request_peak_kib, measure
 from tests.dashboard.conftest import DAY
 
 pytestmark = pytest.mark.django_db
@@ -40,3 +40,23 @@ def test_measure_reads_the_total_a_telecaller_is_given():
         headers = {"Server-Timing": "total;dur=12.5"}
 
     assert measure(Response, repeat=2)["median_ms"] == 12.5
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the SQLite limit")
+def test_bench_dashboard_takes_several_sizes_and_checks_the_largest():
+    with pytest.raises(CommandError, match="database for 100,001 leads"):
+        call_command("bench_dashboard", "--leads", "1000,100001", "--users", "25,500")
+
+
+@pytest.mark.parametrize("value", ["1000,x", "1000,0", ""])
+def test_bench_dashboard_refuses_sizes_that_are_not_positive_numbers(value):
+    with pytest.raises(CommandError, match="argument --leads"):
+        call_command("bench_dashboard", "--leads", value)
+
+
+def test_cold_request_peak_is_what_the_request_allocates():
+    resets = []
+    peak = cold_request_peak_kib(lambda: bytearray(2 * 1024 * 1024),
+                                 cold_reset=lambda: resets.append(1))
+    assert resets == [1]
+    assert 2048 <= peak < 2100

@@ -18,12 +18,17 @@ def test_explain_dashboard_prints_a_plan_per_statement(crafted, capsys, who):
     statements = int(out.split(": ", 1)[1].split(" statements", 1)[0])
     # counters, day counts, due page, users + snapshots, trend (+ the team's user list)
     assert statements == (6 if who == "team" else 5)
-    assert out.count("\n-- ") == statements
+    # The dashboard's statements, then the overdue list's first page.
+    assert out.count("\n-- ") == statements + 1
+    assert out.count("(the overdue list, first page) SELECT") == 1
     if connection.vendor == "postgresql":
         # On a table this small PostgreSQL rightly prefers sequential scans.
-        assert out.count("Execution Time") == statements
+        assert out.count("Execution Time") == statements + 1
     else:
-        assert "lead_not_closed_followup_idx" in out
+        assert "leaddaydelta_" in out
+        overdue_plan = out.split("(the overdue list, first page)", 1)[1]
+        index = "lead_followup_idx" if who == "team" else "lead_not_closed_followup_idx"
+        assert index in overdue_plan
 
 
 @pytest.mark.parametrize(("args", "message"), [

@@ -20,14 +20,16 @@ def test_dashboard_form_defaults_to_today_in_time_zone_page_one_and_team(monkeyp
     monkeypatch.setattr(timezone, "now", lambda: utc_evening)
     form = _manager_form({})
     assert form.is_valid(), form.errors
-    assert form.cleaned_data == {"date": date(2024, 5, 10), "user": None, "page": 1}
+    assert form.cleaned_data == {"date": date(2024, 5, 10), "user": None, "page": 1,
+                                 "team_page": 1}
 
 
 def test_dashboard_form_manager_picks_an_active_user():
-    form = _manager_form({"date": "2024-05-10", "user": "9", "page": "3"})
+    form = _manager_form({"date": "2024-05-10", "user": "9", "page": "3", "team_page": "2"})
     assert form.is_valid(), form.errors
     assert form.cleaned_data == {
-        "date": date(2024, 5, 10), "user": {"id": 9, "username": "ravi"}, "page": 3}
+        "date": date(2024, 5, 10), "user": {"id": 9, "username": "ravi"}, "page": 3,
+        "team_page": 2}
 
 
 @pytest.mark.parametrize("value", ["2000-01-01", "2100-12-31"])

@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from dashboard.selectors import TEAM_PAGE_SIZE
 from leads.models import FollowupSnapshot, Lead, LeadStatus
 from tests.dashboard.conftest import DAY, TOKEN_STATEMENTS, local
 from tests.factories import LeadFactory, UserFactory
@@ -382,3 +383,42 @@ def test_index_links_the_overdue_and_unscheduled_queues_with_their_counts(
     html = client.get(INDEX, {"date": DAY.isoformat(), "user": telecaller.pk}).content.decode()
     assert re.findall(r'id="overdue-queue" href="([^"]+)"', html) == [
         f"/leads/?due=overdue&amp;user={telecaller.pk}"]
+
+
+def test_index_pages_the_team_table_and_the_json_keeps_every_row(client, manager, telecaller):
+    _bulk_team(users=TEAM_PAGE_SIZE + 9, leads=600, also=telecaller)  # 61 owners
+    client.force_login(manager)
+    params = {"date": DAY.isoformat()}
+    status, document = _get_json(client, **params, team_page=2)
+    assert status == 200
+    team_ids = [row["user_id"] for row in document["team"]]
+    assert len(team_ids) == TEAM_PAGE_SIZE + 10
+
+    first = client.get(INDEX, params).content.decode()
+    second = client.get(INDEX, {**params, "team_page": 2}).content.decode()
+    # The JSON's order, paged.
+    assert re.findall(r'<tr data-user="(\d+)"', first) == [str(i) for i in team_ids[:50]]
+    assert re.findall(r'<tr data-user="(\d+)"', second) == [str(i) for i in team_ids[50:]]
+    assert "Team page 1 of 2" in first
+    assert 'href="?date=2024-05-10&amp;page=1&amp;team_page=2" rel="next"' in first
+    assert 'href="?date=2024-05-10&amp;page=1" rel="prev"' in second
+    # The due list's pager keeps the team table's page.
+    assert 'href="?date=2024-05-10&amp;page=2&amp;team_page=2" rel="next"' in second
+
+    missing = client.get(INDEX, {**params, "team_page": 3})
+    assert missing.status_code == 400
+    assert "Page 3 of the team table does not exist: it has 2 pages." in missing.content.decode()
+    assert _get_json(client, **params, team_page=0) == (
+        400, {"errors": {"team_page": ["Ensure this value is greater than or equal to 1."]}})
+
+
+def test_cold_team_view_statements_do_not_grow_to_500_users(client, manager, telecaller):
+    params = {"date": DAY.isoformat()}
+    client.force_login(manager)
+    _bulk_team(users=3, leads=50, also=telecaller)
+    few = (_cold_request_queries(client, INDEX, params),
+           _cold_request_queries(client, DATA, params))
+    _bulk_team(users=497, leads=2000, also=telecaller, first=3)
+    assert get_user_model().objects.filter(username__startswith="bulk").count() == 500
+    assert (_cold_request_queries(client, INDEX, params),
+            _cold_request_queries(client, DATA, params)) == few

@@ -11,8 +11,8 @@ from django.core.management.sql import emit_post_migrate_signal
 from django.db import connection, migrations, models
 from django.db.migrations.state import ProjectState
 
-from leads.db_upkeep import SQLITE_COUNTER_TRIGGERS, ensure_counter_triggers
-from leads.models import Lead, LeadCountDelta, LeadStatus
+from leads.db_upkeep import ensure_counter_triggers, sqlite_counter_triggers
+from leads.models import Lead, LeadCountDelta, LeadDayDelta, LeadStatus
 from tests.factories import LeadFactory, UserFactory
 from tests.leads.test_counters import counted_by_query
 
@@ -69,7 +69,7 @@ def _upkeep_records(caplog):
 @sqlite_only
 @pytest.mark.django_db
 def test_upkeep_installs_the_triggers_a_migrated_database_has():
-    expected = {name: " ".join(sql.split()) for name, sql in SQLITE_COUNTER_TRIGGERS.items()}
+    expected = {name: " ".join(sql.split()) for name, sql in sqlite_counter_triggers().items()}
 
     assert _sqlite_triggers() == expected
 
@@ -87,23 +87,28 @@ def test_post_migrate_reinstalls_the_triggers_a_table_rebuild_dropped(caplog):
         LeadFactory(creator=owner, status=LeadStatus.COMPLETED)
         Lead.objects.filter(pk=kept.pk).update(status=LeadStatus.CONFIRMED)
         assert len(LeadCountDelta.objects.verify()) == 3
+        # The day counters: the new lead's follow-up and created buckets.
+        assert len(LeadDayDelta.objects.verify()) == 2
 
         emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
 
-        assert sorted(_sqlite_triggers()) == sorted(SQLITE_COUNTER_TRIGGERS)
+        assert sorted(_sqlite_triggers()) == sorted(sqlite_counter_triggers())
         assert LeadCountDelta.objects.verify() == []
+        assert LeadDayDelta.objects.verify() == []
         assert LeadCountDelta.objects.totals() == counted_by_query()
         (record,) = _upkeep_records(caplog)
         assert record.levelno == logging.WARNING
         assert record.getMessage() == (
             "Lead counter triggers were missing on 'default' (a migration rebuilt "
             "leads_lead?): reinstalled leads_lead_count_insert, leads_lead_count_update, "
-            "leads_lead_count_delete and rebuilt the counters, which had drifted in 3 "
-            "(creator, status) group(s)."
+            "leads_lead_count_delete, leads_lead_day_insert, leads_lead_day_followup_update, "
+            "leads_lead_day_created_update, leads_lead_day_delete and rebuilt the counters, "
+            "which had drifted in 5 group(s)."
         )
         # Counting again from here on.
         LeadFactory(creator=owner, status=LeadStatus.OPEN, followup_date=None)
         assert LeadCountDelta.objects.totals() == counted_by_query()
+        assert LeadDayDelta.objects.verify() == []
 
 
 @pytest.mark.django_db
@@ -129,4 +134,6 @@ def test_postgresql_keeps_the_triggers_through_the_same_migration():
     assert before == [
         "leads_lead_count_delete", "leads_lead_count_insert",
         "leads_lead_count_truncate", "leads_lead_count_update",
+        "leads_lead_day_delete", "leads_lead_day_insert",
+        "leads_lead_day_truncate", "leads_lead_day_update",
     ]

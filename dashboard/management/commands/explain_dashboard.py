@@ -5,13 +5,18 @@ from django.test.utils import CaptureQueriesContext
 
 from dashboard import selectors
 from leads.management.options import date_option
+from leads.models import Lead
+
+# As /leads/?due=overdue pages: one row more than a page, no COUNT.
+OVERDUE_PAGE_ROWS = 51
 
 
 class Command(BaseCommand):
     help = (
         "Print the query plan of every statement the dashboard runs for a day and scope: "
         "EXPLAIN (ANALYZE, BUFFERS) on PostgreSQL, EXPLAIN QUERY PLAN on SQLite. "
-        "It computes from the database, never from the cache."
+        "It computes from the database, never from the cache. The last plan is the first "
+        "page of the overdue list (/leads/?due=overdue)."
     )
 
     def add_arguments(self, parser):
@@ -29,16 +34,22 @@ class Command(BaseCommand):
             selectors.dashboard_trend(day=day, user_id=user)
             if user is None:
                 selectors.active_users()  # the manager's user menu
+        with CaptureQueriesContext(connection) as overdue_page:
+            leads = Lead.objects.all() if user is None else Lead.objects.filter(creator_id=user)
+            list(leads.due_queue("overdue", day=day).select_related("creator")
+                 [:OVERDUE_PAGE_ROWS])
         statements = [q["sql"] for q in captured.captured_queries]
         scope = "the whole team" if user is None else f"user {user}"
         self.stdout.write(
             f"Dashboard for {day.isoformat()}, {scope}: {len(statements)} statements\n"
         )
+        statements += [q["sql"] for q in overdue_page.captured_queries]
         prefix = ("EXPLAIN (ANALYZE, BUFFERS) " if connection.vendor == "postgresql"
                   else "EXPLAIN QUERY PLAN ")
         with connection.cursor() as cursor:
             for number, sql in enumerate(statements, 1):
-                self.stdout.write(f"-- {number}. {sql}")
+                label = "the overdue list, first page" if number > len(captured) else "dashboard"
+                self.stdout.write(f"-- {number}. ({label}) {sql}")
                 cursor.execute(prefix + sql)
                 for row in cursor.fetchall():
                     self.stdout.write("   " + " | ".join(str(cell) for cell in row))
