@@ -73,6 +73,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Lead writes made by the request are recorded as the user's (leads/history.py).
+    "leads.history.HistoryActorMiddleware",
     # "private, no-store" for browsers with a session (crm/headers.py); after
     # WhiteNoise, so static files keep their long-lived Cache-Control.
     "crm.headers.PrivateCacheControlMiddleware",

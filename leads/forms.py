@@ -152,13 +152,19 @@ class LeadCreateForm(forms.ModelForm):
 
 class LeadEditForm(NextStepMixin, forms.ModelForm):
     followup_date = followup_field(label="Follow-up", help_text=FOLLOWUP_HELP)
+    # Remarks are the lead's call log: the page adds a line, never rewrites
+    # them (admin may correct them, and that is recorded in the history).
+    remark = forms.CharField(
+        required=False, validators=[validate_remark], label="Add a remark",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Added as a new line below the remarks, with the date and your name.",
+    )
     # The row version the form was opened with (optimistic concurrency).
     modified_token = forms.CharField(widget=forms.HiddenInput)
 
     class Meta:
         model = Lead
-        fields = ["status", "followup_date", "remarks"]
-        widgets = {"remarks": forms.Textarea(attrs={"rows": 6})}
+        fields = ["status", "followup_date"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -176,11 +182,10 @@ class LeadEditForm(NextStepMixin, forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        # The remarks field holds the whole history: the reason must be new text.
-        if _marks_lost(cleaned.get("status"), self.instance.status) and (
-            cleaned.get("remarks", "").strip() == (self.instance.remarks or "").strip()
+        if _marks_lost(cleaned.get("status"), self.instance.status) and not (
+            cleaned.get("remark", "").strip()
         ):
-            self.add_error("remarks", "Add a remark giving the reason the lead is lost.")
+            self.add_error("remark", "Add a remark giving the reason the lead is lost.")
         return self.clean_next_step(cleaned, "status")
 
     def clean_modified_token(self):

@@ -86,8 +86,10 @@ def lead_create(*, creator, customer_name, mobile, car_registration="", status=N
     return lead
 
 
-def lead_update(*, lead, user, changes, expected_modified_at=None):
-    """Apply `changes` (field name -> value) to `lead` on behalf of `user`.
+def lead_update(*, lead, user, changes, expected_modified_at=None, remark=""):
+    """Apply `changes` (field name -> value) to `lead` on behalf of `user`,
+    and append `remark`, when not blank, as a new remarks line (see
+    lead_quick_update): the product's pages only ever add to the remarks.
 
     Optimistic concurrency: with `expected_modified_at` (the `modified_at` the
     user's form was opened with) the write happens only if the row still has
@@ -105,9 +107,13 @@ def lead_update(*, lead, user, changes, expected_modified_at=None):
     written; when nothing changes, nothing is written. Raises ValidationError
     for invalid values of the changed fields. Returns the lead as now stored.
     """
+    validate_remark(remark.strip())
     with transaction.atomic():
         current = Lead.objects.select_for_update().get(pk=lead.pk)
         token = current.modified_at if expected_modified_at is None else expected_modified_at
+        if remark.strip():
+            changes = {**changes, "remarks": _remarks_with(
+                current.remarks, remark, user=user, at=timezone.now())}
         return _update_locked(current, user=user, changes=changes, token=token)
 
 

@@ -97,6 +97,7 @@ def lead_edit(request, pk):
                     user=request.user,
                     changes=form.changes(),
                     expected_modified_at=form.cleaned_data["modified_token"],
+                    remark=form.cleaned_data["remark"],
                 )
             except Lead.DoesNotExist:
                 raise Http404("This lead was deleted a moment ago.") from None
@@ -114,7 +115,7 @@ def lead_edit(request, pk):
                     "refused": {
                         "status": LeadStatus(refused["status"]).label,
                         "followup_date": refused["followup_date"],
-                        "remarks": refused["remarks"],
+                        "remark": refused["remark"],
                     },
                 }, status=409)
             messages.success(request, f"Saved {lead.customer_name}.")
