@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "leads",
     "dashboard",
     "accounts",
+    "whatsapp",
+    "timeline",
     "crm",  # project-wide management commands (migrate_locked)
 ]
 
@@ -339,7 +341,9 @@ CONTENT_SECURITY_POLICY = {
         "img-src": [SELF, "data:"],
         "object-src": [NONE],
         "base-uri": [SELF],
-        "form-action": [SELF],
+        # The WhatsApp picker's POST answers with a redirect to wa.me, which
+        # redirects on to api.whatsapp.com: browsers check form-action on both.
+        "form-action": [SELF, "https://wa.me", "https://api.whatsapp.com"],
         "frame-ancestors": [NONE],
     }
 }

@@ -11,6 +11,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("leads/", include("leads.urls")),
+    path("leads/", include("timeline.urls")),
+    path("leads/", include("whatsapp.urls")),
     path("healthz", healthz, name="healthz"),
 ]
 

@@ -203,6 +203,36 @@ class LeadEditForm(NextStepMixin, forms.ModelForm):
         return {name: self.cleaned_data[name] for name in self.Meta.fields}
 
 
+class LeadCorrectionForm(forms.ModelForm):
+    """Correcting a lead's name, mobile or registration (the lead page): the
+    model's rules, as when adding a lead; a new mobile is checked for open
+    duplicates by the view, which asks for `save_anyway`."""
+
+    modified_token = forms.CharField(widget=forms.HiddenInput)
+    save_anyway = forms.BooleanField(
+        required=False, label="Save anyway: this mobile is right for this lead"
+    )
+
+    class Meta:
+        model = Lead
+        fields = ["customer_name", "mobile", "car_registration"]
+        labels = {"car_registration": "Car registration", "customer_name": "Customer name"}
+        widgets = {"mobile": forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["customer_name"].error_messages["required"] = "Enter the customer's name."
+        self.fields["modified_token"].initial = self.instance.modified_at.isoformat()
+        self.stored = {name: getattr(self.instance, name) for name in self.Meta.fields}
+
+    clean_modified_token = LeadEditForm.clean_modified_token
+
+    def changes(self):
+        """The corrected fields (normalised by the model), only those that differ."""
+        return {name: getattr(self.instance, name) for name in self.Meta.fields
+                if getattr(self.instance, name) != self.stored[name]}
+
+
 class QuickUpdateForm(NextStepMixin, forms.Form):
     status = forms.ChoiceField(choices=LeadStatus.choices, label="Status")
     followup_date = followup_field(label="Next follow-up")

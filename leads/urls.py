@@ -8,5 +8,6 @@ urlpatterns = [
     path("", views.lead_list, name="list"),
     path("new/", views.lead_create, name="create"),
     path("<int:pk>/edit/", views.lead_edit, name="edit"),
+    path("<int:pk>/correct/", views.lead_correct, name="correct"),
     path("<int:pk>/quick-update/", views.lead_quick_update, name="quick_update"),
 ]
