@@ -162,11 +162,8 @@ def lead_correct(request, pk):
                     form.add_error(None, exc.messages)
                     status = 400
                 except services.LeadChangedError as exc:
-                    lead, status = exc.lead, 409
+                    lead, name, status = exc.lead, exc.lead.customer_name, 409
                     form = LeadCorrectionForm(instance=lead)
-                    form.add_error(None, "Not saved: someone changed this lead after you "
-                                   "opened it. The form now shows the current values; make "
-                                   "your correction again.")
                 else:
                     fields = ", ".join(LeadCorrectionForm.base_fields[name].label.lower()
                                        for name in changes)
@@ -177,8 +174,8 @@ def lead_correct(request, pk):
     else:
         form = LeadCorrectionForm(instance=lead)
     return render(request, "leads/lead_correct.html",
-                  {"form": form, "lead": lead, "name": name, "duplicates": duplicates},
-                  status=status)
+                  {"form": form, "lead": lead, "name": name, "duplicates": duplicates,
+                   "conflict": status == 409}, status=status)
 
 
 def _next_url(request):
