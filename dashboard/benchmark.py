@@ -35,6 +35,7 @@ from leads.models import (
     WorkedLead,
     day_bounds,
 )
+from timeline.benchmark import lead_with_history
 
 SQLITE_MAX_LEADS = 100_000
 
@@ -246,6 +247,9 @@ def run(*, manager, telecaller, staff, day, repeat, baseline_repeat, search_mobi
         "admin, formatted mobile": (changelist, {"q": search_mobile}),
         "/leads/?q= (mobile)": (reverse("leads:list"), {"q": search_mobile}),
     }
+    lead, events = lead_with_history()
+    log(f"lead page: lead {lead.pk} with {events:,} events")
+    pages[f"lead page, {events:,} events"] = (reverse("timeline:lead", args=[lead.pk]), {})
     figures["pages"] = {}
     for label, (url, query) in pages.items():
         request = functools.partial(_get, staff_client, url, query)

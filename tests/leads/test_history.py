@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from leads import history, services
+from leads.demo_data import generate_lead_rows, load_leads
 from leads.models import Lead, LeadChange, LeadStatus
 from tests.factories import LeadFactory, UserFactory
 
@@ -240,3 +241,11 @@ def test_a_rolled_back_write_leaves_no_history():
         services.lead_update(lead=lead, user=lead.creator, changes={"status": "confirmed"},
                              expected_modified_at=lead.modified_at - timedelta(seconds=1))
     assert _changes() == []
+
+
+def test_the_demo_loader_is_recorded_as_a_script_on_both_backends():
+    """PostgreSQL loads by COPY, which carries the stamp columns itself."""
+    owner = UserFactory()
+    load_leads(rows=generate_lead_rows(count=3, creator_ids=[owner.pk], seed=1))
+    assert list(LeadChange.objects.values_list("kind", "via", "actor_id")) == [
+        ("created", "script", None)] * 3

@@ -26,8 +26,12 @@ class Command(BaseCommand):
                             help="the baseline is slow: fewer runs (default 3)")
         parser.add_argument("--seed", type=int, default=42)
         parser.add_argument("--json", dest="json_path", help="also write the figures here")
+        parser.add_argument("--database", dest="database_name",
+                            help="the benchmark database's name (default: crm_bench_<leads>_"
+                                 "<users>; on SQLite a file bench-<leads>-<users>.sqlite3)")
 
-    def handle(self, *args, leads, users, repeat, baseline_repeat, seed, json_path, **options):
+    def handle(self, *args, leads, users, repeat, baseline_repeat, seed, json_path,
+               database_name=None, **options):
         if leads < 1 or users < 1 or repeat < 1 or baseline_repeat < 1:
             raise CommandError("--leads, --users, --repeat and --baseline-repeat must be positive.")
         vendor = connection.vendor
@@ -41,7 +45,7 @@ class Command(BaseCommand):
         # collected manifest, as `make serve` prepares it.
         if not settings.DEBUG:
             call_command("collectstatic", interactive=False, verbosity=0)
-        name = self._use_bench_database(vendor, leads, users)
+        name = self._use_bench_database(vendor, leads, users, database_name)
         self.stdout.write(f"Benchmark database: {name}")
         manager, telecaller, staff = self._ensure_data(leads=leads, users=users, seed=seed)
 
@@ -58,18 +62,20 @@ class Command(BaseCommand):
                                  database=name, day=day.isoformat())
             self.stdout.write(f"Figures written to {json_path}")
 
-    def _use_bench_database(self, vendor, leads, users):
+    def _use_bench_database(self, vendor, leads, users, name=None):
         """Point the default connection at a database named after the data set
-        (created when missing) and migrate it."""
+        (or `name`; created when missing) and migrate it."""
         default = connections["default"]
         if vendor == "postgresql":
-            name = f"crm_bench_{leads}_{users}"
+            name = name or f"crm_bench_{leads}_{users}"
+            if not name.replace("_", "").isalnum():
+                raise CommandError("--database takes letters, digits and underscores only.")
             with default.cursor() as cursor:
                 cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
                 if cursor.fetchone() is None:
                     cursor.execute(f'CREATE DATABASE "{name}"')
         else:
-            name = str(settings.BASE_DIR / f"bench-{leads}-{users}.sqlite3")
+            name = str(settings.BASE_DIR / f"{name or f'bench-{leads}-{users}'}.sqlite3")
         default.close()
         settings.DATABASES["default"]["NAME"] = name
         default.settings_dict["NAME"] = name
