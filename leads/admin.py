@@ -14,7 +14,14 @@ from django.utils.functional import cached_property
 from leads import services
 from leads.csv_export import lead_csv_response
 from leads.forms import keep_stored_followup
-from leads.models import FollowupSnapshot, Lead, LeadStatus, WorkedLead, validate_lead_owner
+from leads.models import (
+    FollowupSnapshot,
+    Lead,
+    LeadChange,
+    LeadStatus,
+    WorkedLead,
+    validate_lead_owner,
+)
 from leads.people import lead_owners
 
 # Filtered changelists count at most this many rows: enough to page through,
@@ -277,3 +284,28 @@ class FollowupSnapshotAdmin(ReadOnlyAdmin):
     list_filter = ("date",)
     list_select_related = ("user",)
     ordering = ("-date", "user__username")
+
+
+@admin.register(LeadChange)
+class LeadChangeAdmin(ReadOnlyAdmin):
+    """The change history, deleted leads' included (the lead page shows a
+    live lead's). Search by lead id."""
+
+    list_display = ("lead_id", "kind", "field", "old_value", "new_value", "actor", "via",
+                    "changed_at")
+    list_filter = ("kind", "via")
+    list_select_related = ("actor",)
+    search_fields = ("=lead__id",)
+    search_help_text = "A lead's id."
+    ordering = ("-id",)
+    show_full_result_count = False
+    paginator = LargeTablePaginator
+
+    def get_search_results(self, request, queryset, search_term):
+        # Only an id: a text search over the values would scan the table.
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        if not term.isdigit() or len(term) > 18:
+            return queryset.none(), False
+        return queryset.filter(lead_id=int(term)), False

@@ -6,6 +6,7 @@ from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery, Va
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from leads import history
 from leads.models import (
     CLOSED_STATUSES,
     FollowupSnapshot,
@@ -40,7 +41,7 @@ def leads_set_status(*, leads, status, user=None):
     if status not in LeadStatus.values:
         raise ValueError(f"Unknown lead status {status!r}.")
     now = timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(), history.acting_as(user):
         closing = []
         if user is not None and status in CLOSED_STATUSES:
             closing = list(
@@ -108,7 +109,7 @@ def lead_update(*, lead, user, changes, expected_modified_at=None, remark=""):
     for invalid values of the changed fields. Returns the lead as now stored.
     """
     validate_remark(remark.strip())
-    with transaction.atomic():
+    with transaction.atomic(), history.acting_as(user):
         current = Lead.objects.select_for_update().get(pk=lead.pk)
         token = current.modified_at if expected_modified_at is None else expected_modified_at
         if remark.strip():
@@ -176,7 +177,7 @@ def lead_quick_update(*, lead, user, status, followup_date, remark=""):
     REMARKS_MAX_CHARS, raises ValidationError and nothing is written.
     """
     validate_remark(remark.strip())
-    with transaction.atomic():
+    with transaction.atomic(), history.acting_as(user):
         current = Lead.objects.select_for_update().get(pk=lead.pk)
         changes = {"status": status, "followup_date": followup_date}
         if remark.strip():

@@ -50,9 +50,11 @@ def _status(value):
         return value
 
 
-def _actor(user, via):
+def _actor(user, via, user_id=None):
     if user is not None:
         return user.get_username()
+    if user_id is not None:
+        return "a deleted user"
     if via == VIA_OUTSIDE:
         return "outside the product"
     return "the system" if via == VIA_SCRIPT else "unknown user"
@@ -79,7 +81,8 @@ def _change_event(change, rank):
         title = f"{label} corrected: {change.old_value or '—'} → {change.new_value or '—'}"
     return TimelineEvent(
         at=change.changed_at, kind=kind, title=title, detail=detail,
-        actor=_actor(change.actor, change.via), via=VIA_LABELS.get(change.via, ""),
+        actor=_actor(change.actor, change.via, change.actor_id),
+        via=VIA_LABELS.get(change.via, ""),
         tie=(rank, change.pk),
     )
 
