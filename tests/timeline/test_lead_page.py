@@ -167,3 +167,21 @@ def test_the_lead_list_and_due_card_link_to_the_lead_page(client):
     link = f'href="/leads/{lead.pk}/"'
     assert link in client.get(reverse("leads:list")).content.decode()
     assert link in client.get(reverse("dashboard:index")).content.decode()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL planner")
+def test_each_kind_is_read_through_an_index_on_postgresql():
+    lead = LeadFactory()
+    _thousand_events(lead)
+    plans = []
+    with CaptureQueriesContext(connection) as captured:
+        lead_timeline(lead, page=1)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        for query in captured:
+            cursor.execute("EXPLAIN " + query["sql"])
+            plans.append("\n".join(row[0] for row in cursor.fetchall()))
+    assert len(plans) == len(SOURCES)
+    for plan, index in zip(plans, ["leadchange_lead_time_idx", "leads_workedlead_lead_id",
+                                   "whatsappsend_lead_time_idx"], strict=True):
+        assert index in plan, plan
