@@ -36,6 +36,7 @@ from leads.models import (
     day_bounds,
 )
 from timeline.benchmark import lead_with_history
+from timeline.selectors import lead_timeline
 
 SQLITE_MAX_LEADS = 100_000
 
@@ -257,6 +258,10 @@ def run(*, manager, telecaller, staff, day, repeat, baseline_repeat, search_mobi
         result = measure(request, repeat=repeat)
         result["over_unit"] = round(result["median_ms"] / figures["unit_ms"], 3)
         figures["pages"][label] = result
+    # The timeline alone: its queries (one per kind) and the merge, no page.
+    result = measure(functools.partial(lead_timeline, lead, page=1), repeat=repeat)
+    result["over_unit"] = round(result["median_ms"] / figures["unit_ms"], 3)
+    figures["pages"]["lead timeline, first page"] = result
     return figures
 
 

@@ -20,8 +20,9 @@ def templates_for_picker(*, user):
 
 
 def sends_for_lead(lead, *, limit):
-    """The newest `limit` sends from `lead`, newest first, with their user."""
+    """The newest `limit` sends from `lead`, newest first, as tuples
+    (sent_at, id, template_name, text, sender's username)."""
     return list(
-        WhatsAppSend.objects.filter(lead=lead).select_related("user")
-        .order_by("-sent_at", "-id")[:limit]
+        WhatsAppSend.objects.filter(lead_id=lead.pk).order_by("-sent_at", "-id")
+        .values_list("sent_at", "id", "template_name", "text", "user__username")[:limit]
     )

@@ -185,3 +185,15 @@ def test_each_kind_is_read_through_an_index_on_postgresql():
     for plan, index in zip(plans, ["leadchange_lead_time_idx", "leads_workedlead_lead_id",
                                    "whatsappsend_lead_time_idx"], strict=True):
         assert index in plan, plan
+
+
+def test_the_timeline_escapes_what_people_typed(client):
+    owner = UserFactory(username="asha")
+    lead = LeadFactory(creator=owner, customer_name="<b>Ravi</b>")
+    services.lead_quick_update(lead=lead, user=owner, status="open", followup_date=None,
+                               remark='<script>alert("x")</script>')
+    client.force_login(owner)
+    html = client.get(_page(lead)).content.decode()
+    assert "<script>alert" not in html and "<b>Ravi</b>" not in html
+    assert "asha: &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;</p>" in html
+    assert "&lt;b&gt;Ravi&lt;/b&gt; (" in html
