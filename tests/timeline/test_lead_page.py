@@ -91,16 +91,17 @@ def test_a_manager_sees_anyones_lead(client, manager):
     assert client.get(_page(lead)).status_code == 200
 
 
-@pytest.mark.parametrize(("page", "error"), [
+# Not named `page`: pytest-playwright would take it for its browser page.
+@pytest.mark.parametrize(("page_number", "error"), [
     ("x", "The page must be a whole number."),
     ("0", "Pages start at 1."),
     ("1001", "The history shows at most 1,000 pages."),
 ])
-def test_a_bad_page_says_so(client, page, error):
+def test_a_bad_page_says_so(client, page_number, error):
     owner = UserFactory()
     lead = LeadFactory(creator=owner)
     client.force_login(owner)
-    response = client.get(_page(lead, page=page))
+    response = client.get(_page(lead, page=page_number))
     assert response.status_code == 400
     assert error in response.content.decode()
 
