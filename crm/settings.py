@@ -56,6 +56,8 @@ INSTALLED_APPS = [
     "dashboard",
     "accounts",
     "intake",
+    "whatsapp",
+    "timeline",
     "crm",  # project-wide management commands (migrate_locked)
 ]
 
@@ -78,6 +80,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Lead writes made by the request are recorded as the user's (leads/history.py).
+    "leads.history.HistoryActorMiddleware",
     # "private, no-store" for browsers with a session (crm/headers.py); after
     # WhiteNoise, so static files keep their long-lived Cache-Control.
     "crm.headers.PrivateCacheControlMiddleware",
@@ -342,7 +346,9 @@ CONTENT_SECURITY_POLICY = {
         "img-src": [SELF, "data:"],
         "object-src": [NONE],
         "base-uri": [SELF],
-        "form-action": [SELF],
+        # The WhatsApp picker's POST answers with a redirect to wa.me, which
+        # redirects on to api.whatsapp.com: browsers check form-action on both.
+        "form-action": [SELF, "https://wa.me", "https://api.whatsapp.com"],
         "frame-ancestors": [NONE],
     }
 }

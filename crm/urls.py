@@ -14,6 +14,8 @@ urlpatterns = [
     # /leads/import/... and /api/intake/ (before leads/: its own pages).
     path("", include("intake.urls")),
     path("leads/", include("leads.urls")),
+    path("leads/", include("timeline.urls")),
+    path("leads/", include("whatsapp.urls")),
     path("healthz", healthz, name="healthz"),
 ]
 

@@ -36,6 +36,8 @@ from leads.models import (
     WorkedLead,
     day_bounds,
 )
+from timeline.benchmark import lead_with_history
+from timeline.selectors import lead_timeline
 
 SQLITE_MAX_LEADS = 100_000
 
@@ -247,6 +249,9 @@ def run(*, manager, telecaller, staff, day, repeat, baseline_repeat, search_mobi
         "admin, formatted mobile": (changelist, {"q": search_mobile}),
         "/leads/?q= (mobile)": (reverse("leads:list"), {"q": search_mobile}),
     }
+    lead, events = lead_with_history()
+    log(f"lead page: lead {lead.pk} with {events:,} events")
+    pages[f"lead page, {events:,} events"] = (reverse("timeline:lead", args=[lead.pk]), {})
     figures["pages"] = {}
     for label, (url, query) in pages.items():
         request = functools.partial(_get, staff_client, url, query)
@@ -254,6 +259,10 @@ def run(*, manager, telecaller, staff, day, repeat, baseline_repeat, search_mobi
         result = measure(request, repeat=repeat)
         result["over_unit"] = round(result["median_ms"] / figures["unit_ms"], 3)
         figures["pages"][label] = result
+    # The timeline alone: its queries (one per kind) and the merge, no page.
+    result = measure(functools.partial(lead_timeline, lead, page=1), repeat=repeat)
+    result["over_unit"] = round(result["median_ms"] / figures["unit_ms"], 3)
+    figures["pages"]["lead timeline, first page"] = result
     return figures
 
 

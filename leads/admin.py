@@ -22,6 +22,7 @@ from leads.manager_forms import MAX_SELECTED_LEADS
 from leads.models import (
     FollowupSnapshot,
     Lead,
+    LeadChange,
     LeadStatus,
     OwnerChange,
     WorkedLead,
@@ -318,3 +319,28 @@ class FollowupSnapshotAdmin(ReadOnlyAdmin):
     list_filter = ("date",)
     list_select_related = ("user",)
     ordering = ("-date", "user__username")
+
+
+@admin.register(LeadChange)
+class LeadChangeAdmin(ReadOnlyAdmin):
+    """The change history, deleted leads' included (the lead page shows a
+    live lead's). Search by lead id."""
+
+    list_display = ("lead_id", "kind", "field", "old_value", "new_value", "actor", "via",
+                    "changed_at")
+    list_filter = ("kind", "via")
+    list_select_related = ("actor",)
+    search_fields = ("=lead__id",)
+    search_help_text = "A lead's id."
+    ordering = ("-id",)
+    show_full_result_count = False
+    paginator = LargeTablePaginator
+
+    def get_search_results(self, request, queryset, search_term):
+        # Only an id: a text search over the values would scan the table.
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        if not term.isdigit() or len(term) > 18:
+            return queryset.none(), False
+        return queryset.filter(lead_id=int(term)), False

@@ -1,4 +1,4 @@
-"""Database upkeep after ``migrate``: the SQLite lead-counter triggers.
+"""Database upkeep after ``migrate``: the SQLite lead-counter and lead-history triggers.
 
 Django alters most SQLite columns by rebuilding the table (create a new one,
 copy the rows, drop the old one, rename), and dropping ``leads_lead`` drops
@@ -27,7 +27,7 @@ from leads.counters import (
     business_zone,
     sqlite_day_trigger_sql,
 )
-from leads.models import Lead, LeadCountDelta, LeadDayDelta
+from leads.models import Lead, LeadChange, LeadCountDelta, LeadDayDelta
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +68,71 @@ def sqlite_counter_triggers():
     """{name: CREATE TRIGGER} of every SQLite trigger that keeps the counters
     as the schema and the current TIME_ZONE want them."""
     return {**SQLITE_COUNTER_TRIGGERS, **sqlite_day_trigger_sql(business_zone())}
+
+
+# The SQLite history triggers as the latest migration that installs them
+# (0014_lead_history) left them; a test compares them with a migrated database.
+SQLITE_HISTORY_TRIGGERS = {
+    "leads_lead_history_insert": """
+    CREATE TRIGGER leads_lead_history_insert AFTER INSERT ON leads_lead
+    BEGIN
+        INSERT INTO leads_leadchange
+            (lead_id, kind, field, old_value, new_value, actor_id, via, changed_at)
+        VALUES (NEW.id, 'created', '', '', NEW.customer_name || ' (' || NEW.mobile || ')',
+                CASE WHEN NEW.history_token IS NOT NULL THEN NEW.history_actor_id END,
+                CASE WHEN NEW.history_token IS NOT NULL THEN coalesce(NEW.history_via, 'script')
+                     ELSE 'outside' END,
+                CASE WHEN NEW.history_token IS NOT NULL THEN NEW.modified_at
+                     ELSE strftime('%Y-%m-%d %H:%M:%f', 'now') END);
+    END
+    """,
+    "leads_lead_history_update": """
+    CREATE TRIGGER leads_lead_history_update
+    AFTER UPDATE OF customer_name, mobile, car_registration, status, remarks ON leads_lead
+    BEGIN
+        INSERT INTO leads_leadchange
+            (lead_id, kind, field, old_value, new_value, actor_id, via, changed_at)
+        SELECT NEW.id, c.kind, c.field, c.old_value, c.new_value,
+               CASE WHEN NEW.history_token IS NOT OLD.history_token THEN NEW.history_actor_id END,
+               CASE WHEN NEW.history_token IS NOT OLD.history_token
+                    THEN coalesce(NEW.history_via, 'script') ELSE 'outside' END,
+               CASE WHEN NEW.history_token IS NOT OLD.history_token THEN NEW.modified_at
+                    ELSE strftime('%Y-%m-%d %H:%M:%f', 'now') END
+        FROM (
+            SELECT 'changed' AS kind, 'customer_name' AS field,
+                   OLD.customer_name AS old_value, NEW.customer_name AS new_value
+            UNION ALL SELECT 'changed', 'mobile', OLD.mobile, NEW.mobile
+            UNION ALL SELECT 'changed', 'car_registration', OLD.car_registration,
+                             NEW.car_registration
+            UNION ALL SELECT 'changed', 'status', OLD.status, NEW.status
+            UNION ALL SELECT
+                CASE WHEN substr(NEW.remarks, 1, length(OLD.remarks)) = OLD.remarks
+                     THEN 'remark_added' ELSE 'changed' END,
+                'remarks',
+                CASE WHEN substr(NEW.remarks, 1, length(OLD.remarks)) = OLD.remarks
+                     THEN '' ELSE OLD.remarks END,
+                CASE WHEN substr(NEW.remarks, 1, length(OLD.remarks)) = OLD.remarks
+                     THEN trim(substr(NEW.remarks, length(OLD.remarks) + 1),
+                               ' ' || char(13) || char(10))
+                     ELSE NEW.remarks END
+        ) AS c
+        WHERE c.old_value IS NOT c.new_value;
+    END
+    """,
+    "leads_lead_history_delete": """
+    CREATE TRIGGER leads_lead_history_delete AFTER DELETE ON leads_lead
+    BEGIN
+        INSERT INTO leads_leadchange
+            (lead_id, kind, field, old_value, new_value, actor_id, via, changed_at)
+        VALUES (OLD.id, 'deleted', '', OLD.customer_name || ' (' || OLD.mobile || ')', '',
+                CASE WHEN OLD.history_token < 0 THEN OLD.history_actor_id END,
+                CASE WHEN OLD.history_token < 0 THEN coalesce(OLD.history_via, 'script')
+                     ELSE 'outside' END,
+                CASE WHEN OLD.history_token < 0 THEN OLD.modified_at
+                     ELSE strftime('%Y-%m-%d %H:%M:%f', 'now') END);
+    END
+    """,
+}
 
 
 def ensure_counter_triggers(*, using=DEFAULT_DB_ALIAS):
@@ -115,6 +180,38 @@ def ensure_counter_triggers(*, using=DEFAULT_DB_ALIAS):
     return missing + missing_days
 
 
+def ensure_history_triggers(*, using=DEFAULT_DB_ALIAS):
+    """Reinstall any missing SQLite lead-history trigger on `using`; return
+    the names reinstalled (see ensure_counter_triggers for when none are).
+
+    Writes made while one was missing are not in the history, and cannot be
+    recovered: the warning says so.
+    """
+    connection = connections[using]
+    if connection.vendor != "sqlite" or not router.allow_migrate_model(using, Lead):
+        return []
+    if not {LEAD_TABLE, LeadChange._meta.db_table} <= set(connection.introspection.table_names()):
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s",
+            [LEAD_TABLE],
+        )
+        present = {name for (name,) in cursor.fetchall()}
+        missing = [name for name in SQLITE_HISTORY_TRIGGERS if name not in present]
+        for name in missing:
+            cursor.execute(SQLITE_HISTORY_TRIGGERS[name])
+    if missing:
+        logger.warning(
+            "Lead history triggers were missing on %r (a migration rebuilt %s?): reinstalled "
+            "%s; lead changes made while they were missing are not in the history.",
+            using, LEAD_TABLE, ", ".join(missing),
+        )
+    return missing
+
+
 def restore_counter_triggers(sender, *, using, **kwargs):
-    """The ``post_migrate`` receiver (connected in leads/apps.py)."""
+    """The ``post_migrate`` receiver (connected in leads/apps.py): the counter
+    and the history triggers."""
     ensure_counter_triggers(using=using)
+    ensure_history_triggers(using=using)

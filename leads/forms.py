@@ -170,13 +170,19 @@ class LeadCreateForm(forms.ModelForm):
 
 class LeadEditForm(NextStepMixin, forms.ModelForm):
     followup_date = followup_field(label="Follow-up", help_text=FOLLOWUP_HELP)
+    # Remarks are the lead's call log: the page adds a line, never rewrites
+    # them (admin may correct them, and that is recorded in the history).
+    remark = forms.CharField(
+        required=False, validators=[validate_remark], label="Add a remark",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Added as a new line below the remarks, with the date and your name.",
+    )
     # The row version the form was opened with (optimistic concurrency).
     modified_token = forms.CharField(widget=forms.HiddenInput)
 
     class Meta:
         model = Lead
-        fields = ["status", "followup_date", "remarks"]
-        widgets = {"remarks": forms.Textarea(attrs={"rows": 6})}
+        fields = ["status", "followup_date"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -194,11 +200,10 @@ class LeadEditForm(NextStepMixin, forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        # The remarks field holds the whole history: the reason must be new text.
-        if _marks_lost(cleaned.get("status"), self.instance.status) and (
-            cleaned.get("remarks", "").strip() == (self.instance.remarks or "").strip()
+        if _marks_lost(cleaned.get("status"), self.instance.status) and not (
+            cleaned.get("remark", "").strip()
         ):
-            self.add_error("remarks", "Add a remark giving the reason the lead is lost.")
+            self.add_error("remark", "Add a remark giving the reason the lead is lost.")
         return self.clean_next_step(cleaned, "status")
 
     def clean_modified_token(self):
@@ -214,6 +219,36 @@ class LeadEditForm(NextStepMixin, forms.ModelForm):
 
     def changes(self):
         return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+
+class LeadCorrectionForm(forms.ModelForm):
+    """Correcting a lead's name, mobile or registration (the lead page): the
+    model's rules, as when adding a lead; a new mobile is checked for open
+    duplicates by the view, which asks for `save_anyway`."""
+
+    modified_token = forms.CharField(widget=forms.HiddenInput)
+    save_anyway = forms.BooleanField(
+        required=False, label="Save anyway: this mobile is right for this lead"
+    )
+
+    class Meta:
+        model = Lead
+        fields = ["customer_name", "mobile", "car_registration"]
+        labels = {"car_registration": "Car registration", "customer_name": "Customer name"}
+        widgets = {"mobile": forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["customer_name"].error_messages["required"] = "Enter the customer's name."
+        self.fields["modified_token"].initial = self.instance.modified_at.isoformat()
+        self.stored = {name: getattr(self.instance, name) for name in self.Meta.fields}
+
+    clean_modified_token = LeadEditForm.clean_modified_token
+
+    def changes(self):
+        """The corrected fields (normalised by the model), only those that differ."""
+        return {name: getattr(self.instance, name) for name in self.Meta.fields
+                if getattr(self.instance, name) != self.stored[name]}
 
 
 class QuickUpdateForm(NextStepMixin, forms.Form):

@@ -2,11 +2,11 @@ from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from leads import permissions
+from leads import history, permissions
 from leads.counters import LeadCountDeltaManager, LeadDayDeltaManager
 from leads.invalidation import InvalidatingQuerySet
 from leads.normalization import (
@@ -177,6 +177,36 @@ DUE_QUEUES = ("today", "overdue", "unscheduled")
 
 class LeadQuerySet(InvalidatingQuerySet):
     owner_field = "creator"
+
+    # Every write of this queryset carries the history stamp (leads/history.py):
+    # the triggers record it as the acting user's, in one statement per batch.
+    def update(self, **kwargs):
+        kwargs = {**history.stamp(), **kwargs}
+        # The row's version moves with every change: an edit form opened
+        # before a bulk change then reports a conflict instead of undoing it.
+        kwargs.setdefault("modified_at", timezone.now())
+        return super().update(**kwargs)
+
+    update.alters_data = True
+
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        for obj in objs:
+            obj.stamp_history()
+        return super().bulk_create(objs, *args, **kwargs)
+
+    bulk_create.alters_data = True
+
+    def delete(self):
+        with transaction.atomic(using=self.db, savepoint=False):
+            # Stamped first, so the delete trigger knows who deleted them.
+            self.model._base_manager.using(self.db).filter(
+                pk__in=self.order_by().values("pk")
+            ).update(**history.stamp(deleting=True), modified_at=timezone.now())
+            return super().delete()
+
+    delete.alters_data = True
+    delete.queryset_only = True
 
     def _cascade_owner_ids(self):
         # Deleting leads deletes their worked follow-ups, which count on the
@@ -349,6 +379,18 @@ class Lead(models.Model):
     # page that only reads it never writes. A database default: loaders and
     # existing rows are not new for anyone.
     new_for_owner = models.BooleanField(default=False, db_default=False)
+    # Who is making the current write, for the history triggers
+    # (leads/history.py); no page shows them. No foreign-key constraint: a
+    # stamp must never block deleting a user who wrote leads.
+    history_actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, editable=False,
+        on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+",
+    )
+    # NULL rather than '': an outside INSERT that leaves it out needs no default.
+    history_via = models.CharField(  # noqa: DJ001
+        max_length=10, null=True, blank=True, editable=False
+    )
+    history_token = models.BigIntegerField(null=True, blank=True, editable=False)
 
     objects = LeadQuerySet.as_manager()
 
@@ -408,7 +450,16 @@ class Lead(models.Model):
         self.customer_name = (self.customer_name or "").strip()
         self.mobile = normalize_mobile(self.mobile)
         self.car_registration = normalize_registration(self.car_registration)
+        self.stamp_history()
+        update_fields = kwargs.get("update_fields")
+        if update_fields:
+            kwargs["update_fields"] = {*update_fields, *HISTORY_STAMP_FIELDS}
         super().save(*args, **kwargs)
+
+    def stamp_history(self):
+        """Mark this instance's next write as made by the acting user."""
+        for attname, value in history.stamp().items():
+            setattr(self, attname, value)
 
     @classmethod
     def from_db(cls, db, field_names, values):
@@ -421,9 +472,67 @@ class Lead(models.Model):
         # An override rather than a post_delete receiver: a receiver would
         # turn off Django's fast delete for every bulk delete of leads.
         owners = {self.creator_id, *self.worked.values_list("user_id", flat=True)}
-        result = super().delete(*args, **kwargs)
+        using = kwargs.get("using") or self._state.db
+        with transaction.atomic(using=using):
+            # Stamped first, so the delete trigger knows who deleted it.
+            Lead._base_manager.using(using).filter(pk=self.pk).update(
+                **history.stamp(deleting=True), modified_at=timezone.now()
+            )
+            result = super().delete(*args, **kwargs)
         announce_leads_changed(Lead, owner_ids=owners, using=kwargs.get("using"))
         return result
+
+
+HISTORY_STAMP_FIELDS = ("history_actor", "history_via", "history_token")
+
+
+class LeadChangeKind(models.TextChoices):
+    CREATED = "created", "Lead created"
+    CHANGED = "changed", "Field changed"
+    REMARK_ADDED = "remark_added", "Remark added"
+    DELETED = "deleted", "Lead deleted"
+
+
+class LeadChange(models.Model):
+    """The lead change history: one row per lead created or deleted, per
+    tracked field changed (customer_name, mobile, car_registration, status,
+    remarks) and per remark line added.
+
+    Written only by the database triggers on leads_lead (migration
+    0014_lead_history), so every write path is recorded: saves, bulk
+    updates and creates (one INSERT per statement on PostgreSQL), deletes,
+    and SQL run straight against the table (`via` = ``outside``, no actor).
+    Follow-up changes are the work log's (WorkedLead), owner changes their
+    own. Rows outlive their lead: no foreign-key constraint, no cascade.
+    docs/history.md.
+    """
+
+    lead = models.ForeignKey(
+        Lead, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False,
+        related_name="changes",
+    )
+    kind = models.CharField(max_length=20, choices=LeadChangeKind.choices)
+    # The field changed ('' for created and deleted).
+    field = models.CharField(max_length=30, blank=True)
+    # Created: '' -> "name (mobile)"; deleted: "name (mobile)" -> '';
+    # remark_added: '' -> the line added.
+    old_value = models.TextField(blank=True)
+    new_value = models.TextField(blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.DO_NOTHING,
+        db_constraint=False, db_index=False, related_name="+",
+    )
+    via = models.CharField(max_length=10)
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            # A lead's history, newest first (the lead page's timeline).
+            models.Index(fields=["lead", "changed_at", "id"], name="leadchange_lead_time_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.lead_id} {self.kind} {self.field} at {self.changed_at}"
 
 
 

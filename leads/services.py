@@ -6,6 +6,7 @@ from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery, Va
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from leads import history
 from leads.models import (
     CLOSED_STATUSES,
     FollowupSnapshot,
@@ -42,7 +43,7 @@ def leads_set_status(*, leads, status, user=None):
     if status not in LeadStatus.values:
         raise ValueError(f"Unknown lead status {status!r}.")
     now = timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(), history.acting_as(user):
         closing = []
         if user is not None and status in CLOSED_STATUSES:
             closing = list(
@@ -105,8 +106,10 @@ def lead_create(*, creator, customer_name, mobile, car_registration="", status=N
     return lead
 
 
-def lead_update(*, lead, user, changes, expected_modified_at=None):
-    """Apply `changes` (field name -> value) to `lead` on behalf of `user`.
+def lead_update(*, lead, user, changes, expected_modified_at=None, remark=""):
+    """Apply `changes` (field name -> value) to `lead` on behalf of `user`,
+    and append `remark`, when not blank, as a new remarks line (see
+    lead_quick_update): the product's pages only ever add to the remarks.
 
     Optimistic concurrency: with `expected_modified_at` (the `modified_at` the
     user's form was opened with) the write happens only if the row still has
@@ -124,9 +127,13 @@ def lead_update(*, lead, user, changes, expected_modified_at=None):
     written; when nothing changes, nothing is written. Raises ValidationError
     for invalid values of the changed fields. Returns the lead as now stored.
     """
-    with transaction.atomic():
+    validate_remark(remark.strip())
+    with transaction.atomic(), history.acting_as(user):
         current = Lead.objects.select_for_update().get(pk=lead.pk)
         token = current.modified_at if expected_modified_at is None else expected_modified_at
+        if remark.strip():
+            changes = {**changes, "remarks": _remarks_with(
+                current.remarks, remark, user=user, at=timezone.now())}
         return _update_locked(current, user=user, changes=changes, token=token)
 
 
@@ -197,7 +204,7 @@ def lead_quick_update(*, lead, user, status, followup_date, remark=""):
     REMARKS_MAX_CHARS, raises ValidationError and nothing is written.
     """
     validate_remark(remark.strip())
-    with transaction.atomic():
+    with transaction.atomic(), history.acting_as(user):
         current = Lead.objects.select_for_update().get(pk=lead.pk)
         changes = {"status": status, "followup_date": followup_date}
         if remark.strip():

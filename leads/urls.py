@@ -10,5 +10,6 @@ urlpatterns = [
     path("hand-over/", manager_views.hand_over, name="hand_over"),
     path("reschedule/", manager_views.reschedule, name="reschedule"),
     path("<int:pk>/edit/", views.lead_edit, name="edit"),
+    path("<int:pk>/correct/", views.lead_correct, name="correct"),
     path("<int:pk>/quick-update/", views.lead_quick_update, name="quick_update"),
 ]

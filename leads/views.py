@@ -12,7 +12,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from leads import services
-from leads.forms import LeadCreateForm, LeadEditForm, LeadListFilterForm, QuickUpdateForm
+from leads.forms import (
+    LeadCorrectionForm,
+    LeadCreateForm,
+    LeadEditForm,
+    LeadListFilterForm,
+    QuickUpdateForm,
+)
 from leads.models import Lead, LeadStatus
 from leads.permissions import user_sees_all_leads
 
@@ -59,12 +65,12 @@ def _new_for_you(user):
     return str(len(ids)) if ids else ""
 
 
-def _open_duplicates(user, mobile):
+def _open_duplicates(user, mobile, *, excluding=None):
     """Other leads, not closed, with this (normalised) mobile; each marked
     whether `user` may open it (the warning names the owner either way)."""
     sees_all = user_sees_all_leads(user)
     duplicates = list(
-        Lead.objects.with_mobile(mobile).not_closed()
+        Lead.objects.with_mobile(mobile).not_closed().exclude(pk=excluding)
         .select_related("creator").order_by("-created_at", "-pk")[:5]
     )
     for lead in duplicates:
@@ -119,6 +125,7 @@ def lead_edit(request, pk):
                     user=request.user,
                     changes=form.changes(),
                     expected_modified_at=form.cleaned_data["modified_token"],
+                    remark=form.cleaned_data["remark"],
                 )
             except Lead.DoesNotExist:
                 raise Http404("This lead was deleted a moment ago.") from None
@@ -136,7 +143,7 @@ def lead_edit(request, pk):
                     "refused": {
                         "status": LeadStatus(refused["status"]).label,
                         "followup_date": refused["followup_date"],
-                        "remarks": refused["remarks"],
+                        "remark": refused["remark"],
                     },
                 }, status=409)
             messages.success(request, f"Saved {lead.customer_name}.")
@@ -144,6 +151,53 @@ def lead_edit(request, pk):
     else:
         form = LeadEditForm(instance=lead)
     return render(request, "leads/lead_edit.html", {"form": form, "lead": lead})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def lead_correct(request, pk):
+    """Correct name, mobile or registration: the owner or a manager (the edit
+    page's visibility). Every correction lands in the lead's history."""
+    lead = _lead_or_404(Lead.objects.visible_to(request.user).select_related("creator"), pk)
+    name = lead.customer_name  # as stored: a bound form changes the instance
+    duplicates, status = [], 200
+    if request.method == "POST":
+        form = LeadCorrectionForm(request.POST, instance=lead)
+        if form.is_valid():
+            changes = form.changes()
+            if "mobile" in changes:
+                duplicates = _open_duplicates(request.user, changes["mobile"], excluding=lead.pk)
+            if duplicates and not form.cleaned_data["save_anyway"]:
+                status = 200
+            elif not changes:
+                messages.info(request, "Nothing to correct: the values are the same.")
+                return redirect("timeline:lead", pk=lead.pk)
+            else:
+                try:
+                    services.lead_update(
+                        lead=lead, user=request.user, changes=changes,
+                        expected_modified_at=form.cleaned_data["modified_token"],
+                    )
+                except Lead.DoesNotExist:
+                    raise Http404("This lead was deleted a moment ago.") from None
+                except ValidationError as exc:
+                    form.add_error(None, exc.messages)
+                    status = 400
+                except services.LeadChangedError as exc:
+                    lead, name, status = exc.lead, exc.lead.customer_name, 409
+                    form = LeadCorrectionForm(instance=lead)
+                else:
+                    fields = ", ".join(LeadCorrectionForm.base_fields[name].label.lower()
+                                       for name in changes)
+                    messages.success(request, f"Corrected the {fields}.")
+                    return redirect("timeline:lead", pk=lead.pk)
+        else:
+            status = 400
+    else:
+        form = LeadCorrectionForm(instance=lead)
+    return render(request, "leads/lead_correct.html",
+                  {"form": form, "lead": lead, "name": name, "duplicates": duplicates,
+                   "conflict": status == 409}, status=status)
 
 
 def _next_url(request):

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.factories import LeadFactory, ManagerFactory, UserFactory
+from whatsapp.models import WhatsAppTemplate
 
 pytestmark = pytest.mark.django_db
 
@@ -57,6 +58,10 @@ def _pages(lead):
         reverse("leads:list"),
         reverse("leads:create"),
         reverse("leads:edit", args=[lead.pk]),
+        reverse("leads:correct", args=[lead.pk]),
+        reverse("timeline:lead", args=[lead.pk]),
+        reverse("timeline:lead", args=[lead.pk]) + "?page=x",
+        reverse("whatsapp:picker", args=[lead.pk]),
     ]
 
 
@@ -64,6 +69,7 @@ def _pages(lead):
 def test_no_page_shows_template_syntax(client, role):
     telecaller = UserFactory()
     lead = LeadFactory(creator=telecaller, followup_date=timezone.now())
+    WhatsAppTemplate.objects.create(name="Reminder", text="Hi {customer_name}, {{see you}}")
     viewer = telecaller if role == "telecaller" else ManagerFactory()
     urls = _pages(lead)
     if role == "manager":
@@ -75,6 +81,7 @@ def test_no_page_shows_template_syntax(client, role):
             reverse("intake_queue:unassigned"),
             reverse("leads:hand_over") + f"?from_user={telecaller.pk}",
             reverse("leads:reschedule") + f"?lead={lead.pk}",
+            reverse("admin:whatsapp_whatsapptemplate_add"),
         ]
     client.force_login(viewer)
     leaks = {}

@@ -9,6 +9,7 @@ from django.utils.safestring import mark_safe
 
 from leads.models import LeadStatus
 from leads.templatetags.leads_tags import render_quick_update_form, url_for_id
+from whatsapp.templatetags.whatsapp_tags import whatsapp_button_html
 
 register = template.Library()
 
@@ -44,8 +45,9 @@ def due_rows(context, items):
     staff = context.get("is_staff", False)
     csrf_token, next_url = context.get("csrf_token", ""), context.get("next_url", "")
     labels = dict(LeadStatus.choices)
-    edit_url, admin_url = url_for_id("leads:edit"), url_for_id("admin:leads_lead_change")
+    edit_url, admin_url = url_for_id("timeline:lead"), url_for_id("admin:leads_lead_change")
     action_url = url_for_id("leads:quick_update")
+    whatsapp_url = url_for_id("whatsapp:picker")
     rows = []
     for item in items:
         lead_id, mobile, status = int(item["id"]), escape(item["mobile"]), item["status"]
@@ -59,8 +61,7 @@ def due_rows(context, items):
             f'{escape(iso_datetime(item["followup_date"]))}</time></td>'
             f'<td data-label="Customer">{escape(item["customer_name"])}</td>'
             f'<td data-label="Mobile" class="nowrap"><a href="tel:+91{mobile}">{mobile}</a> '
-            f'<a class="whatsapp" href="https://wa.me/91{mobile}" target="_blank" '
-            f'rel="noopener">WhatsApp</a></td>'
+            f'{whatsapp_button_html(whatsapp_url(lead_id))}</td>'
             f'<td data-label="Registration">{escape(item["car_registration"] or "—")}</td>'
             f'<td data-label="Status"><span class="status status-{escape(status)}">'
             f"{escape(labels.get(status, status))}</span></td>"

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from tests.dashboard.conftest import local
 from tests.factories import LeadFactory, ManagerFactory, UserFactory
+from whatsapp.models import WhatsAppTemplate
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -43,6 +44,7 @@ def people():
     lead = LeadFactory(creator=asha, customer_name="Meera Nair", followup_date=local(today, 9),
                        created_at=local(today - timedelta(days=3)))
     LeadFactory(creator=asha, customer_name="Kabir Shah", followup_date=local(today, 18))
+    WhatsAppTemplate.objects.create(name="Booking", text="Hi {customer_name}")
     return {"telecaller": asha, "manager": ManagerFactory(username="meera")}, lead
 
 
@@ -65,7 +67,9 @@ def test_pages_have_no_serious_accessibility_violations(
     try:
         login(users[role], on=page)
         found = {}
-        paths = ["/dashboard/", "/leads/", "/leads/new/", f"/leads/{lead.pk}/edit/"]
+        paths = ["/dashboard/", "/leads/", "/leads/new/", f"/leads/{lead.pk}/edit/",
+                 f"/leads/{lead.pk}/", f"/leads/{lead.pk}/correct/",
+                 f"/leads/{lead.pk}/whatsapp/"]
         if role == "manager":
             paths += ["/leads/import/", "/leads/unassigned/", "/leads/hand-over/",
                       f"/leads/reschedule/?lead={lead.pk}"]

@@ -20,7 +20,7 @@ POLICY = {
     "img-src": ["'self'", "data:"],
     "object-src": ["'none'"],
     "base-uri": ["'self'"],
-    "form-action": ["'self'"],
+    "form-action": ["'self'", "https://wa.me", "https://api.whatsapp.com"],
     "frame-ancestors": ["'none'"],
 }
 

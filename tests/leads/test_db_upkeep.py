@@ -11,7 +11,12 @@ from django.core.management.sql import emit_post_migrate_signal
 from django.db import connection, migrations, models
 from django.db.migrations.state import ProjectState
 
-from leads.db_upkeep import ensure_counter_triggers, sqlite_counter_triggers
+from leads.db_upkeep import (
+    SQLITE_HISTORY_TRIGGERS,
+    ensure_counter_triggers,
+    ensure_history_triggers,
+    sqlite_counter_triggers,
+)
 from leads.models import Lead, LeadCountDelta, LeadDayDelta, LeadStatus
 from tests.factories import LeadFactory, UserFactory
 from tests.leads.test_counters import counted_by_query
@@ -27,14 +32,17 @@ WIDEN_CUSTOMER_NAME = migrations.AlterField(
 )
 
 
-def _sqlite_triggers():
-    """{name: SQL with whitespace collapsed} of the triggers on leads_lead."""
+def _sqlite_triggers(prefix=("leads_lead_count_", "leads_lead_day_")):
+    """{name: SQL with whitespace collapsed} of the triggers on leads_lead
+    whose name starts with `prefix` (a string or a tuple; the counters' by
+    default)."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s",
             ["leads_lead"],
         )
-        return {name: " ".join(sql.split()) for name, sql in cursor.fetchall()}
+        return {name: " ".join(sql.split()) for name, sql in cursor.fetchall()
+                if name.startswith(prefix)}
 
 
 def _postgresql_triggers():
@@ -44,6 +52,10 @@ def _postgresql_triggers():
             "WHERE tgrelid = 'leads_lead'::regclass AND NOT tgisinternal ORDER BY tgname"
         )
         return [name for (name,) in cursor.fetchall()]
+
+
+def _upkeep_messages(caplog):
+    return [r.getMessage() for r in _upkeep_records(caplog)]
 
 
 @contextmanager
@@ -75,6 +87,15 @@ def test_upkeep_installs_the_triggers_a_migrated_database_has():
 
 
 @sqlite_only
+@pytest.mark.django_db
+def test_upkeep_installs_the_history_triggers_a_migrated_database_has():
+    expected = {name: " ".join(sql.split()) for name, sql in SQLITE_HISTORY_TRIGGERS.items()}
+
+    assert _sqlite_triggers("leads_lead_history_") == expected
+    assert ensure_history_triggers() == []
+
+
+@sqlite_only
 @pytest.mark.django_db(transaction=True)
 def test_post_migrate_reinstalls_the_triggers_a_table_rebuild_dropped(caplog):
     caplog.set_level(logging.WARNING, logger="leads.db_upkeep")
@@ -96,15 +117,19 @@ def test_post_migrate_reinstalls_the_triggers_a_table_rebuild_dropped(caplog):
         assert LeadCountDelta.objects.verify() == []
         assert LeadDayDelta.objects.verify() == []
         assert LeadCountDelta.objects.totals() == counted_by_query()
-        (record,) = _upkeep_records(caplog)
-        assert record.levelno == logging.WARNING
-        assert record.getMessage() == (
+        assert sorted(_sqlite_triggers("leads_lead_history_")) == sorted(SQLITE_HISTORY_TRIGGERS)
+        assert {record.levelno for record in _upkeep_records(caplog)} == {logging.WARNING}
+        assert _upkeep_messages(caplog) == [
             "Lead counter triggers were missing on 'default' (a migration rebuilt "
             "leads_lead?): reinstalled leads_lead_count_insert, leads_lead_count_update, "
             "leads_lead_count_delete, leads_lead_day_insert, leads_lead_day_followup_update, "
             "leads_lead_day_created_update, leads_lead_day_delete and rebuilt the counters, "
-            "which had drifted in 5 group(s)."
-        )
+            "which had drifted in 5 group(s).",
+            "Lead history triggers were missing on 'default' (a migration rebuilt "
+            "leads_lead?): reinstalled leads_lead_history_insert, leads_lead_history_update, "
+            "leads_lead_history_delete; lead changes made while they were missing are not "
+            "in the history.",
+        ]
         # Counting again from here on.
         LeadFactory(creator=owner, status=LeadStatus.OPEN, followup_date=None)
         assert LeadCountDelta.objects.totals() == counted_by_query()
@@ -136,4 +161,5 @@ def test_postgresql_keeps_the_triggers_through_the_same_migration():
         "leads_lead_count_truncate", "leads_lead_count_update",
         "leads_lead_day_delete", "leads_lead_day_insert",
         "leads_lead_day_truncate", "leads_lead_day_update",
+        "leads_lead_history_delete", "leads_lead_history_insert", "leads_lead_history_update",
     ]

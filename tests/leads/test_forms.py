@@ -49,14 +49,14 @@ def test_lead_create_form_normalises_through_the_model():
 @pytest.mark.django_db
 def test_lead_edit_form_reads_the_followup_in_time_zone_and_parses_the_token():
     lead = LeadFactory()
-    form = LeadEditForm({"status": "open", "followup_date": "2030-12-01T00:00", "remarks": "",
+    form = LeadEditForm({"status": "open", "followup_date": "2030-12-01T00:00", "remark": "",
                          "modified_token": "2026-11-28T05:00:00.123456+00:00"}, instance=lead)
     assert form.is_valid(), form.errors
     assert form.cleaned_data["followup_date"] == datetime(2030, 11, 30, 18, 30,
                                                           tzinfo=ZoneInfo("UTC"))
     assert form.cleaned_data["modified_token"] == datetime(2026, 11, 28, 5, 0, 0, 123456,
                                                            tzinfo=ZoneInfo("UTC"))
-    assert form.changes() == {"status": "open", "remarks": "",
+    assert form.changes() == {"status": "open",
                               "followup_date": datetime(2030, 12, 1, tzinfo=IST)}
 
 

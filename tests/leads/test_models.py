@@ -160,8 +160,10 @@ def test_managers_group_has_the_dashboard_lead_and_unlock_permissions():
 
     managers = Group.objects.get(name="Managers")
     codenames = sorted(managers.permissions.values_list("codename", flat=True))
-    assert codenames == ["change_lead", "delete_loginlockout", "view_lead", "view_loginlockout",
-                         "view_team_dashboard"]
+    assert codenames == ["add_whatsapptemplate", "change_lead", "change_whatsapptemplate",
+                         "delete_loginlockout", "delete_whatsapptemplate", "view_lead",
+                         "view_leadchange", "view_loginlockout", "view_team_dashboard",
+                         "view_whatsappsend", "view_whatsapptemplate"]
 
 
 def test_manager_factory_user_has_team_dashboard_permission(manager, telecaller):

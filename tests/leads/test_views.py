@@ -253,7 +253,7 @@ def test_lead_create_ignores_closed_leads_with_the_same_mobile(telecaller_client
 
 def _edit_data(lead, **overrides):
     return {"status": lead.status, "followup_date": "", "no_followup": "on",
-            "remarks": lead.remarks, "modified_token": lead.modified_at.isoformat(), **overrides}
+            "remark": "", "modified_token": lead.modified_at.isoformat(), **overrides}
 
 
 def test_lead_edit_shows_the_followup_in_time_zone(telecaller_client, telecaller):
@@ -268,7 +268,7 @@ def test_lead_edit_shows_the_followup_in_time_zone(telecaller_client, telecaller
 def test_lead_edit_of_another_users_lead_is_404(telecaller_client):
     lead = LeadFactory(remarks="theirs")
     assert telecaller_client.get(_edit(lead)).status_code == 404
-    response = telecaller_client.post(_edit(lead), _edit_data(lead, remarks="mine now"))
+    response = telecaller_client.post(_edit(lead), _edit_data(lead, remark="mine now"))
     assert response.status_code == 404
     lead.refresh_from_db()
     assert lead.remarks == "theirs"
@@ -278,12 +278,13 @@ def test_lead_edit_moves_the_followup_and_records_worked(telecaller_client, tele
     old = datetime(2026, 11, 28, 10, 0, 0, 123456, tzinfo=IST)
     lead = LeadFactory(creator=telecaller, followup_date=old)
     response = telecaller_client.post(_edit(lead), _edit_data(
-        lead, status="confirmed", followup_date="2030-12-01T16:30", remarks="Coming Monday"))
+        lead, status="confirmed", followup_date="2030-12-01T16:30", remark="Coming Monday"))
     assert response.status_code == 302
     assert response["Location"] == LIST
     lead.refresh_from_db()
     new = datetime(2030, 12, 1, 16, 30, tzinfo=IST)
-    assert (lead.status, lead.followup_date, lead.remarks) == ("confirmed", new, "Coming Monday")
+    assert (lead.status, lead.followup_date) == ("confirmed", new)
+    assert lead.remarks.endswith(f" {telecaller.username}: Coming Monday")
     worked = WorkedLead.objects.get()
     assert (worked.lead, worked.user, worked.old_followup_date, worked.new_followup_date) == (
         lead, telecaller, old, new)
@@ -291,14 +292,28 @@ def test_lead_edit_moves_the_followup_and_records_worked(telecaller_client, tele
 
 def test_lead_edit_remark_only_records_nothing(telecaller_client, telecaller):
     followup = datetime(2030, 11, 28, 10, 0, 37, 123456, tzinfo=IST)
-    lead = LeadFactory(creator=telecaller, followup_date=followup)
+    lead = LeadFactory(creator=telecaller, followup_date=followup, remarks="Asked for price")
     # The browser echoes the follow-up back to the minute.
     response = telecaller_client.post(_edit(lead), _edit_data(
-        lead, followup_date="2030-11-28T10:00", remarks="Switched off"))
+        lead, followup_date="2030-11-28T10:00", remark="Switched off"))
     assert response.status_code == 302
     lead.refresh_from_db()
-    assert (lead.followup_date, lead.remarks) == (followup, "Switched off")
+    first, second = lead.remarks.split("\n")
+    assert (lead.followup_date, first) == (followup, "Asked for price")
+    assert second.endswith(f" {telecaller.username}: Switched off")
     assert WorkedLead.objects.count() == 0
+
+
+def test_lead_edit_never_replaces_the_remarks(telecaller_client, telecaller):
+    lead = LeadFactory(creator=telecaller, remarks="Called twice")
+    # A crafted form posting the old whole-remarks field changes nothing.
+    response = telecaller_client.post(_edit(lead), _edit_data(lead, remarks=""))
+    assert response.status_code == 302
+    lead.refresh_from_db()
+    assert lead.remarks == "Called twice"
+    page = telecaller_client.get(_edit(lead)).content.decode()
+    assert '<div class="pre remarks-log">Called twice</div>' in page
+    assert 'name="remarks"' not in page
 
 
 def test_lead_edit_status_only_records_nothing(telecaller_client, telecaller):
@@ -327,23 +342,23 @@ def test_lead_edit_refuses_when_the_lead_changed_since_opened(telecaller_client,
     Lead.objects.filter(pk=lead.pk).update(status=LeadStatus.OPEN, remarks="manager's note",
                                            modified_at=datetime(2030, 1, 1, tzinfo=IST))
     response = telecaller_client.post(_edit(lead), _edit_data(
-        lead, status="confirmed", remarks="mine", followup_date="2030-12-01T16:30",
+        lead, status="confirmed", remark="mine", followup_date="2030-12-01T16:30",
         modified_token=token))
     assert response.status_code == 409
     lead.refresh_from_db()
     assert (lead.status, lead.remarks) == ("open", "manager's note")
     assert WorkedLead.objects.count() == 0
     form = response.context["form"]
-    assert (form["status"].value(), form["remarks"].value()) == ("open", "manager's note")
+    assert form["status"].value() == "open"
     assert form["modified_token"].value() == lead.modified_at.isoformat()
-    assert response.context["refused"]["remarks"] == "mine"
+    assert response.context["refused"]["remark"] == "mine"
     assert "Not saved: someone changed this lead after you opened it" in response.content.decode()
 
 
 def test_lead_edit_bad_followup_shows_the_error_and_saves_nothing(telecaller_client, telecaller):
     lead = LeadFactory(creator=telecaller, remarks="before")
     response = telecaller_client.post(_edit(lead), _edit_data(
-        lead, followup_date="31/02/2026", remarks="after"))
+        lead, followup_date="31/02/2026", remark="after"))
     assert response.status_code == 200
     assert response.context["form"].errors == {
         "followup_date": ["Enter a date and time, e.g. 2026-11-28 16:30."]}
@@ -477,17 +492,30 @@ def test_quick_update_refuses_a_follow_up_outside_2000_to_2100(client, telecalle
     assert lead.status == "needs_followup"
 
 
-def test_lead_edit_refuses_remarks_over_the_limit_with_a_message(telecaller_client, telecaller):
+def test_lead_edit_refuses_a_remark_over_the_limit_with_a_message(telecaller_client, telecaller):
     lead = LeadFactory(creator=telecaller, remarks="kept")
     response = telecaller_client.post(_edit(lead), {
-        "status": "open", "followup_date": "", "no_followup": "on", "remarks": "x" * 100_001,
+        "status": "open", "followup_date": "", "no_followup": "on", "remark": "x" * 1_001,
         "modified_token": lead.modified_at.isoformat()})
     assert response.status_code == 200
-    assert response.context["form"].errors == {"remarks": [
-        "The remarks (the lead's call log) can hold at most 100,000 characters; with this "
-        "change they would have 100,001. Nothing was saved: shorten the remarks first."]}
+    assert response.context["form"].errors == {"remark": [
+        "A remark can have at most 1,000 characters; this one has 1,001. Nothing was saved."]}
     lead.refresh_from_db()
     assert (lead.remarks, lead.status) == ("kept", "needs_followup")
+
+
+def test_lead_edit_that_would_overfill_the_log_says_so(telecaller_client, telecaller):
+    stored = "x" * 99_990
+    lead = LeadFactory(creator=telecaller, remarks=stored)
+    response = telecaller_client.post(_edit(lead), _edit_data(lead, status="open",
+                                                              remark="Will come Monday"))
+    assert response.status_code == 400
+    would_have = len(stored) + 1 + 18 + len(telecaller.username) + 2 + len("Will come Monday")
+    assert response.context["form"].errors == {"__all__": [
+        "The remarks (the lead's call log) can hold at most 100,000 characters; with this "
+        f"change they would have {would_have:,}. Nothing was saved: shorten the remarks first."]}
+    lead.refresh_from_db()
+    assert (lead.remarks, lead.status) == (stored, "needs_followup")
 
 
 def test_quick_update_that_would_overfill_the_log_says_so(telecaller_client, telecaller):
@@ -551,12 +579,12 @@ def test_lead_edit_to_lost_needs_a_new_remark(telecaller_client, telecaller):
     response = telecaller_client.post(_edit(lead), _edit_data(lead, status="lost"))
     assert response.status_code == 200
     assert response.context["form"].errors == {
-        "remarks": ["Add a remark giving the reason the lead is lost."]}
+        "remark": ["Add a remark giving the reason the lead is lost."]}
     lead.refresh_from_db()
     assert lead.status == "needs_followup"
 
     response = telecaller_client.post(_edit(lead), _edit_data(
-        lead, status="lost", remarks="Called twice\nWent to another garage"))
+        lead, status="lost", remark="Went to another garage"))
     assert response.status_code == 302
     lead.refresh_from_db()
     assert lead.status == "lost"

@@ -102,7 +102,7 @@ class Command(BaseCommand):
 
     def _use_bench_database(self, vendor, leads, users, prefix):
         """Point the default connection at a database named after the data set
-        (created when missing) and migrate it."""
+        (or `name`; created when missing) and migrate it."""
         default = connections["default"]
         if vendor == "postgresql":
             name = f"{prefix}_{leads}_{users}"
@@ -111,7 +111,7 @@ class Command(BaseCommand):
                 if cursor.fetchone() is None:
                     cursor.execute(f'CREATE DATABASE "{name}"')
         else:
-            name = str(settings.BASE_DIR / f"bench-{leads}-{users}.sqlite3")
+            name = str(settings.BASE_DIR / f"{name or f'bench-{leads}-{users}'}.sqlite3")
         default.close()
         settings.DATABASES["default"]["NAME"] = name
         default.settings_dict["NAME"] = name

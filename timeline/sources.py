@@ -1,0 +1,148 @@
+"""The kinds of event a lead's timeline shows, one source each.
+
+A source is a function ``(lead, *, limit) -> [TimelineEvent]`` returning the
+lead's newest `limit` events of its kind, newest first, in one indexed query.
+SOURCES lists them; adding a kind (calls, owner changes) is one function and
+one entry there. selectors.lead_timeline merges them.
+
+Sources read plain values, not model instances, and describe an event
+(title, who, details) only when it is shown: a page merges up to 51 events
+of each kind and shows 50 of them (docs/performance.md).
+"""
+
+from functools import partial
+
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from leads.history import VIA_ADMIN, VIA_API, VIA_IMPORT, VIA_OUTSIDE, VIA_SCRIPT
+from leads.models import LeadChange, LeadChangeKind, LeadStatus, WorkedLead, WorkKind
+from whatsapp.selectors import sends_for_lead
+
+# How each channel is named after the actor ("asha · in admin").
+VIA_LABELS = {VIA_ADMIN: "in admin", VIA_IMPORT: "import", VIA_API: "API"}
+FIELD_LABELS = {
+    "customer_name": "Name", "mobile": "Mobile", "car_registration": "Registration",
+}
+DESCRIPTION_KEYS = ("kind", "title", "actor", "detail", "via")
+
+
+class TimelineEvent:
+    """One event: `at` (aware datetime), `tie` (orders events of the same
+    moment: the source's rank, then its row id) and the description: `kind`
+    (a CSS-friendly word: status, followup, correction, remark, whatsapp,
+    created, deleted, …), `title`, `actor`, `detail`, `via`.
+
+    Give the description directly (keywords) or as `describe`, a callable
+    returning a dict of those keys, called only if the event is shown.
+    """
+
+    __slots__ = ("at", "tie", "_describe", "_description")
+
+    def __init__(self, *, at, tie=(), describe=None, **description):
+        self.at, self.tie = at, tie
+        self._describe = describe
+        self._description = description if describe is None else None
+
+    @property
+    def sort_key(self):
+        return (self.at, *self.tie)
+
+    def _described(self):
+        if self._description is None:
+            self._description = self._describe()
+        return self._description
+
+    def __getattr__(self, name):
+        if name in DESCRIPTION_KEYS:
+            return self._described().get(name, "")
+        raise AttributeError(name)
+
+    def __repr__(self):
+        return f"<TimelineEvent {self.at.isoformat()} {self.kind}: {self.title}>"
+
+
+def _when(value):
+    return date_format(timezone.localtime(value), "DATETIME_FORMAT") if value else "none"
+
+
+def _status(value):
+    try:
+        return LeadStatus(value).label
+    except ValueError:
+        return value
+
+
+def _actor(username, via, user_id=None):
+    if username is not None:
+        return username
+    if user_id is not None:
+        return "a deleted user"
+    if via == VIA_OUTSIDE:
+        return "outside the product"
+    return "the system" if via == VIA_SCRIPT else "unknown user"
+
+
+CHANGE_COLUMNS = ("changed_at", "id", "kind", "field", "old_value", "new_value", "via",
+                  "actor_id", "actor__username")
+
+
+def _describe_change(kind, field, old, new, via, actor_id, username):
+    detail, shown = "", "correction"
+    if kind == LeadChangeKind.CREATED:
+        title = "Lead imported" if via == VIA_IMPORT else "Lead created"
+        shown, detail = "created", new
+    elif kind == LeadChangeKind.DELETED:
+        shown, title, detail = "deleted", "Lead deleted", old
+    elif kind == LeadChangeKind.REMARK_ADDED:
+        shown, title, detail = "remark", "Remark", new
+    elif field == "status":
+        shown, title = "status", f"Status: {_status(old)} → {_status(new)}"
+    elif field == "remarks":
+        title, detail = "Remarks corrected", f"Before:\n{old}\n\nAfter:\n{new}"
+    else:
+        title = f"{FIELD_LABELS.get(field, field)} corrected: {old or '—'} → {new or '—'}"
+    return {"kind": shown, "title": title, "detail": detail,
+            "actor": _actor(username, via, actor_id), "via": VIA_LABELS.get(via, "")}
+
+
+def lead_changes(lead, *, limit):
+    """Creation, status changes, corrections and remark lines (LeadChange)."""
+    rows = (LeadChange.objects.filter(lead_id=lead.pk).order_by("-changed_at", "-id")
+            .values_list(*CHANGE_COLUMNS)[:limit])
+    return [TimelineEvent(at=at, tie=(2, pk), describe=partial(_describe_change, *rest))
+            for at, pk, *rest in rows]
+
+
+def _describe_work(kind, old, new, username):
+    if kind == WorkKind.CLOSED:
+        title = (f"Closed (follow-up was {_when(old)})" if old == new
+                 else f"Closed; follow-up {_when(old)} → {_when(new)}")
+    elif kind == WorkKind.RESCHEDULED:
+        title = f"Follow-up rescheduled by a manager: {_when(old)} → {_when(new)}"
+    else:
+        title = f"Follow-up moved: {_when(old)} → {_when(new)}"
+    return {"kind": "followup", "title": title, "actor": username}
+
+
+def followup_work(lead, *, limit):
+    """Follow-up moves and closings (the work log, WorkedLead)."""
+    rows = (WorkedLead.objects.filter(lead_id=lead.pk).order_by("-worked_at", "-id")
+            .values_list("worked_at", "id", "kind", "old_followup_date", "new_followup_date",
+                         "user__username")[:limit])
+    return [TimelineEvent(at=at, tie=(1, pk), describe=partial(_describe_work, *rest))
+            for at, pk, *rest in rows]
+
+
+def _describe_send(template_name, text, username):
+    return {"kind": "whatsapp", "title": f"WhatsApp sent: {template_name}", "detail": text,
+            "actor": username}
+
+
+def whatsapp_messages(lead, *, limit):
+    """WhatsApp messages sent from the lead."""
+    return [TimelineEvent(at=at, tie=(0, pk), describe=partial(_describe_send, *rest))
+            for at, pk, *rest in sends_for_lead(lead, limit=limit)]
+
+
+SOURCES = (lead_changes, followup_work, whatsapp_messages)

@@ -1,0 +1,28 @@
+"""Reads of the WhatsApp app: the picker's templates, a lead's sends."""
+
+from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
+
+from whatsapp.models import WhatsAppSend, WhatsAppTemplate
+
+
+def templates_for_picker(*, user):
+    """Every template, those `user` sent most first (then by name); each
+    carries `uses`, that user's count. One query (a correlated count per
+    template through the (user, template) index)."""
+    uses = (WhatsAppSend.objects.filter(user=user, template=OuterRef("pk"))
+            .order_by().values("template").annotate(n=Count("*")).values("n"))
+    return list(
+        WhatsAppTemplate.objects
+        .annotate(uses=Coalesce(Subquery(uses, output_field=IntegerField()), Value(0)))
+        .order_by("-uses", "name", "pk")
+    )
+
+
+def sends_for_lead(lead, *, limit):
+    """The newest `limit` sends from `lead`, newest first, as tuples
+    (sent_at, id, template_name, text, sender's username)."""
+    return list(
+        WhatsAppSend.objects.filter(lead_id=lead.pk).order_by("-sent_at", "-id")
+        .values_list("sent_at", "id", "template_name", "text", "user__username")[:limit]
+    )
