@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "leads",
+    "calls",
     "dashboard",
     "accounts",
     "crm",  # project-wide management commands (migrate_locked)

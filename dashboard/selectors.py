@@ -41,6 +41,7 @@ from django.db import connection, connections, router
 from django.db.models import Count, OuterRef, Subquery, Value
 from django.utils import timezone
 
+from calls.selectors import call_attempt_annotations, call_counts_by_user, calls_made_sql
 from crm.db_routers import reading_from_replica
 from dashboard import cache
 from leads.models import (
@@ -315,6 +316,7 @@ def dashboard_day_metrics(*, day, user_id):
         "status_counts": status_counts,
         "overdue": _overdue_of(day_rows),
         "unscheduled": sum(row["unscheduled"] for row in day_rows),
+        "calls": _calls_made(_call_counts(day=day, user_id=user_id).values()),
     }
 
 
@@ -345,6 +347,7 @@ def dashboard_team_performance(*, day, user_id):
     for row in _status_rows(user_id=user_id):
         by_status[(row["creator_id"], row["status"])] = row["leads"]
     users = _users_with_snapshot(day=day, user_id=user_id)
+    calls_by_user = _call_counts(day=day, user_id=user_id)
     if user_id is None:
         creators = {creator_id for creator_id, _ in by_status}
         users = [user for user in users if user["id"] in creators]
@@ -370,6 +373,7 @@ def dashboard_team_performance(*, day, user_id):
                 "overdue": sum(day_row["overdue"].values()),
                 "unscheduled": day_row["unscheduled"],
                 "from_snapshot": from_snapshot,
+                "calls": _calls_made([calls_by_user.get(user["id"], {})]),
             }
         )
     team.sort(key=lambda row: (-row["completion_pct"], -row["initial"], row["username"]))
@@ -396,7 +400,9 @@ def dashboard_due_page(*, day, user_id, page):
     exists even when empty).
 
     An item is {"id", "customer_name", "mobile", "car_registration", "status",
-    "followup_date" (ISO 8601, TIME_ZONE offset), "creator_id", "creator_username"}.
+    "followup_date" (ISO 8601, TIME_ZONE offset), "creator_id", "creator_username",
+    "calls": {"attempts", "last_outcome", "last_called_at" (ISO 8601 or None)}}, the
+    calls' part read in the same statement (calls.selectors).
     Raises DuePageOutOfRange for a page past the last. The total comes from
     the day-bounded aggregate, so no separate COUNT runs.
     """
@@ -408,6 +414,7 @@ def dashboard_due_page(*, day, user_id, page):
     rows = (
         _leads_in_scope(user_id)
         .due_on(day)
+        .annotate(**call_attempt_annotations())
         .order_by("followup_date", "id")
         .values(
             "id",
@@ -418,6 +425,7 @@ def dashboard_due_page(*, day, user_id, page):
             "followup_date",
             "creator_id",
             "creator__username",
+            *CALL_ATTEMPT_FIELDS,
         )[offset : offset + DUE_PAGE_SIZE]
     )
     items = [
@@ -430,6 +438,7 @@ def dashboard_due_page(*, day, user_id, page):
             "followup_date": timezone.localtime(row["followup_date"]).isoformat(),
             "creator_id": row["creator_id"],
             "creator_username": row["creator__username"],
+            "calls": _call_attempts(row),
         }
         for row in rows
     ]
@@ -438,7 +447,9 @@ def dashboard_due_page(*, day, user_id, page):
 
 def dashboard_trend(*, day, user_id):
     """The TREND_DAYS business days ending on `day`, oldest first, every day present:
-    [{"date" (ISO), "new_leads", "updates"}].
+    [{"date" (ISO), "new_leads", "updates", "calls"}].
+
+    `calls`: calls made that day, everyone's or the user's own (calls.selectors).
 
     `new_leads`: leads in scope created within the day (TIME_ZONE).
     `updates` ("follow-up updates"): work-log rows of kind moved or closed
@@ -458,22 +469,24 @@ def dashboard_trend(*, day, user_id):
     days = [day - timedelta(days=TREND_DAYS - 1 - offset) for offset in range(TREND_DAYS)]
     alias = router.db_for_read(Lead)
     ops = connections[alias].ops
-    new_leads_params, worked_params = [], []
+    new_leads_params, worked_params, calls_params = [], [], []
     for date in days:
         start, end = day_bounds(date)
         new_leads_params += [ops.adapt_datetimefield_value(start),
                              ops.adapt_datetimefield_value(end)]
         worked_params += [ops.adapt_datefield_value(date), *FOLLOWUP_WORK_KINDS]
+        calls_params += new_leads_params[-2:]
         if user_id is not None:
             new_leads_params.append(user_id)
             worked_params.append(user_id)
+            calls_params.append(user_id)
     with connections[alias].cursor() as cursor:
         cursor.execute(_trend_sql(alias, one_user=user_id is not None),
-                       new_leads_params + worked_params)
+                       new_leads_params + worked_params + calls_params)
         counts = cursor.fetchone()
     return [
         {"date": date.isoformat(), "new_leads": counts[index],
-         "updates": counts[TREND_DAYS + index]}
+         "updates": counts[TREND_DAYS + index], "calls": counts[2 * TREND_DAYS + index]}
         for index, date in enumerate(days)
     ]
 
@@ -502,7 +515,9 @@ def _trend_sql(alias, *, one_user):
         f"AND {column['kind']} IN ({kinds})"
         + (f" AND {column['user']} = %s)" if one_user else ")")
     )
-    return "SELECT " + ", ".join([new_leads] * TREND_DAYS + [worked_on] * TREND_DAYS)
+    calls = calls_made_sql(alias, one_user=one_user)
+    return "SELECT " + ", ".join(
+        [new_leads] * TREND_DAYS + [worked_on] * TREND_DAYS + [calls] * TREND_DAYS)
 
 
 def dashboard_document(*, day, user, day_metrics, team_performance, due):
@@ -519,7 +534,35 @@ def dashboard_document(*, day, user, day_metrics, team_performance, due):
         "status_counts": day_metrics["status_counts"],
         "overdue": day_metrics["overdue"],
         "unscheduled": day_metrics["unscheduled"],
+        "calls": day_metrics["calls"],
         "followups": team_performance["followups"],
         "team": team_performance["team"],
         "due": due,
     }
+
+
+# --- Calls (the calls app's log, counted for the caller on the day made) ------
+
+CALL_ATTEMPT_FIELDS = ("call_attempts", "last_call_outcome", "last_call_at")
+
+
+def _call_counts(*, day, user_id):
+    """calls.selectors.call_counts_by_user, one statement the day and team
+    families share within a request."""
+    return _shared(("calls", day, user_id),
+                   lambda: call_counts_by_user(day=day, user_id=user_id))
+
+
+def _calls_made(counts):
+    """{"attempts", "connected", "connect_pct"} summed over `counts`, dicts of
+    call_counts' "by_user"."""
+    attempts = sum(row.get("attempts", 0) for row in counts)
+    connected = sum(row.get("connected", 0) for row in counts)
+    return {"attempts": attempts, "connected": connected,
+            "connect_pct": _percentage(connected, attempts)}
+
+
+def _call_attempts(row):
+    last = row["last_call_at"]
+    return {"attempts": row["call_attempts"], "last_outcome": row["last_call_outcome"],
+            "last_called_at": timezone.localtime(last).isoformat() if last else None}

@@ -158,7 +158,7 @@ def _remarks_with(remarks, remark, *, user, at):
     return f"{remarks.rstrip()}\n{line}" if remarks.strip() else line
 
 
-def lead_quick_update(*, lead, user, status, followup_date, remark=""):
+def lead_quick_update(*, lead, user, status, followup_date, remark="", also=None):
     """The after-call update from the dashboard's due list.
 
     Sets status and follow-up (None clears it) and appends `remark`, when not
@@ -168,6 +168,10 @@ def lead_quick_update(*, lead, user, status, followup_date, remark=""):
     raises LeadChangedError instead of losing a remark. A remark over
     REMARK_MAX_CHARS, or one that would take the remarks over
     REMARKS_MAX_CHARS, raises ValidationError and nothing is written.
+
+    `also`, when given, is called with the lead as now stored inside the same
+    transaction, after the update (a write that must commit or roll back with
+    it, e.g. the call this update follows); it may raise to roll both back.
     """
     validate_remark(remark.strip())
     with transaction.atomic():
@@ -177,7 +181,10 @@ def lead_quick_update(*, lead, user, status, followup_date, remark=""):
             changes["remarks"] = _remarks_with(
                 current.remarks, remark, user=user, at=timezone.now()
             )
-        return _update_locked(current, user=user, changes=changes, token=current.modified_at)
+        updated = _update_locked(current, user=user, changes=changes, token=current.modified_at)
+        if also is not None:
+            also(updated)
+        return updated
 
 
 def followup_snapshots_take(*, day):

@@ -11,8 +11,17 @@ from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from calls import services as call_services
+from calls.forms import CallForm
+from calls.rendering import outcome_label
 from leads import services
-from leads.forms import LeadCreateForm, LeadEditForm, LeadListFilterForm, QuickUpdateForm
+from leads.forms import (
+    LeadCreateForm,
+    LeadEditForm,
+    LeadListFilterForm,
+    QuickUpdateForm,
+    first_error,
+)
 from leads.models import Lead, LeadStatus
 from leads.permissions import user_sees_all_leads
 
@@ -133,40 +142,62 @@ def _next_url(request):
     return DASHBOARD_URL
 
 
+def _quick_update_refused(request, lead, message, *, status=400):
+    """The quick-update form again, as posted, with why it was refused: the
+    page says it and keeps what was typed (nothing was saved)."""
+    posted = request.POST
+    item = {
+        "id": lead.pk, "customer_name": lead.customer_name,
+        "status": posted.get("status", lead.status),
+        "followup_date": posted.get("followup_date", ""),
+        "no_followup": bool(posted.get("no_followup")),
+        "remark": posted.get("remark", ""),
+        "call_input": {"outcome": posted.get("outcome", ""),
+                       "duration": posted.get("duration", "")},
+    }
+    messages.error(request, message)
+    return render(request, "leads/quick_update.html", {
+        "lead": lead, "item": item, "next_url": _next_url(request),
+    }, status=status)
+
+
 @login_required
 @require_POST
 def lead_quick_update(request, pk):
     lead = _lead_or_404(Lead.objects.visible_to(request.user), pk)
-    back = HttpResponseRedirect(_next_url(request))
     form = QuickUpdateForm(request.POST, lead=lead)
-    if not form.is_valid():
-        messages.error(request, f"{lead.customer_name} not updated. {form.first_error()}")
-        return back
+    call_form = CallForm(request.POST, with_note=False)  # the remark is the call's note
+    # Both validated, so the page names every problem at once.
+    if not (form.is_valid() & call_form.is_valid()):
+        first = form if form.errors else call_form
+        return _quick_update_refused(
+            request, lead, f"{lead.customer_name} not updated. {first_error(first)}")
     try:
-        lead = services.lead_quick_update(
+        lead, call = call_services.call_record_with_update(
             lead=lead,
             user=request.user,
             status=form.cleaned_data["status"],
             followup_date=form.cleaned_data["followup_date"],
             remark=form.cleaned_data["remark"],
+            **call_form.call_data(),
         )
     except Lead.DoesNotExist:
         raise Http404("This lead was deleted a moment ago.") from None
     except ValidationError as exc:
-        messages.error(request, f"{lead.customer_name} not updated. {' '.join(exc.messages)}")
-        return back
+        return _quick_update_refused(
+            request, lead, f"{lead.customer_name} not updated. {' '.join(exc.messages)}")
     except services.LeadChangedError:
-        messages.error(
-            request,
+        return _quick_update_refused(
+            request, lead,
             f"{lead.customer_name} was changed by someone else a moment ago; nothing was "
-            "saved. Check the lead and update it again.",
-        )
-        return back
+            "saved. Check the lead and update it again.", status=409)
     followup = (
         f"next follow-up {date_format(timezone.localtime(lead.followup_date), 'DATETIME_FORMAT')}"
         if lead.followup_date else "no follow-up"
     )
+    called = f"{outcome_label(call.outcome)} call recorded; " if call else ""
     messages.success(
-        request, f"Updated {lead.customer_name}: {LeadStatus(lead.status).label}, {followup}."
+        request,
+        f"Updated {lead.customer_name}: {called}{LeadStatus(lead.status).label}, {followup}.",
     )
-    return back
+    return HttpResponseRedirect(_next_url(request))

@@ -7,6 +7,7 @@ from django import template
 from django.utils.formats import date_format
 from django.utils.safestring import mark_safe
 
+from calls.rendering import attempts_html
 from leads.models import LeadStatus
 from leads.templatetags.leads_tags import render_quick_update_form, url_for_id
 
@@ -57,7 +58,8 @@ def due_rows(context, items):
             f'<tr data-lead="{lead_id}">'
             f'<td data-label="Time"><time datetime="{escape(item["followup_date"])}">'
             f'{escape(iso_datetime(item["followup_date"]))}</time></td>'
-            f'<td data-label="Customer">{escape(item["customer_name"])}</td>'
+            f'<td data-label="Customer">{escape(item["customer_name"])}'
+            f'{attempts_html(item.get("calls"))}</td>'
             f'<td data-label="Mobile" class="nowrap"><a href="tel:+91{mobile}">{mobile}</a> '
             f'<a class="whatsapp" href="https://wa.me/91{mobile}" target="_blank" '
             f'rel="noopener">WhatsApp</a></td>'
