@@ -9,7 +9,7 @@ from leads.signals import announce_leads_changed
 
 
 def call_record_with_update(*, lead, user, outcome, note=None, duration=None, status,
-                            followup_date, remark=""):
+                            followup_date, remark="", locked=False):
     """The quick update (leads.services.lead_quick_update: status, follow-up,
     remark line, its rules and its LeadChangedError) plus, when `outcome` is
     given, the CallLog row of the call it follows, in the same transaction.
@@ -18,7 +18,8 @@ def call_record_with_update(*, lead, user, outcome, note=None, duration=None, st
     one text box for both).
     The call's caller and the lead's owner (they differ when a manager
     calls) are announced, so both dashboards and the team's are refreshed.
-    Returns (lead as now stored, the CallLog or None).
+    `locked` as for lead_quick_update. Returns (lead as now stored, the
+    CallLog or None).
     """
     recorded = []
 
@@ -35,6 +36,6 @@ def call_record_with_update(*, lead, user, outcome, note=None, duration=None, st
 
     updated = lead_services.lead_quick_update(
         lead=lead, user=user, status=status, followup_date=followup_date, remark=remark,
-        also=record if outcome else None,
+        also=record if outcome else None, locked=locked,
     )
     return updated, (recorded[0] if recorded else None)

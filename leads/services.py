@@ -16,6 +16,7 @@ from leads.models import (
     validate_lead_owner,
     validate_remark,
 )
+from leads.signals import batched_announcements
 
 
 class LeadChangedError(Exception):
@@ -105,7 +106,7 @@ def lead_update(*, lead, user, changes, expected_modified_at=None):
     written; when nothing changes, nothing is written. Raises ValidationError
     for invalid values of the changed fields. Returns the lead as now stored.
     """
-    with transaction.atomic():
+    with transaction.atomic(), batched_announcements():
         current = Lead.objects.select_for_update().get(pk=lead.pk)
         token = current.modified_at if expected_modified_at is None else expected_modified_at
         return _update_locked(current, user=user, changes=changes, token=token)
@@ -120,9 +121,12 @@ def _update_locked(current, *, user, changes, token):
     for name, value in changes.items():
         setattr(current, name, value)
     # Validate (and normalise) only what changes: a legacy row with an odd
-    # value elsewhere must not block a status update.
+    # value elsewhere must not block a status update. The status CHECK
+    # constraint is the field's choices, validated with the field: checking
+    # it again would cost a statement.
     current.full_clean(
-        exclude=[f.name for f in Lead._meta.concrete_fields if f.name not in names]
+        exclude=[f.name for f in Lead._meta.concrete_fields if f.name not in names],
+        validate_constraints=False,
     )
     changed = {name: getattr(current, name) for name in names
                if getattr(current, name) != before[name]}
@@ -131,8 +135,11 @@ def _update_locked(current, *, user, changes, token):
     if "creator" in changed:
         validate_lead_owner(current.creator)
     now = timezone.now()
-    written = Lead.objects.filter(pk=current.pk, modified_at=token).update(
-        **changed, modified_at=now
+    # The row is locked: its owners, before and after, are known.
+    written = Lead.objects.filter(pk=current.pk, modified_at=token).update_owned_by(
+        {before.get("creator", current.creator).pk, current.creator.pk}
+        if "creator" in changed else {current.creator_id},
+        **changed, modified_at=now,
     )
     if written != 1:
         raise LeadChangedError(Lead.objects.get(pk=current.pk))
@@ -158,7 +165,8 @@ def _remarks_with(remarks, remark, *, user, at):
     return f"{remarks.rstrip()}\n{line}" if remarks.strip() else line
 
 
-def lead_quick_update(*, lead, user, status, followup_date, remark="", also=None):
+def lead_quick_update(*, lead, user, status, followup_date, remark="", also=None,
+                      locked=False):
     """The after-call update from the dashboard's due list.
 
     Sets status and follow-up (None clears it) and appends `remark`, when not
@@ -169,13 +177,18 @@ def lead_quick_update(*, lead, user, status, followup_date, remark="", also=None
     REMARK_MAX_CHARS, or one that would take the remarks over
     REMARKS_MAX_CHARS, raises ValidationError and nothing is written.
 
+    `locked`: `lead` is the row as the caller's own transaction read it with
+    SELECT ... FOR UPDATE (the quick-update view reads it so, once): it is
+    not read again, and the work joins the caller's transaction.
+
     `also`, when given, is called with the lead as now stored inside the same
     transaction, after the update (a write that must commit or roll back with
     it, e.g. the call this update follows); it may raise to roll both back.
     """
     validate_remark(remark.strip())
-    with transaction.atomic():
-        current = Lead.objects.select_for_update().get(pk=lead.pk)
+    # A caller's lock means a caller's transaction: no savepoint inside it.
+    with transaction.atomic(savepoint=not locked), batched_announcements():
+        current = lead if locked else Lead.objects.select_for_update().get(pk=lead.pk)
         changes = {"status": status, "followup_date": followup_date}
         if remark.strip():
             changes["remarks"] = _remarks_with(

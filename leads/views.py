@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
@@ -142,7 +143,7 @@ def _next_url(request):
     return DASHBOARD_URL
 
 
-def _quick_update_refused(request, lead, message, *, status=400):
+def _quick_update_refused(request, lead, message):
     """The quick-update form again, as posted, with why it was refused: the
     page says it and keeps what was typed (nothing was saved)."""
     posted = request.POST
@@ -158,39 +159,39 @@ def _quick_update_refused(request, lead, message, *, status=400):
     messages.error(request, message)
     return render(request, "leads/quick_update.html", {
         "lead": lead, "item": item, "next_url": _next_url(request),
-    }, status=status)
+    }, status=400)
 
 
 @login_required
 @require_POST
 def lead_quick_update(request, pk):
-    lead = _lead_or_404(Lead.objects.visible_to(request.user), pk)
-    form = QuickUpdateForm(request.POST, lead=lead)
-    call_form = CallForm(request.POST, with_note=False)  # the remark is the call's note
-    # Both validated, so the page names every problem at once.
-    if not (form.is_valid() & call_form.is_valid()):
-        first = form if form.errors else call_form
-        return _quick_update_refused(
-            request, lead, f"{lead.customer_name} not updated. {first_error(first)}")
-    try:
-        lead, call = call_services.call_record_with_update(
-            lead=lead,
-            user=request.user,
-            status=form.cleaned_data["status"],
-            followup_date=form.cleaned_data["followup_date"],
-            remark=form.cleaned_data["remark"],
-            **call_form.call_data(),
-        )
-    except Lead.DoesNotExist:
-        raise Http404("This lead was deleted a moment ago.") from None
-    except ValidationError as exc:
-        return _quick_update_refused(
-            request, lead, f"{lead.customer_name} not updated. {' '.join(exc.messages)}")
-    except services.LeadChangedError:
-        return _quick_update_refused(
-            request, lead,
-            f"{lead.customer_name} was changed by someone else a moment ago; nothing was "
-            "saved. Check the lead and update it again.", status=409)
+    # One transaction, the lead read once and locked: the form is checked
+    # against the row the update writes, so no one can change it in between.
+    with transaction.atomic():
+        lead = _lead_or_404(Lead.objects.visible_to(request.user).select_for_update(), pk)
+        form = QuickUpdateForm(request.POST, lead=lead)
+        call_form = CallForm(request.POST, with_note=False)  # the remark is the call's note
+        # Both validated, so the page names every problem at once.
+        if not (form.is_valid() & call_form.is_valid()):
+            first = form if form.errors else call_form
+            refused = f"{lead.customer_name} not updated. {first_error(first)}"
+        else:
+            try:
+                lead, call = call_services.call_record_with_update(
+                    lead=lead,
+                    user=request.user,
+                    status=form.cleaned_data["status"],
+                    followup_date=form.cleaned_data["followup_date"],
+                    remark=form.cleaned_data["remark"],
+                    locked=True,
+                    **call_form.call_data(),
+                )
+                refused = None
+            except ValidationError as exc:
+                transaction.set_rollback(True)
+                refused = f"{lead.customer_name} not updated. {' '.join(exc.messages)}"
+    if refused:
+        return _quick_update_refused(request, lead, refused)
     followup = (
         f"next follow-up {date_format(timezone.localtime(lead.followup_date), 'DATETIME_FORMAT')}"
         if lead.followup_date else "no follow-up"
