@@ -87,7 +87,7 @@ def lead_create(*, creator, customer_name, mobile, car_registration="", status=N
     return lead
 
 
-def lead_update(*, lead, user, changes, expected_modified_at=None):
+def lead_update(*, lead, user, changes, expected_modified_at=None, also=None):
     """Apply `changes` (field name -> value) to `lead` on behalf of `user`.
 
     Optimistic concurrency: with `expected_modified_at` (the `modified_at` the
@@ -105,11 +105,15 @@ def lead_update(*, lead, user, changes, expected_modified_at=None):
     changes record nothing. Fields whose value does not change are not
     written; when nothing changes, nothing is written. Raises ValidationError
     for invalid values of the changed fields. Returns the lead as now stored.
+    `also` as for lead_quick_update.
     """
     with transaction.atomic(), batched_announcements():
         current = Lead.objects.select_for_update().get(pk=lead.pk)
         token = current.modified_at if expected_modified_at is None else expected_modified_at
-        return _update_locked(current, user=user, changes=changes, token=token)
+        updated = _update_locked(current, user=user, changes=changes, token=token)
+        if also is not None:
+            also(updated)
+        return updated
 
 
 def _update_locked(current, *, user, changes, token):

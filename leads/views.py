@@ -100,13 +100,16 @@ def lead_edit(request, pk):
     lead = _lead_or_404(Lead.objects.visible_to(request.user).select_related("creator"), pk)
     if request.method == "POST":
         form = LeadEditForm(request.POST, instance=lead)
-        if form.is_valid():
+        call_form = CallForm(request.POST)
+        if form.is_valid() & call_form.is_valid():
             try:
                 services.lead_update(
                     lead=lead,
                     user=request.user,
                     changes=form.changes(),
                     expected_modified_at=form.cleaned_data["modified_token"],
+                    also=call_services.call_recorder(user=request.user, **call_form.call_data())
+                    if call_form.call_data()["outcome"] else None,
                 )
             except Lead.DoesNotExist:
                 raise Http404("This lead was deleted a moment ago.") from None
@@ -114,12 +117,13 @@ def lead_edit(request, pk):
                 # Rules the form cannot see (the model's, on the stored row).
                 form.add_error(None, exc.messages)
                 return render(request, "leads/lead_edit.html",
-                              {"form": form, "lead": lead}, status=400)
+                              {"form": form, "call_form": call_form, "lead": lead}, status=400)
             except services.LeadChangedError as exc:
                 refused = form.cleaned_data
                 current = exc.lead
                 return render(request, "leads/lead_edit.html", {
                     "form": LeadEditForm(instance=current),
+                    "call_form": call_form,  # not recorded either: kept to save again
                     "lead": current,
                     "refused": {
                         "status": LeadStatus(refused["status"]).label,
@@ -130,8 +134,9 @@ def lead_edit(request, pk):
             messages.success(request, f"Saved {lead.customer_name}.")
             return redirect("leads:list")
     else:
-        form = LeadEditForm(instance=lead)
-    return render(request, "leads/lead_edit.html", {"form": form, "lead": lead})
+        form, call_form = LeadEditForm(instance=lead), CallForm()
+    return render(request, "leads/lead_edit.html",
+                  {"form": form, "call_form": call_form, "lead": lead})
 
 
 def _next_url(request):

@@ -192,3 +192,51 @@ def test_recording_a_call_with_its_move_costs_at_most_eight_statements(
     # default adds its version tokens' bump, one statement for every scope
     # the commit touched (with Redis, none).
     assert len(captured) <= 8 + TOKEN_STATEMENTS, "\n".join(query["sql"][:90] for query in captured)
+
+
+# --- the lead's edit page ---------------------------------------------------------
+
+
+def _edit(lead):
+    return reverse("leads:edit", args=[lead.pk])
+
+
+def _edit_data(lead, **changes):
+    return {"status": lead.status, "followup_date": LATER, "remarks": lead.remarks,
+            "modified_token": lead.modified_at.isoformat(), **changes}
+
+
+def test_edit_page_records_a_call_with_its_note(telecaller_client, telecaller):
+    lead = LeadFactory(creator=telecaller, remarks="Wants a quote")
+    page = telecaller_client.get(_edit(lead)).content.decode()
+    assert f'id="qu-{lead.pk}-outcome-connected" name="outcome" value="connected">' in page
+    response = telecaller_client.post(_edit(lead), _edit_data(
+        lead, outcome="call_back_later", note="Call after Diwali", duration="30"))
+    assert response.status_code == 302
+    assert list(CallLog.objects.values_list("outcome", "note", "duration", "user")) == [
+        ("call_back_later", "Call after Diwali", 30, telecaller.pk)]
+
+
+def test_edit_page_without_an_outcome_records_no_call(telecaller_client, telecaller):
+    lead = LeadFactory(creator=telecaller)
+    response = telecaller_client.post(_edit(lead), _edit_data(lead, note="typed, no outcome"))
+    assert response.status_code == 302
+    assert CallLog.objects.count() == 0
+
+
+@pytest.mark.parametrize(("data", "field"), [
+    ({"outcome": "answered"}, "outcome"), ({"outcome": "busy", "duration": "99999"}, "duration"),
+    ({"outcome": "busy", "note": "n" * 1001}, "note")])
+def test_edit_page_bad_call_input_is_a_form_error_and_saves_nothing(
+        telecaller_client, telecaller, data, field):
+    lead = LeadFactory(creator=telecaller, remarks="kept")
+    response = telecaller_client.post(_edit(lead), _edit_data(
+        lead, status="confirmed", remarks="kept\nnew line", **data))
+    assert response.status_code == 200
+    assert list(response.context["call_form"].errors) == [field]
+    assert CallLog.objects.count() == 0
+    lead.refresh_from_db()
+    assert (lead.status, lead.remarks) == ("needs_followup", "kept")
+    page = response.content.decode()
+    assert "kept\nnew line</textarea>" in page
+    assert '<option value="confirmed" selected>' in page

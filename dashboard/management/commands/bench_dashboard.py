@@ -26,10 +26,19 @@ class Command(BaseCommand):
                             help="the baseline is slow: fewer runs (default 3)")
         parser.add_argument("--seed", type=int, default=42)
         parser.add_argument("--json", dest="json_path", help="also write the figures here")
+        parser.add_argument(
+            "--calls", type=int, default=0,
+            help="also load this many calls (calls app), in a database of its own "
+                 "(crm_calls_<leads>_<users>_<calls>); default 0: no calls")
+        parser.add_argument("--call-days", type=int, default=1000,
+                            help="the calls are spread over this many days (default 1000)")
 
-    def handle(self, *args, leads, users, repeat, baseline_repeat, seed, json_path, **options):
+    def handle(self, *args, leads, users, repeat, baseline_repeat, seed, json_path, calls,
+               call_days, **options):
         if leads < 1 or users < 1 or repeat < 1 or baseline_repeat < 1:
             raise CommandError("--leads, --users, --repeat and --baseline-repeat must be positive.")
+        if calls < 0 or call_days < 1:
+            raise CommandError("--calls must be 0 or more and --call-days positive.")
         vendor = connection.vendor
         if vendor == "sqlite" and leads > benchmark.SQLITE_MAX_LEADS:
             raise CommandError(
@@ -41,9 +50,11 @@ class Command(BaseCommand):
         # collected manifest, as `make serve` prepares it.
         if not settings.DEBUG:
             call_command("collectstatic", interactive=False, verbosity=0)
-        name = self._use_bench_database(vendor, leads, users)
+        name = self._use_bench_database(vendor, leads, users, calls)
         self.stdout.write(f"Benchmark database: {name}")
         manager, telecaller, staff = self._ensure_data(leads=leads, users=users, seed=seed)
+        if calls:
+            self._ensure_calls(calls=calls, days=call_days, seed=seed)
 
         day = timezone.localdate()
         search_mobile = self._formatted_mobile(telecaller)
@@ -58,18 +69,19 @@ class Command(BaseCommand):
                                  database=name, day=day.isoformat())
             self.stdout.write(f"Figures written to {json_path}")
 
-    def _use_bench_database(self, vendor, leads, users):
+    def _use_bench_database(self, vendor, leads, users, calls=0):
         """Point the default connection at a database named after the data set
         (created when missing) and migrate it."""
         default = connections["default"]
         if vendor == "postgresql":
-            name = f"crm_bench_{leads}_{users}"
+            name = f"crm_calls_{leads}_{users}_{calls}" if calls else f"crm_bench_{leads}_{users}"
             with default.cursor() as cursor:
                 cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
                 if cursor.fetchone() is None:
                     cursor.execute(f'CREATE DATABASE "{name}"')
         else:
-            name = str(settings.BASE_DIR / f"bench-{leads}-{users}.sqlite3")
+            suffix = f"-{calls}-calls" if calls else ""
+            name = str(settings.BASE_DIR / f"bench-{leads}-{users}{suffix}.sqlite3")
         default.close()
         settings.DATABASES["default"]["NAME"] = name
         default.settings_dict["NAME"] = name
@@ -97,6 +109,27 @@ class Command(BaseCommand):
         User = get_user_model()
         return (User.objects.get(username="manager"), telecallers[0],
                 User.objects.get(username="admin"))
+
+    def _ensure_calls(self, *, calls, days, seed):
+        from calls.demo_data import generate_call_rows, load_calls
+        from calls.models import CallLog
+
+        if CallLog.objects.count() == calls:
+            self.stdout.write(f"Reusing {calls:,} calls.")
+        else:
+            self.stdout.write(f"Loading {calls:,} calls over {days} days …")
+            CallLog.objects.all().delete()
+            bounds = Lead.objects.order_by("pk").values_list("pk", flat=True)
+            callers = list(Lead.objects.order_by().values_list("creator_id", flat=True)
+                           .distinct())
+            started = time.perf_counter()
+            load_calls(rows=generate_call_rows(
+                count=calls, lead_ids=(bounds.first(), bounds.last()), caller_ids=callers,
+                days=days, seed=seed))
+            self.stdout.write(f"Loaded in {time.perf_counter() - started:.1f} s")
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("VACUUM ANALYZE calls_calllog")
 
     @staticmethod
     def _formatted_mobile(user):
