@@ -23,8 +23,9 @@ Queries (cold, all three families inside `shared_queries()`): the all-time
 counts by (creator, status) from the counters the database maintains
 (LeadCountDelta: no scan of the lead table), one day-bounded statement of
 range counts per creator (new, pending, overdue by age, unscheduled, and the
-leads worked away from the day), one users + snapshots query, and one page of
-due leads; the trend adds one statement of its own. The count is independent
+leads worked away from the day), one users + snapshots query, one page of
+due leads (with each lead's call attempts), and the day's calls by caller
+(calls.selectors); the trend adds one statement of its own. The count is independent
 of the number of users and leads.
 """
 
@@ -457,9 +458,10 @@ def dashboard_trend(*, day, user_id):
     included): everyone's for the team view, the user's own work
     (WorkedLead.user) for one user, whoever owns the lead.
 
-    One statement of 2 x TREND_DAYS scalar counts: each day's new leads a
+    One statement of 3 x TREND_DAYS scalar counts: each day's new leads a
     range count over the (created_at) or (creator_id, created_at) index, each
-    day's work-log rows over (work_date, kind) or (user_id, work_date, kind).
+    day's work-log rows over (work_date, kind) or (user_id, work_date, kind),
+    each day's calls over (called_at, ...) or (user_id, called_at, ...).
     Written in SQL: grouping the team's 14 days of leads (about 37,000 index
     entries at a million leads) by their local date cost PostgreSQL about
     12 ms, the largest part of a cold manager dashboard; the range counts take
