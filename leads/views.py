@@ -195,6 +195,11 @@ def lead_quick_update(request, pk):
             except ValidationError as exc:
                 transaction.set_rollback(True)
                 refused = f"{lead.customer_name} not updated. {' '.join(exc.messages)}"
+            except services.LeadChangedError:
+                # Where the lock is a no-op (SQLite) a write may still come between.
+                transaction.set_rollback(True)
+                refused = (f"{lead.customer_name} was changed by someone else a moment ago; "
+                           "nothing was saved. Check the lead and update it again.")
     if refused:
         return _quick_update_refused(request, lead, refused)
     followup = (
