@@ -85,3 +85,36 @@ def test_a_call_refreshes_the_callers_owners_and_teams_pages_and_no_others(
     assert data["calls"] == {"attempts": 1, "connected": 0, "connect_pct": 0.0}
     team = client.get(reverse("dashboard:data"), {"date": today}).json()
     assert team["calls"] == {"attempts": 1, "connected": 0, "connect_pct": 0.0}
+
+
+def test_dashboard_budgets_hold_with_calls(client, manager, telecaller):
+    from django.conf import settings
+    from django.core.cache import caches
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.dashboard.conftest import TOKEN_STATEMENTS
+    from tests.factories import CallLogFactory
+
+    today = timezone.localdate()
+    leads = [LeadFactory(creator=telecaller, followup_date=timezone.now()) for _ in range(3)]
+    for lead in leads:
+        CallLogFactory.create_batch(2, lead=lead, user=telecaller)
+    CallLogFactory(lead=leads[0], user=manager, outcome="connected")
+    client.force_login(manager)
+
+    def statements():
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(INDEX, {"date": today.isoformat()})
+        assert response.status_code == 200
+        return len(captured), response
+
+    for alias in settings.CACHES:
+        caches[alias].clear()
+    cold, response = statements()
+    assert '<span class="card-value" id="calls-attempts">7</span>' in response.content.decode()
+    warm, _ = statements()
+    # Session, user, the user list, the counters, the day pass, users and
+    # snapshots, the due page (with its attempts), the day's calls, the trend.
+    assert (cold, warm) == (9 + TOKEN_STATEMENTS, 2 + TOKEN_STATEMENTS)
+    assert cold <= 12
