@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "leads",
+    "calls",
     "dashboard",
     "accounts",
     "intake",

@@ -25,6 +25,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from calls.models import ANSWERED_OUTCOMES, CallLog
 from dashboard import selectors
 from dashboard.cache import invalidate_dashboard
 from leads.models import (
@@ -112,6 +113,7 @@ def baseline_document(*, day, user=None, page=1):
             "overdue": _baseline_overdue(mine_open, day=day)["total"],
             "unscheduled": mine_open.filter(followup_date=None).count(),
             "from_snapshot": snapshot is not None,
+            "calls": baseline_calls_made(CallLog.objects.filter(user=member), start=start, end=end),
         })
     team.sort(key=lambda row: (-row["completion_pct"], -row["initial"], row["username"]))
 
@@ -129,6 +131,7 @@ def baseline_document(*, day, user=None, page=1):
         "followup_date": timezone.localtime(lead.followup_date).isoformat(),
         "creator_id": lead.creator_id,
         "creator_username": lead.creator.username,
+        "calls": baseline_call_attempts(lead),
     } for lead in chunk]
 
     initial = sum(row["initial"] for row in team)
@@ -144,11 +147,30 @@ def baseline_document(*, day, user=None, page=1):
         "status_counts": status_counts,
         "overdue": _baseline_overdue(scope_open, day=day),
         "unscheduled": scope_open.filter(followup_date=None).count(),
+        "calls": baseline_calls_made(
+            CallLog.objects.all() if user is None else CallLog.objects.filter(user=user),
+            start=start, end=end),
         "followups": {"initial": initial, "worked": worked, "pending": pending,
                       "completion_pct": _pct(worked, initial)},
         "team": team,
         "due": {"total": pending, "page": page, "pages": pages, "items": items},
     }
+
+
+def baseline_calls_made(calls, *, start, end):
+    """The calls part of a scope the old way: the day's calls loaded into a list."""
+    made = list(calls.filter(called_at__gte=start, called_at__lt=end))
+    connected = sum(1 for call in made if call.outcome in ANSWERED_OUTCOMES)
+    return {"attempts": len(made), "connected": connected,
+            "connect_pct": _pct(connected, len(made))}
+
+
+def baseline_call_attempts(lead):
+    """A due card's attempts the old way: a count and a lookup per lead."""
+    last = CallLog.objects.filter(lead=lead).order_by("-called_at", "-pk").first()
+    return {"attempts": CallLog.objects.filter(lead=lead).count(),
+            "last_outcome": last and last.outcome,
+            "last_called_at": last and timezone.localtime(last.called_at).isoformat()}
 
 
 # --- measuring -----------------------------------------------------------------

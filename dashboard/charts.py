@@ -15,6 +15,8 @@ STATUS_BAR_PCT = 48
 TREND_TOP = 22  # room for the scale's label
 TREND_PLOT_HEIGHT = 150
 TREND_AXIS_HEIGHT = 22
+# Each day's bars, left to right: (series, left edge as a fraction of the day's slot).
+TREND_SERIES = (("new_leads", 0.08), ("updates", 0.38), ("calls", 0.68))
 
 
 def _pct(value):
@@ -47,18 +49,18 @@ def status_chart(status_counts):
 
 
 def trend_chart(trend):
-    """Paired vertical bars per day (new leads, follow-up updates), oldest day first:
-    {"days", "max", "height", "plot_top", "plot_bottom", "label_y"}."""
-    largest = max((max(day["new_leads"], day["updates"]) for day in trend), default=0)
+    """Grouped vertical bars per day (new leads, follow-up updates, calls), oldest
+    day first: {"days", "max", "height", "plot_top", "plot_bottom", "label_y"}."""
+    largest = max((max(day[series] for series, _ in TREND_SERIES) for day in trend), default=0)
     scale = largest or 1
     slot = 100 / len(trend) if trend else 100
-    bar = slot * 0.36
+    bar = slot * 0.26
     bottom = TREND_TOP + TREND_PLOT_HEIGHT
     days = []
     for index, day in enumerate(trend):
         left = index * slot
         bars = []
-        for series, offset in (("new_leads", 0.12), ("updates", 0.52)):
+        for series, offset in TREND_SERIES:
             height = round(TREND_PLOT_HEIGHT * day[series] / scale, 1)
             bars.append({
                 "series": series,
@@ -77,6 +79,7 @@ def trend_chart(trend):
             "bars": bars,
             "new_leads": day["new_leads"],
             "updates": day["updates"],
+            "calls": day["calls"],
         })
     return {
         "days": days,

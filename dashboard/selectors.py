@@ -23,8 +23,9 @@ Queries (cold, all three families inside `shared_queries()`): the all-time
 counts by (creator, status) from the counters the database maintains
 (LeadCountDelta: no scan of the lead table), one day-bounded statement of
 range counts per creator (new, pending, overdue by age, unscheduled, and the
-leads worked away from the day), one users + snapshots query, and one page of
-due leads; the trend adds one statement of its own. The count is independent
+leads worked away from the day), one users + snapshots query, one page of
+due leads (with each lead's call attempts), and the day's calls by caller
+(calls.selectors); the trend adds one statement of its own. The count is independent
 of the number of users and leads.
 """
 
@@ -41,6 +42,7 @@ from django.db import connection, connections, router
 from django.db.models import Count, OuterRef, Subquery, Sum, Value
 from django.utils import timezone
 
+from calls.selectors import call_attempt_annotations, call_counts_by_user, calls_made_sql
 from crm.db_routers import reading_from_replica
 from dashboard import cache
 from leads.models import (
@@ -53,6 +55,7 @@ from leads.models import (
     LeadDayDelta,
     LeadStatus,
     WorkedLead,
+    day_bounds,
 )
 from leads.people import lead_owners
 
@@ -358,6 +361,7 @@ def dashboard_day_metrics(*, day, user_id):
         "status_counts": status_counts,
         "overdue": _overdue_of(day_rows),
         "unscheduled": sum(row["unscheduled"] for row in day_rows),
+        "calls": _calls_made(_call_counts(day=day, user_id=user_id).values()),
     }
 
 
@@ -388,6 +392,7 @@ def dashboard_team_performance(*, day, user_id):
     for row in _status_rows(user_id=user_id):
         by_status[(row["creator_id"], row["status"])] = row["leads"]
     users = _users_with_snapshot(day=day, user_id=user_id)
+    calls_by_user = _call_counts(day=day, user_id=user_id)
     if user_id is None:
         creators = {creator_id for creator_id, _ in by_status}
         users = [user for user in users if user["id"] in creators]
@@ -413,6 +418,7 @@ def dashboard_team_performance(*, day, user_id):
                 "overdue": sum(day_row["overdue"].values()),
                 "unscheduled": day_row["unscheduled"],
                 "from_snapshot": from_snapshot,
+                "calls": _calls_made([calls_by_user.get(user["id"], {})]),
             }
         )
     team.sort(key=lambda row: (-row["completion_pct"], -row["initial"], row["username"]))
@@ -439,7 +445,9 @@ def dashboard_due_page(*, day, user_id, page):
     exists even when empty).
 
     An item is {"id", "customer_name", "mobile", "car_registration", "status",
-    "followup_date" (ISO 8601, TIME_ZONE offset), "creator_id", "creator_username"}.
+    "followup_date" (ISO 8601, TIME_ZONE offset), "creator_id", "creator_username",
+    "calls": {"attempts", "last_outcome", "last_called_at" (ISO 8601 or None)}}, the
+    calls' part read in the same statement (calls.selectors).
     Raises DuePageOutOfRange for a page past the last. The total comes from
     the day-bounded aggregate, so no separate COUNT runs.
     """
@@ -451,6 +459,7 @@ def dashboard_due_page(*, day, user_id, page):
     rows = (
         _leads_in_scope(user_id)
         .due_on(day)
+        .annotate(**call_attempt_annotations())
         .order_by("followup_date", "id")
         .values(
             "id",
@@ -461,6 +470,7 @@ def dashboard_due_page(*, day, user_id, page):
             "followup_date",
             "creator_id",
             "creator__username",
+            *CALL_ATTEMPT_FIELDS,
         )[offset : offset + DUE_PAGE_SIZE]
     )
     items = [
@@ -473,6 +483,7 @@ def dashboard_due_page(*, day, user_id, page):
             "followup_date": timezone.localtime(row["followup_date"]).isoformat(),
             "creator_id": row["creator_id"],
             "creator_username": row["creator__username"],
+            "calls": _call_attempts(row),
         }
         for row in rows
     ]
@@ -481,7 +492,9 @@ def dashboard_due_page(*, day, user_id, page):
 
 def dashboard_trend(*, day, user_id):
     """The TREND_DAYS business days ending on `day`, oldest first, every day present:
-    [{"date" (ISO), "new_leads", "updates"}].
+    [{"date" (ISO), "new_leads", "updates", "calls"}].
+
+    `calls`: calls made that day, everyone's or the user's own (calls.selectors).
 
     `new_leads`: leads in scope created within the day (TIME_ZONE), from the
     day counters (LeadDayDelta, kind created).
@@ -490,32 +503,37 @@ def dashboard_trend(*, day, user_id):
     included): everyone's for the team view, the user's own work
     (WorkedLead.user) for one user, whoever owns the lead.
 
-    One statement of 2 x TREND_DAYS scalar subqueries: each day's new leads
+    One statement of 3 x TREND_DAYS scalar subqueries: each day's new leads
     a sum over that day's counter rows (so it does not grow with the lead
     table), each day's work-log rows a count over (work_date, kind) or
-    (user_id, work_date, kind). Written in SQL: building the same 28 values
-    with the ORM cost more in Python than the statement costs the database
-    (docs/performance.md).
+    (user_id, work_date, kind), each day's calls a range count over
+    (called_at, ...) or (user_id, called_at, ...). Written in SQL: building
+    the same values with the ORM cost more in Python than the statement
+    costs the database (docs/performance.md).
     """
     days = [day - timedelta(days=TREND_DAYS - 1 - offset) for offset in range(TREND_DAYS)]
     alias = router.db_for_read(Lead)
     ops = connections[alias].ops
-    new_leads_params, worked_params = [], []
+    new_leads_params, worked_params, calls_params = [], [], []
     for date in days:
         # closed: always false for kind created; named so the index serves it.
         new_leads_params += [DayCountKind.CREATED.value, False, ops.adapt_datefield_value(date)]
         worked_params += [ops.adapt_datefield_value(date), *FOLLOWUP_WORK_KINDS]
+        start, end = day_bounds(date)
+        calls_params += [ops.adapt_datetimefield_value(start),
+                         ops.adapt_datetimefield_value(end)]
         if user_id is not None:
             new_leads_params.append(user_id)
             worked_params.append(user_id)
+            calls_params.append(user_id)
     with connections[alias].cursor() as cursor:
         cursor.execute(_trend_sql(alias, one_user=user_id is not None),
-                       new_leads_params + worked_params)
+                       new_leads_params + worked_params + calls_params)
         counts = cursor.fetchone()
     return [
         # int(): PostgreSQL's sum(bigint) is numeric and arrives as Decimal.
         {"date": date.isoformat(), "new_leads": int(counts[index]),
-         "updates": counts[TREND_DAYS + index]}
+         "updates": counts[TREND_DAYS + index], "calls": counts[2 * TREND_DAYS + index]}
         for index, date in enumerate(days)
     ]
 
@@ -547,7 +565,9 @@ def _trend_sql(alias, *, one_user):
         f"AND {column['kind']} IN ({kinds})"
         + (f" AND {column['user']} = %s)" if one_user else ")")
     )
-    return "SELECT " + ", ".join([new_leads] * TREND_DAYS + [worked_on] * TREND_DAYS)
+    calls = calls_made_sql(alias, one_user=one_user)
+    return "SELECT " + ", ".join(
+        [new_leads] * TREND_DAYS + [worked_on] * TREND_DAYS + [calls] * TREND_DAYS)
 
 
 def new_for_owner_count(*, user_id):
@@ -581,7 +601,35 @@ def dashboard_document(*, day, user, day_metrics, team_performance, due):
         "status_counts": day_metrics["status_counts"],
         "overdue": day_metrics["overdue"],
         "unscheduled": day_metrics["unscheduled"],
+        "calls": day_metrics["calls"],
         "followups": team_performance["followups"],
         "team": team_performance["team"],
         "due": due,
     }
+
+
+# --- Calls (the calls app's log, counted for the caller on the day made) ------
+
+CALL_ATTEMPT_FIELDS = ("call_attempts", "last_call_outcome", "last_call_at")
+
+
+def _call_counts(*, day, user_id):
+    """calls.selectors.call_counts_by_user, one statement the day and team
+    families share within a request."""
+    return _shared(("calls", day, user_id),
+                   lambda: call_counts_by_user(day=day, user_id=user_id))
+
+
+def _calls_made(counts):
+    """{"attempts", "connected", "connect_pct"} summed over `counts`, dicts of
+    call_counts' "by_user"."""
+    attempts = sum(row.get("attempts", 0) for row in counts)
+    connected = sum(row.get("connected", 0) for row in counts)
+    return {"attempts": attempts, "connected": connected,
+            "connect_pct": _percentage(connected, attempts)}
+
+
+def _call_attempts(row):
+    last = row["last_call_at"]
+    return {"attempts": row["call_attempts"], "last_outcome": row["last_call_outcome"],
+            "last_called_at": timezone.localtime(last).isoformat() if last else None}

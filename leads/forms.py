@@ -272,10 +272,14 @@ class QuickUpdateForm(NextStepMixin, forms.Form):
         return self.clean_next_step(cleaned, "status")
 
     def first_error(self):
-        """'Label: message' of the first invalid field, for a flash message."""
-        name, errors = next(iter(self.errors.items()))
-        label = self.fields[name].label if name in self.fields else "Form"
-        return f"{label}: {errors[0]}"
+        return first_error(self)
+
+
+def first_error(form):
+    """'Label: message' of a bound form's first invalid field, for a message."""
+    name, errors = next(iter(form.errors.items()))
+    label = form.fields[name].label if name in form.fields else "Form"
+    return f"{label}: {errors[0]}"
 
 
 class LeadListFilterForm(forms.Form):

@@ -189,6 +189,13 @@ class LeadQuerySet(InvalidatingQuerySet):
 
     update.alters_data = True
 
+    def update_owned_by(self, owner_ids, **kwargs):
+        kwargs = {**history.stamp(), **kwargs}
+        kwargs.setdefault("modified_at", timezone.now())
+        return super().update_owned_by(owner_ids, **kwargs)
+
+    update_owned_by.alters_data = True
+
     def bulk_create(self, objs, *args, **kwargs):
         objs = list(objs)
         for obj in objs:

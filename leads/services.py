@@ -19,6 +19,7 @@ from leads.models import (
     validate_remark,
 )
 from leads.ownership import leads_give, owner_changes_record
+from leads.signals import batched_announcements
 
 
 class LeadChangedError(Exception):
@@ -106,7 +107,7 @@ def lead_create(*, creator, customer_name, mobile, car_registration="", status=N
     return lead
 
 
-def lead_update(*, lead, user, changes, expected_modified_at=None, remark=""):
+def lead_update(*, lead, user, changes, expected_modified_at=None, remark="", also=None):
     """Apply `changes` (field name -> value) to `lead` on behalf of `user`,
     and append `remark`, when not blank, as a new remarks line (see
     lead_quick_update): the product's pages only ever add to the remarks.
@@ -126,15 +127,19 @@ def lead_update(*, lead, user, changes, expected_modified_at=None, remark=""):
     changes record nothing. Fields whose value does not change are not
     written; when nothing changes, nothing is written. Raises ValidationError
     for invalid values of the changed fields. Returns the lead as now stored.
+    `also` as for lead_quick_update.
     """
     validate_remark(remark.strip())
-    with transaction.atomic(), history.acting_as(user):
+    with transaction.atomic(), history.acting_as(user), batched_announcements():
         current = Lead.objects.select_for_update().get(pk=lead.pk)
         token = current.modified_at if expected_modified_at is None else expected_modified_at
         if remark.strip():
             changes = {**changes, "remarks": _remarks_with(
                 current.remarks, remark, user=user, at=timezone.now())}
-        return _update_locked(current, user=user, changes=changes, token=token)
+        updated = _update_locked(current, user=user, changes=changes, token=token)
+        if also is not None:
+            also(updated)
+        return updated
 
 
 def _update_locked(current, *, user, changes, token):
@@ -146,9 +151,12 @@ def _update_locked(current, *, user, changes, token):
     for name, value in changes.items():
         setattr(current, name, value)
     # Validate (and normalise) only what changes: a legacy row with an odd
-    # value elsewhere must not block a status update.
+    # value elsewhere must not block a status update. The status CHECK
+    # constraint is the field's choices, validated with the field: checking
+    # it again would cost a statement.
     current.full_clean(
-        exclude=[f.name for f in Lead._meta.concrete_fields if f.name not in names]
+        exclude=[f.name for f in Lead._meta.concrete_fields if f.name not in names],
+        validate_constraints=False,
     )
     changed = {name: getattr(current, name) for name in names
                if getattr(current, name) != before[name]}
@@ -161,8 +169,11 @@ def _update_locked(current, *, user, changes, token):
     new_for_owner = (user is None or user.pk != current.creator_id) and (
         "creator" in changed or current.new_for_owner)
     now = timezone.now()
-    written = Lead.objects.filter(pk=current.pk, modified_at=token).update(
-        **changed, new_for_owner=new_for_owner, modified_at=now
+    # The row is locked: its owners, before and after, are known.
+    written = Lead.objects.filter(pk=current.pk, modified_at=token).update_owned_by(
+        {before.get("creator", current.creator).pk, current.creator.pk}
+        if "creator" in changed else {current.creator_id},
+        **changed, new_for_owner=new_for_owner, modified_at=now,
     )
     if written != 1:
         raise LeadChangedError(Lead.objects.get(pk=current.pk))
@@ -192,7 +203,8 @@ def _remarks_with(remarks, remark, *, user, at):
     return f"{remarks.rstrip()}\n{line}" if remarks.strip() else line
 
 
-def lead_quick_update(*, lead, user, status, followup_date, remark=""):
+def lead_quick_update(*, lead, user, status, followup_date, remark="", also=None,
+                      locked=False):
     """The after-call update from the dashboard's due list.
 
     Sets status and follow-up (None clears it) and appends `remark`, when not
@@ -202,16 +214,32 @@ def lead_quick_update(*, lead, user, status, followup_date, remark=""):
     raises LeadChangedError instead of losing a remark. A remark over
     REMARK_MAX_CHARS, or one that would take the remarks over
     REMARKS_MAX_CHARS, raises ValidationError and nothing is written.
+
+    `locked`: `lead` is the row as the caller's own transaction read it with
+    SELECT ... FOR UPDATE (the quick-update view reads it so, once): it is
+    not read again, and the work joins the caller's transaction.
+
+    `also`, when given, is called with the lead as now stored inside the same
+    transaction, after the update (a write that must commit or roll back with
+    it, e.g. the call this update follows); it may raise to roll both back.
     """
     validate_remark(remark.strip())
-    with transaction.atomic(), history.acting_as(user):
-        current = Lead.objects.select_for_update().get(pk=lead.pk)
+    # A caller's lock means a caller's transaction: no savepoint inside it.
+    with (
+        transaction.atomic(savepoint=not locked),
+        history.acting_as(user),
+        batched_announcements(),
+    ):
+        current = lead if locked else Lead.objects.select_for_update().get(pk=lead.pk)
         changes = {"status": status, "followup_date": followup_date}
         if remark.strip():
             changes["remarks"] = _remarks_with(
                 current.remarks, remark, user=user, at=timezone.now()
             )
-        return _update_locked(current, user=user, changes=changes, token=current.modified_at)
+        updated = _update_locked(current, user=user, changes=changes, token=current.modified_at)
+        if also is not None:
+            also(updated)
+        return updated
 
 
 def followup_snapshots_take(*, day):

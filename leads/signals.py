@@ -14,13 +14,44 @@ signal in their own ``AppConfig.ready()`` (the dashboard's cache does).
 """
 
 import logging
+from contextlib import contextmanager
+from contextvars import ContextVar
 
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, transaction
 from django.dispatch import Signal
 
 logger = logging.getLogger(__name__)
 
 leads_changed = Signal()
+
+# The announcements a `batched_announcements()` block is collecting:
+# {(sender, using): [owner ids, users_changed]}, or None outside a block.
+_batch = ContextVar("leads_changed_batch", default=None)
+
+
+@contextmanager
+def batched_announcements():
+    """Within the block, announcements are merged: one per database alias,
+    sent on commit with every owner announced in the block (the first
+    announcer is named as the sender). For a service whose one write
+    reaches several announcing paths (the lead's update, its work-log row,
+    the call it records): one invalidation instead of one per path.
+
+    Use it inside the transaction (`with transaction.atomic(),
+    batched_announcements():`): a block left by an exception registers
+    nothing, as the transaction it is in is rolled back.
+    """
+    if _batch.get() is not None:  # already inside a block: join it
+        yield
+        return
+    batch = {}
+    token = _batch.set(batch)
+    try:
+        yield
+    finally:
+        _batch.reset(token)
+    for using, (sender, owners, users_changed) in batch.items():
+        _announce(sender, owner_ids=owners, users_changed=users_changed, using=using)
 
 
 def announce_leads_changed(sender, *, owner_ids, users_changed=False, using=None):
@@ -31,6 +62,17 @@ def announce_leads_changed(sender, *, owner_ids, users_changed=False, using=None
     and neither the other receivers nor other on-commit callbacks are skipped.
     """
     owners = frozenset(int(owner) for owner in owner_ids if owner is not None)
+    using = using or DEFAULT_DB_ALIAS
+    batch = _batch.get()
+    if batch is not None:
+        sender, known, changed = batch.get(using, (sender, frozenset(), False))
+        batch[using] = (sender, known | owners, changed or users_changed)
+        return
+    _announce(sender, owner_ids=owners, users_changed=users_changed, using=using)
+
+
+def _announce(sender, *, owner_ids, users_changed, using):
+    owners = owner_ids
 
     def send():
         for receiver, result in leads_changed.send_robust(

@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import transaction
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
@@ -11,6 +12,9 @@ from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from calls import services as call_services
+from calls.forms import CallForm
+from calls.rendering import outcome_label
 from leads import services
 from leads.forms import (
     LeadCorrectionForm,
@@ -18,6 +22,7 @@ from leads.forms import (
     LeadEditForm,
     LeadListFilterForm,
     QuickUpdateForm,
+    first_error,
 )
 from leads.models import Lead, LeadStatus
 from leads.permissions import user_sees_all_leads
@@ -118,7 +123,8 @@ def lead_edit(request, pk):
     lead = _lead_or_404(Lead.objects.visible_to(request.user).select_related("creator"), pk)
     if request.method == "POST":
         form = LeadEditForm(request.POST, instance=lead)
-        if form.is_valid():
+        call_form = CallForm(request.POST)
+        if form.is_valid() & call_form.is_valid():
             try:
                 services.lead_update(
                     lead=lead,
@@ -126,6 +132,8 @@ def lead_edit(request, pk):
                     changes=form.changes(),
                     expected_modified_at=form.cleaned_data["modified_token"],
                     remark=form.cleaned_data["remark"],
+                    also=call_services.call_recorder(user=request.user, **call_form.call_data())
+                    if call_form.call_data()["outcome"] else None,
                 )
             except Lead.DoesNotExist:
                 raise Http404("This lead was deleted a moment ago.") from None
@@ -133,12 +141,13 @@ def lead_edit(request, pk):
                 # Rules the form cannot see (the model's, on the stored row).
                 form.add_error(None, exc.messages)
                 return render(request, "leads/lead_edit.html",
-                              {"form": form, "lead": lead}, status=400)
+                              {"form": form, "call_form": call_form, "lead": lead}, status=400)
             except services.LeadChangedError as exc:
                 refused = form.cleaned_data
                 current = exc.lead
                 return render(request, "leads/lead_edit.html", {
                     "form": LeadEditForm(instance=current),
+                    "call_form": call_form,  # not recorded either: kept to save again
                     "lead": current,
                     "refused": {
                         "status": LeadStatus(refused["status"]).label,
@@ -149,8 +158,9 @@ def lead_edit(request, pk):
             messages.success(request, f"Saved {lead.customer_name}.")
             return redirect("leads:list")
     else:
-        form = LeadEditForm(instance=lead)
-    return render(request, "leads/lead_edit.html", {"form": form, "lead": lead})
+        form, call_form = LeadEditForm(instance=lead), CallForm()
+    return render(request, "leads/lead_edit.html",
+                  {"form": form, "call_form": call_form, "lead": lead})
 
 
 @login_required
@@ -209,40 +219,67 @@ def _next_url(request):
     return DASHBOARD_URL
 
 
+def _quick_update_refused(request, lead, message):
+    """The quick-update form again, as posted, with why it was refused: the
+    page says it and keeps what was typed (nothing was saved)."""
+    posted = request.POST
+    item = {
+        "id": lead.pk, "customer_name": lead.customer_name,
+        "status": posted.get("status", lead.status),
+        "followup_date": posted.get("followup_date", ""),
+        "no_followup": bool(posted.get("no_followup")),
+        "remark": posted.get("remark", ""),
+        "call_input": {"outcome": posted.get("outcome", ""),
+                       "duration": posted.get("duration", "")},
+    }
+    messages.error(request, message)
+    return render(request, "leads/quick_update.html", {
+        "lead": lead, "item": item, "next_url": _next_url(request),
+    }, status=400)
+
+
 @login_required
 @require_POST
 def lead_quick_update(request, pk):
-    lead = _lead_or_404(Lead.objects.visible_to(request.user), pk)
-    back = HttpResponseRedirect(_next_url(request))
-    form = QuickUpdateForm(request.POST, lead=lead)
-    if not form.is_valid():
-        messages.error(request, f"{lead.customer_name} not updated. {form.first_error()}")
-        return back
-    try:
-        lead = services.lead_quick_update(
-            lead=lead,
-            user=request.user,
-            status=form.cleaned_data["status"],
-            followup_date=form.cleaned_data["followup_date"],
-            remark=form.cleaned_data["remark"],
-        )
-    except Lead.DoesNotExist:
-        raise Http404("This lead was deleted a moment ago.") from None
-    except ValidationError as exc:
-        messages.error(request, f"{lead.customer_name} not updated. {' '.join(exc.messages)}")
-        return back
-    except services.LeadChangedError:
-        messages.error(
-            request,
-            f"{lead.customer_name} was changed by someone else a moment ago; nothing was "
-            "saved. Check the lead and update it again.",
-        )
-        return back
+    # One transaction, the lead read once and locked: the form is checked
+    # against the row the update writes, so no one can change it in between.
+    with transaction.atomic():
+        lead = _lead_or_404(Lead.objects.visible_to(request.user).select_for_update(), pk)
+        form = QuickUpdateForm(request.POST, lead=lead)
+        call_form = CallForm(request.POST, with_note=False)  # the remark is the call's note
+        # Both validated, so the page names every problem at once.
+        if not (form.is_valid() & call_form.is_valid()):
+            first = form if form.errors else call_form
+            refused = f"{lead.customer_name} not updated. {first_error(first)}"
+        else:
+            try:
+                lead, call = call_services.call_record_with_update(
+                    lead=lead,
+                    user=request.user,
+                    status=form.cleaned_data["status"],
+                    followup_date=form.cleaned_data["followup_date"],
+                    remark=form.cleaned_data["remark"],
+                    locked=True,
+                    **call_form.call_data(),
+                )
+                refused = None
+            except ValidationError as exc:
+                transaction.set_rollback(True)
+                refused = f"{lead.customer_name} not updated. {' '.join(exc.messages)}"
+            except services.LeadChangedError:
+                # Where the lock is a no-op (SQLite) a write may still come between.
+                transaction.set_rollback(True)
+                refused = (f"{lead.customer_name} was changed by someone else a moment ago; "
+                           "nothing was saved. Check the lead and update it again.")
+    if refused:
+        return _quick_update_refused(request, lead, refused)
     followup = (
         f"next follow-up {date_format(timezone.localtime(lead.followup_date), 'DATETIME_FORMAT')}"
         if lead.followup_date else "no follow-up"
     )
+    called = f"{outcome_label(call.outcome)} call recorded; " if call else ""
     messages.success(
-        request, f"Updated {lead.customer_name}: {LeadStatus(lead.status).label}, {followup}."
+        request,
+        f"Updated {lead.customer_name}: {called}{LeadStatus(lead.status).label}, {followup}.",
     )
-    return back
+    return HttpResponseRedirect(_next_url(request))

@@ -72,3 +72,13 @@ class FollowupSnapshotFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     date = factory.LazyFunction(timezone.localdate)
     initial_count = 0
+
+
+class CallLogFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "calls.CallLog"
+
+    lead = factory.SubFactory(LeadFactory)
+    user = factory.LazyAttribute(lambda call: call.lead.creator)
+    outcome = "no_answer"
+    called_at = factory.LazyFunction(timezone.now)

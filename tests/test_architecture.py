@@ -5,7 +5,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PRODUCT = ("crm", "leads", "dashboard", "accounts", "timeline", "whatsapp")
+PRODUCT = ("crm", "leads", "calls", "dashboard", "accounts", "intake", "timeline", "whatsapp")
 CACHE_PACKAGE = ROOT / "dashboard" / "cache"
 MAX_CACHE_MODULE_LINES = 250
 

@@ -82,6 +82,7 @@ def test_no_page_shows_template_syntax(client, role):
             reverse("leads:hand_over") + f"?from_user={telecaller.pk}",
             reverse("leads:reschedule") + f"?lead={lead.pk}",
             reverse("admin:whatsapp_whatsapptemplate_add"),
+            reverse("admin:calls_calllog_changelist"),
         ]
     client.force_login(viewer)
     leaks = {}
@@ -97,3 +98,15 @@ def test_no_page_shows_template_syntax(client, role):
 def test_login_page_shows_no_template_syntax(client):
     response = client.get(reverse("login"))
     assert TEMPLATE_SYNTAX.findall(visible_text(response.content.decode())) == []
+
+
+def test_refused_quick_update_page_shows_no_template_syntax(client):
+    telecaller = UserFactory()
+    lead = LeadFactory(creator=telecaller)
+    client.force_login(telecaller)
+    response = client.post(reverse("leads:quick_update", args=[lead.pk]), {
+        "status": "open", "outcome": "unknown", "duration": "-1", "remark": "{{ typed }}"})
+    assert response.status_code == 400
+    # What the user typed comes back as it was typed (escaped, as a value).
+    assert TEMPLATE_SYNTAX.findall(visible_text(response.content.decode())) == ["{{", "}}"]
+    assert 'value="{{ typed }}"' in response.content.decode()

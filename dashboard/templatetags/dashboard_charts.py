@@ -49,23 +49,25 @@ def status_chart(status_counts):
 
 @register.simple_tag
 def trend_chart(trend):
-    """Paired bars per day from dashboard.charts.trend_chart; the table below
+    """Grouped bars per day from dashboard.charts.trend_chart; the table below
     holds the numbers."""
     chart = charts.trend_chart(trend)
     days = chart["days"]
     described = "; ".join(
         f'{escape(day["long_label"])}: {day["new_leads"]} new, '
-        f'{day["updates"]} {_label("updates", day["updates"])}'
+        f'{day["updates"]} {_label("updates", day["updates"])}, '
+        f'{day["calls"]} {_label("calls", day["calls"])}'
         for day in days
     )
     parts = [
         '<ul class="legend" aria-hidden="true">\n'
         '  <li><span class="swatch bar-new_leads"></span>New leads</li>\n'
         '  <li><span class="swatch bar-updates"></span>Follow-up updates</li>\n'
+        '  <li><span class="swatch bar-calls"></span>Calls</li>\n'
         "</ul>\n"
         f'<svg class="chart trend-chart" width="100%" height="{chart["height"]}" role="img"\n'
         '     aria-labelledby="trend-chart-title trend-chart-desc" focusable="false">\n'
-        '  <title id="trend-chart-title">New leads and follow-up updates per day, '
+        '  <title id="trend-chart-title">New leads, follow-up updates and calls per day, '
         f'{escape(chart["first"])} to {escape(chart["last"])}</title>\n'
         f'  <desc id="trend-chart-desc">{described}.</desc>\n'
         f'  <text x="0" y="{chart["plot_top"] - 8}" class="chart-scale">{chart["max"]}</text>\n'
@@ -97,13 +99,14 @@ def trend_chart(trend):
         "  <summary>Show the numbers</summary>\n"
         '  <table class="data trend">\n'
         '    <thead><tr><th>Day</th><th class="num">New leads</th>'
-        '<th class="num">Follow-up updates</th>'
+        '<th class="num">Follow-up updates</th><th class="num">Calls</th>'
         "</tr></thead>\n"
         "    <tbody>\n"
     )
     parts.extend(
         f'      <tr data-date="{escape(day["date"])}"><td>{escape(day["long_label"])}</td>'
-        f'<td class="num">{day["new_leads"]}</td><td class="num">{day["updates"]}</td></tr>\n'
+        f'<td class="num">{day["new_leads"]}</td><td class="num">{day["updates"]}</td>'
+        f'<td class="num">{day["calls"]}</td></tr>\n'
         for day in days
     )
     parts.append("    </tbody>\n  </table>\n</details>\n")
@@ -113,4 +116,6 @@ def trend_chart(trend):
 def _label(series, count):
     if series == "updates":
         return "follow-up update" if count == 1 else "follow-up updates"
+    if series == "calls":
+        return "call" if count == 1 else "calls"
     return "new lead" if count == 1 else "new leads"

@@ -7,6 +7,7 @@ from django import template
 from django.utils.formats import date_format
 from django.utils.safestring import mark_safe
 
+from calls.rendering import attempts_html
 from leads.models import LeadStatus
 from leads.templatetags.leads_tags import render_quick_update_form, url_for_id
 from whatsapp.templatetags.whatsapp_tags import whatsapp_button_html
@@ -59,7 +60,8 @@ def due_rows(context, items):
             f'<tr data-lead="{lead_id}">'
             f'<td data-label="Time"><time datetime="{escape(item["followup_date"])}">'
             f'{escape(iso_datetime(item["followup_date"]))}</time></td>'
-            f'<td data-label="Customer">{escape(item["customer_name"])}</td>'
+            f'<td data-label="Customer">{escape(item["customer_name"])}'
+            f'{attempts_html(item.get("calls"))}</td>'
             f'<td data-label="Mobile" class="nowrap"><a href="tel:+91{mobile}">{mobile}</a> '
             f'{whatsapp_button_html(whatsapp_url(lead_id))}</td>'
             f'<td data-label="Registration">{escape(item["car_registration"] or "—")}</td>'

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
+from calls.rendering import outcome_fields_html
 from leads.forms import DATETIME_LOCAL_FORMAT, FOLLOWUP_SHORTCUTS, NO_FOLLOWUP_LABEL
 from leads.models import REMARK_MAX_CHARS, LeadStatus
 
@@ -108,6 +109,7 @@ def render_quick_update_form(item, *, csrf_token, next_url, action_url):
         f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(str(csrf_token))}">'
         f'<input type="hidden" name="next" value="{escape(str(next_url))}">'
         f'{DEFAULT_SAVE_BUTTON}'
+        f'{outcome_fields_html(lead_id, **item.get("call_input", {}))}'
         f'<label for="qu-{lead_id}-status">Status</label>'
         f'<select id="qu-{lead_id}-status" name="status">{_status_options(item["status"])}</select>'
         f'<label for="qu-{lead_id}-followup">Next follow-up</label>'
@@ -115,12 +117,13 @@ def render_quick_update_form(item, *, csrf_token, next_url, action_url):
         f' value="{escape(datetime_local(item["followup_date"]))}">'
         f'{followup_shortcuts_html(f"qu-{lead_id}-followup")}'
         f'<label class="checkbox" for="qu-{lead_id}-no-followup">'
-        f'<input type="checkbox" id="qu-{lead_id}-no-followup" name="no_followup">'
+        f'<input type="checkbox" id="qu-{lead_id}-no-followup" name="no_followup"'
+        f'{" checked" if item.get("no_followup") else ""}>'
         f' {escape(NO_FOLLOWUP_LABEL)}</label>'
         f'<label for="qu-{lead_id}-remark">Remark</label>'
         f'<input type="text" id="qu-{lead_id}-remark" name="remark"'
-        f' maxlength="{REMARK_MAX_CHARS}"'
-        f' placeholder="Added to the remarks (Lost needs the reason)">'
+        f' maxlength="{REMARK_MAX_CHARS}" value="{escape(item.get("remark", ""))}"'
+        f' placeholder="Added to the remarks and the call (Lost needs the reason)">'
         f'<button type="submit">Save</button></form>'
     )
 
@@ -139,4 +142,14 @@ def quick_update_form(context, lead):
     return mark_safe(render_quick_update_form(  # built with html.escape
         item, csrf_token=context["csrf_token"], next_url=context["request"].get_full_path(),
         action_url=_quick_update_url()(lead.pk),
+    ))
+
+
+@register.simple_tag(takes_context=True)
+def quick_update_form_kept(context, item, next_url):
+    """The quick-update form filled with what was posted (`item`, as
+    render_quick_update_form takes it), for the page that says why it was refused."""
+    return mark_safe(render_quick_update_form(  # built with html.escape
+        item, csrf_token=context["csrf_token"], next_url=next_url,
+        action_url=_quick_update_url()(item["id"]),
     ))

@@ -90,7 +90,7 @@ def team():
 
 
 def _use_the_dashboard(page, lead, *, manager):
-    expect(page.locator("svg.trend-chart rect.bar")).to_have_count(28)
+    expect(page.locator("svg.trend-chart rect.bar")).to_have_count(42)
     # One bar per status, lost included.
     expect(page.locator("svg.status-chart rect.bar")).to_have_count(7)
     page.get_by_text("Show the numbers").click()

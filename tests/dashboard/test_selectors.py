@@ -19,6 +19,7 @@ pytestmark = pytest.mark.django_db
 
 ZERO_STATUS_COUNTS = dict.fromkeys(LeadStatus.values, 0)
 NO_OVERDUE = {"total": 0, "by_age": {"1": 0, "2-7": 0, "8-30": 0, "31+": 0}}
+NO_CALLS = {"attempts": 0, "connected": 0, "connect_pct": 0.0}
 
 
 def _row(user, **numbers):
@@ -35,6 +36,7 @@ def _row(user, **numbers):
         "overdue": 0,
         "unscheduled": 0,
         "from_snapshot": False,
+        "calls": NO_CALLS,
     }
     row.update(numbers)
     return row
@@ -61,6 +63,7 @@ def test_day_metrics_team_view_counts_every_lead_and_the_day_bounds(crafted):
         # ravi's feedback lead has no follow-up; closed leads are neither.
         "overdue": {"total": 1, "by_age": {"1": 1, "2-7": 0, "8-30": 0, "31+": 0}},
         "unscheduled": 1,
+        "calls": NO_CALLS,
     }
 
 
@@ -71,6 +74,7 @@ def test_day_metrics_single_user_counts_only_their_leads(crafted):
                           "completed": 2, "open": 1},
         "overdue": {"total": 1, "by_age": {"1": 1, "2-7": 0, "8-30": 0, "31+": 0}},
         "unscheduled": 0,  # the lead without a follow-up is completed
+        "calls": NO_CALLS,
     }
 
 
@@ -80,6 +84,7 @@ def test_day_metrics_user_without_leads_is_all_zeros(crafted):
         "status_counts": ZERO_STATUS_COUNTS,
         "overdue": NO_OVERDUE,
         "unscheduled": 0,
+        "calls": NO_CALLS,
     }
 
 
@@ -196,6 +201,7 @@ def test_due_page_item_is_plain_data_with_local_iso_time(crafted):
         "followup_date": "2024-05-10T23:59:59+05:30",
         "creator_id": crafted.asha.pk,
         "creator_username": "asha",
+        "calls": {"attempts": 0, "last_outcome": None, "last_called_at": None},
     }
     assert [item["id"] for item in due["items"]] == [
         crafted.leads.asha_due_morning.pk, lead.pk]
@@ -248,6 +254,7 @@ def test_dashboard_document_assembles_the_three_families(crafted):
         "status_counts": metrics["status_counts"],
         "overdue": metrics["overdue"],
         "unscheduled": 0,
+        "calls": NO_CALLS,
         "followups": performance["followups"],
         "team": performance["team"],
         "due": due,
@@ -267,8 +274,9 @@ def test_active_users_lists_active_users_by_username(crafted):
 @pytest.mark.parametrize(
     ("call", "queries"),
     [
-        (lambda: selectors.dashboard_day_metrics(day=DAY, user_id=None), 2),
-        (lambda: selectors.dashboard_team_performance(day=DAY, user_id=None), 3),
+        # Each with the day's calls by caller (calls.selectors).
+        (lambda: selectors.dashboard_day_metrics(day=DAY, user_id=None), 3),
+        (lambda: selectors.dashboard_team_performance(day=DAY, user_id=None), 4),
         # The day's counters (the total), then the page of leads.
         (lambda: selectors.dashboard_due_page(day=DAY, user_id=None, page=1), 2),
         (lambda: selectors.dashboard_trend(day=DAY, user_id=None), 1),
@@ -283,8 +291,9 @@ def test_each_selector_alone_has_a_fixed_query_count(crafted, django_assert_num_
 
 
 def test_shared_queries_run_each_lead_aggregate_once(crafted, django_assert_num_queries):
-    # Counters, day-bounded pass, users + snapshots, one page of due leads.
-    with django_assert_num_queries(4), selectors.shared_queries():
+    # Counters, day-bounded pass, users + snapshots, one page of due leads
+    # (with its calls), the day's calls by caller.
+    with django_assert_num_queries(5), selectors.shared_queries():
         selectors.dashboard_due_page(day=DAY, user_id=None, page=1)
         selectors.dashboard_day_metrics(day=DAY, user_id=None)
         selectors.dashboard_team_performance(day=DAY, user_id=None)
@@ -344,8 +353,8 @@ def test_trend_has_fourteen_days_ending_on_the_day_zeros_included(trend_book):
     assert [entry["date"] for entry in trend] == [
         (trend_book.first + timedelta(days=n)).isoformat() for n in range(14)]
     assert trend[-1]["date"] == "2024-05-10"
-    assert trend[5] == {"date": "2024-05-02", "new_leads": 0, "updates": 0}
-    assert list(trend[0]) == ["date", "new_leads", "updates"]
+    assert trend[5] == {"date": "2024-05-02", "new_leads": 0, "updates": 0, "calls": 0}
+    assert list(trend[0]) == ["date", "new_leads", "updates", "calls"]
 
 
 def test_trend_team_counts_by_local_day(trend_book):

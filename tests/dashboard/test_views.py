@@ -80,7 +80,7 @@ def test_data_manager_team_view_matches_the_definitions(client, manager, crafted
     assert body["unscheduled"] == 1
     assert [(row["overdue"], row["unscheduled"]) for row in body["team"]] == [(1, 0), (0, 1)]
     assert list(body) == ["date", "user", "snapshot_taken", "totals", "status_counts",
-                          "overdue", "unscheduled", "followups", "team", "due"]
+                          "overdue", "unscheduled", "calls", "followups", "team", "due"]
 
 
 def test_data_manager_can_pick_one_active_user(client, manager, crafted):
@@ -323,9 +323,10 @@ def test_dashboard_query_counts_pinned(client, manager, telecaller, crafted):
     # due page; the page adds the trend for its charts (the JSON document has none).
     # The JSON team view needs no user list. A telecaller needs none either;
     # their page counts their "New for you" (one more).
+    # The day's calls by caller are one more (calls.selectors), for every view.
     # Without Redis, the version tokens are one more.
     extra = TOKEN_STATEMENTS
-    assert counts == {manager.username: (8 + extra, 6 + extra), "asha": (8 + extra, 6 + extra)}
+    assert counts == {manager.username: (9 + extra, 7 + extra), "asha": (9 + extra, 7 + extra)}
 
 
 def test_dashboard_get_writes_nothing(client, manager, crafted):
@@ -348,10 +349,11 @@ def test_index_renders_the_charts_as_inline_svg(client, manager, crafted):
     response = client.get(INDEX, {"date": "2024-05-10"})
     html = response.content.decode()
     trend = response.context["trend"]
-    assert (len(trend), trend[-1]) == (14, {"date": "2024-05-10", "new_leads": 3, "updates": 0})
-    assert html.count('<rect class="bar bar-') == 28
+    assert (len(trend), trend[-1]) == (14, {"date": "2024-05-10", "new_leads": 3, "updates": 0,
+                                                "calls": 0})
+    assert html.count('<rect class="bar bar-') == 42  # new leads, updates, calls
     assert html.count('<rect class="bar status-') == 7
-    assert '<title id="trend-chart-title">New leads and follow-up updates per day, ' \
+    assert '<title id="trend-chart-title">New leads, follow-up updates and calls per day, ' \
            'Sat 27 Apr to Fri 10 May</title>' in html
     assert '<tr data-date="2024-05-10"><td>Fri 10 May</td><td class="num">3</td>' in html
     assert 'src="/static/js/dashboard.js" defer' in html

@@ -42,8 +42,9 @@ class _FormFields(HTMLParser):
         attrs = dict(attrs)
         if tag == "form":
             self.form = attrs
-        elif tag == "input" and (attrs.get("type") != "checkbox" or "checked" in attrs):
-            # What a browser sends: an unticked box sends nothing.
+        elif tag == "input" and (attrs.get("type") not in ("checkbox", "radio")
+                                 or "checked" in attrs):
+            # What a browser sends: an unticked box or radio button sends nothing.
             self.fields[attrs["name"]] = attrs.get("value", "")
         elif tag == "select":
             self._select = attrs["name"]
@@ -77,12 +78,17 @@ def test_quick_update_form_renders_a_labelled_form_with_csrf(telecaller):
     html, form = _render(_item(lead), request)
     assert form.form == {"method": "post", "action": f"/leads/{lead.pk}/quick-update/",
                          "class": "quick-update", "aria-label": f"Update {lead.customer_name}"}
-    assert sorted(form.fields) == ["csrfmiddlewaretoken", "followup_date", "next", "remark",
-                                   "status"]
+    assert sorted(form.fields) == ["csrfmiddlewaretoken", "duration", "followup_date", "next",
+                                   "outcome", "remark", "status"]
+    # No outcome unless one is tapped: opening the form (or `tel:`) records no call.
+    assert (form.fields["outcome"], form.fields["duration"]) == ("", "")
     assert re.fullmatch(r"\w{64}", form.fields["csrfmiddlewaretoken"])
     assert (form.fields["status"], form.fields["followup_date"], form.fields["next"]) == (
         "open", "2026-11-28T16:30", "/dashboard/?day=2026-11-28")
-    ids = [f"qu-{lead.pk}-status", f"qu-{lead.pk}-followup", f"qu-{lead.pk}-no-followup",
+    outcomes = ["none", "connected", "no_answer", "busy", "switched_off", "wrong_number",
+                "call_back_later", "not_interested"]
+    ids = [*(f"qu-{lead.pk}-outcome-{value}" for value in outcomes), f"qu-{lead.pk}-duration",
+           f"qu-{lead.pk}-status", f"qu-{lead.pk}-followup", f"qu-{lead.pk}-no-followup",
            f"qu-{lead.pk}-remark"]
     assert form.labels == ids
     assert all(f'id="{control_id}"' in html for control_id in ids)

@@ -403,8 +403,12 @@ def test_quick_update_error_names_the_field_and_saves_nothing(telecaller_client,
     lead = LeadFactory(creator=telecaller, customer_name="Asha Rao", remarks="")
     response = telecaller_client.post(_quick(lead), {
         "status": "confirmed", "followup_date": "soon", "remark": "x", "next": "/dashboard/"})
-    assert response.status_code == 302
-    assert response["Location"] == "/dashboard/"
+    # A page that says why and keeps what was typed, leading back to `next`.
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert 'name="remark" maxlength="1000" value="x"' in page
+    assert '<option value="confirmed" selected>' in page
+    assert '<a href="/dashboard/">Back without saving</a>' in page
     assert _messages(response) == [
         "Asha Rao not updated. Next follow-up: Enter a date and time, e.g. 2026-11-28 16:30."]
     lead.refresh_from_db()
@@ -423,7 +427,8 @@ def test_quick_update_bad_status_names_the_status(telecaller_client, telecaller)
 @pytest.mark.parametrize("next_url", ["https://evil.example/", "//evil.example/x", ""])
 def test_quick_update_falls_back_to_the_dashboard(telecaller_client, telecaller, next_url):
     lead = LeadFactory(creator=telecaller)
-    response = telecaller_client.post(_quick(lead), {"status": "open", "next": next_url})
+    response = telecaller_client.post(_quick(lead), {
+        "status": "open", "followup_date": "2030-12-01T10:00", "next": next_url})
     assert response["Location"] == "/dashboard/"
 
 
@@ -485,8 +490,8 @@ def test_quick_update_refuses_a_follow_up_outside_2000_to_2100(client, telecalle
     lead = LeadFactory(creator=telecaller)
     client.force_login(telecaller)
     response = client.post(reverse("leads:quick_update", args=[lead.pk]), {
-        "status": "open", "followup_date": followup, "remark": "", "next": "/"}, follow=True)
-    assert response.status_code == 200
+        "status": "open", "followup_date": followup, "remark": "", "next": "/"})
+    assert response.status_code == 400
     assert "Choose a follow-up between 2000 and 2100." in response.content.decode()
     lead.refresh_from_db()
     assert lead.status == "needs_followup"
@@ -524,7 +529,7 @@ def test_quick_update_that_would_overfill_the_log_says_so(telecaller_client, tel
     response = telecaller_client.post(_quick(lead), {
         "status": "open", "followup_date": "", "no_followup": "on", "remark": "Will come Monday",
         "next": "/"})
-    assert response.status_code == 302
+    assert response.status_code == 400
     # The new line: "30 Nov 2026 10:00 " (18 characters), "<username>: ", the remark.
     would_have = len(stored) + 1 + 18 + len(telecaller.username) + 2 + len("Will come Monday")
     assert _messages(response) == [
@@ -551,7 +556,7 @@ def test_quick_update_to_lost_without_a_remark_names_the_remark(telecaller_clien
     lead = LeadFactory(creator=telecaller, customer_name="Asha Rao", remarks="")
     response = telecaller_client.post(_quick(lead), {
         "status": "lost", "followup_date": "", "remark": "  ", "next": "/dashboard/"})
-    assert response.status_code == 302
+    assert response.status_code == 400
     assert _messages(response) == [
         "Asha Rao not updated. Remark: Give the reason the lead is lost."]
     lead.refresh_from_db()

@@ -50,11 +50,19 @@ class Command(BaseCommand):
             "--database-prefix", default="crm_bench",
             help="PostgreSQL: the data set lives in <prefix>_<leads>_<users> (default crm_bench)",
         )
+        parser.add_argument(
+            "--calls", type=int, default=0,
+            help="also load this many calls (calls app), in a database of its own "
+                 "(<prefix>_<leads>_<users>_<calls>calls); default 0: no calls")
+        parser.add_argument("--call-days", type=int, default=1000,
+                            help="the calls are spread over this many days (default 1000)")
 
     def handle(self, *args, leads, users, repeat, baseline_repeat, seed, json_path,
-               database_prefix, **options):
+               database_prefix, calls, call_days, **options):
         if repeat < 1 or baseline_repeat < 0:
             raise CommandError("--repeat must be positive and --baseline-repeat at least 0.")
+        if calls < 0 or call_days < 1:
+            raise CommandError("--calls must be 0 or more and --call-days positive.")
         vendor = connection.vendor
         if vendor == "sqlite" and max(leads) > benchmark.SQLITE_MAX_LEADS:
             raise CommandError(
@@ -72,6 +80,7 @@ class Command(BaseCommand):
                 figures, meta = self._one_data_set(
                     vendor=vendor, leads=lead_count, users=user_count, repeat=repeat,
                     baseline_repeat=baseline_repeat, seed=seed, prefix=database_prefix,
+                    calls=calls, call_days=call_days,
                 )
                 runs.append((lead_count, user_count, figures))
                 documents.append({**meta, **figures})
@@ -82,10 +91,13 @@ class Command(BaseCommand):
             benchmark.write_json(json_path, {"runs": documents} if len(runs) > 1 else documents[0])
             self.stdout.write(f"Figures written to {json_path}")
 
-    def _one_data_set(self, *, vendor, leads, users, repeat, baseline_repeat, seed, prefix):
-        name = self._use_bench_database(vendor, leads, users, prefix)
+    def _one_data_set(self, *, vendor, leads, users, repeat, baseline_repeat, seed, prefix,
+                      calls, call_days):
+        name = self._use_bench_database(vendor, leads, users, prefix, calls)
         self.stdout.write(f"Benchmark database: {name}")
         manager, telecaller, staff = self._ensure_data(leads=leads, users=users, seed=seed)
+        if calls:
+            self._ensure_calls(calls=calls, days=call_days, seed=seed)
         # Another data set's entries must not answer for this one.
         cache.clear()
         day = timezone.localdate()
@@ -100,18 +112,19 @@ class Command(BaseCommand):
                 "day": day.isoformat()}
         return figures, meta
 
-    def _use_bench_database(self, vendor, leads, users, prefix):
+    def _use_bench_database(self, vendor, leads, users, prefix, calls=0):
         """Point the default connection at a database named after the data set
-        (or `name`; created when missing) and migrate it."""
+        (created when missing) and migrate it."""
         default = connections["default"]
         if vendor == "postgresql":
-            name = f"{prefix}_{leads}_{users}"
+            name = f"{prefix}_{leads}_{users}" + (f"_{calls}calls" if calls else "")
             with default.cursor() as cursor:
                 cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
                 if cursor.fetchone() is None:
                     cursor.execute(f'CREATE DATABASE "{name}"')
         else:
-            name = str(settings.BASE_DIR / f"{name or f'bench-{leads}-{users}'}.sqlite3")
+            suffix = f"-{calls}-calls" if calls else ""
+            name = str(settings.BASE_DIR / f"bench-{leads}-{users}{suffix}.sqlite3")
         default.close()
         settings.DATABASES["default"]["NAME"] = name
         default.settings_dict["NAME"] = name
@@ -151,6 +164,27 @@ class Command(BaseCommand):
         User = get_user_model()
         return (User.objects.get(username="manager"), telecallers[0],
                 User.objects.get(username="admin"))
+
+    def _ensure_calls(self, *, calls, days, seed):
+        from calls.demo_data import generate_call_rows, load_calls
+        from calls.models import CallLog
+
+        if CallLog.objects.count() == calls:
+            self.stdout.write(f"Reusing {calls:,} calls.")
+        else:
+            self.stdout.write(f"Loading {calls:,} calls over {days} days …")
+            CallLog.objects.all().delete()
+            bounds = Lead.objects.order_by("pk").values_list("pk", flat=True)
+            callers = list(Lead.objects.order_by().values_list("creator_id", flat=True)
+                           .distinct())
+            started = time.perf_counter()
+            load_calls(rows=generate_call_rows(
+                count=calls, lead_ids=(bounds.first(), bounds.last()), caller_ids=callers,
+                days=days, seed=seed))
+            self.stdout.write(f"Loaded in {time.perf_counter() - started:.1f} s")
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("VACUUM ANALYZE calls_calllog")
 
     @staticmethod
     def _empty_lead_table():

@@ -1,0 +1,79 @@
+"""Generated calls for the benchmark (bench_dashboard --calls)."""
+
+import random
+from datetime import timedelta
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from calls.models import CallLog, CallOutcome
+from leads.signals import announce_leads_changed
+
+CALL_COLUMNS = ("lead_id", "user_id", "called_at", "outcome", "note", "duration")
+# Rough shares of a telecaller's calls: most are not answered.
+OUTCOME_WEIGHTS = {
+    CallOutcome.CONNECTED: 30, CallOutcome.NO_ANSWER: 30, CallOutcome.BUSY: 12,
+    CallOutcome.SWITCHED_OFF: 8, CallOutcome.WRONG_NUMBER: 3,
+    CallOutcome.CALL_BACK_LATER: 12, CallOutcome.NOT_INTERESTED: 5,
+}
+
+
+def generate_call_rows(*, count, lead_ids, caller_ids, days, seed):
+    """Yield `count` call rows (CALL_COLUMNS order), oldest first, spread
+    evenly over the last `days` business days (today's so far included),
+    between 09:00 and 20:00 local time, on random leads of the `lead_ids`
+    range by random callers. Deterministic for a seed and a day."""
+    rng = random.Random(seed)
+    now = timezone.localtime()
+    first_day = now.date() - timedelta(days=days - 1)
+    outcomes = [str(outcome) for outcome in OUTCOME_WEIGHTS]
+    weights = list(OUTCOME_WEIGHTS.values())
+    low, high = lead_ids
+    per_day = max(1, count // days)
+    for index in range(count):
+        day = first_day + timedelta(days=min(index // per_day, days - 1))
+        moment = timezone.make_aware(
+            timezone.datetime(day.year, day.month, day.day, 9)
+            + timedelta(seconds=rng.randrange(11 * 3600)))
+        if moment > now:
+            moment = now - timedelta(seconds=rng.randrange(3600))
+        outcome = rng.choices(outcomes, weights)[0]
+        answered = outcome in ("connected", "call_back_later", "not_interested")
+        yield (rng.randint(low, high), caller_ids[rng.randrange(len(caller_ids))], moment,
+               outcome, "", rng.randrange(20, 600) if answered else None)
+
+
+def load_calls(*, rows, batch_size=5000):
+    """Insert call rows: COPY on PostgreSQL, bulk_create batches elsewhere.
+    Returns the number written; announces the callers once."""
+    callers = set()
+    written = 0
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            copy_sql = f"COPY {CallLog._meta.db_table} ({', '.join(CALL_COLUMNS)}) FROM STDIN"
+            with connection.cursor() as cursor, cursor.copy(copy_sql) as copy:
+                lines = []
+                for row in rows:
+                    callers.add(row[1])
+                    lines.append("\t".join(
+                        "\\N" if value is None
+                        else value.isoformat() if hasattr(value, "isoformat") else str(value)
+                        for value in row))
+                    if len(lines) >= batch_size:
+                        copy.write("\n".join(lines) + "\n")
+                        written += len(lines)
+                        lines = []
+                if lines:
+                    copy.write("\n".join(lines) + "\n")
+                    written += len(lines)
+            announce_leads_changed(CallLog, owner_ids=callers)
+            return written
+        batch = []
+        for row in rows:
+            batch.append(CallLog(**dict(zip(CALL_COLUMNS, row, strict=True))))
+            if len(batch) >= batch_size:
+                written += len(CallLog.objects.bulk_create(batch))
+                batch = []
+        if batch:
+            written += len(CallLog.objects.bulk_create(batch))
+    return written
