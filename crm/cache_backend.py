@@ -14,7 +14,15 @@ a minute per alias.
 
 ``always_attempt()`` lets calls through while the breaker is open, for writes
 whose failure costs more elsewhere than a timeout here (the dashboard's
-version bumps: a bump that could succeed must not become a bypass).
+version bumps: a bump that could succeed must not become a bypass), unless
+the breaker opened on a *timeout*: a Redis that hung a moment ago most likely
+hangs again, and trying would cost another timeout, so even those calls skip
+it for the window (a hung Redis costs a process one timeout per window, writes
+included). After a refused or reset connection, which fails at once, they
+are still tried.
+
+``bump_counters()`` increments several counters in one round trip (a
+pipeline), so a write's version bumps cost one timeout, not one per key.
 
 Errors that say nothing about reachability (a full Redis refusing a write, a
 wrong type) do not open the breaker: they fail that call only.
@@ -59,6 +67,11 @@ def always_attempt():
         _attempt_anyway.reset(token)
 
 
+def timed_out(exc):
+    """Whether `exc` says Redis did not answer in time (hung), rather than refused."""
+    return isinstance(exc, (redis.TimeoutError, TimeoutError))
+
+
 class Breaker:
     """One cache's health as this process sees it. `clock` is monotonic seconds."""
 
@@ -67,14 +80,22 @@ class Breaker:
         self.seconds = seconds
         self.clock = clock
         self.open_until = None
+        self.opened_on_timeout = False
         self.last_logged = None
 
     def is_open(self):
         return self.open_until is not None and self.clock() < self.open_until
 
+    def skips(self):
+        """Whether a call now skips Redis (module docstring: always_attempt)."""
+        if not self.is_open():
+            return False
+        return self.opened_on_timeout or not _attempt_anyway.get()
+
     def trip(self, exc, action):
         now = self.clock()
         self.open_until = now + self.seconds
+        self.opened_on_timeout = timed_out(exc)
         if self.last_logged is None or now - self.last_logged >= OUTAGE_LOG_INTERVAL:
             self.last_logged = now
             logger.warning(
@@ -84,12 +105,13 @@ class Breaker:
 
     def reset(self):
         self.open_until = None
+        self.opened_on_timeout = False
         self.last_logged = None
 
     def call(self, action, func, *args, **kwargs):
         """func(*args, **kwargs), unless the breaker is open: then django-redis's
         ConnectionInterrupted (caused by BreakerOpen) without trying."""
-        if self.is_open() and not _attempt_anyway.get():
+        if self.skips():
             raise ConnectionInterrupted(connection=None) from BreakerOpen(
                 f"Redis cache {self.name} skipped after an error (breaker open)")
         try:
@@ -181,6 +203,34 @@ class RedisCache(DjangoRedisCache):
         return self._guarded
 
     always_attempt = staticmethod(always_attempt)
+
+    def bump_counters(self, keys, initial):
+        """Increment the counters at `keys` (cache keys, no timeout) in one
+        round trip: a pipeline of ``SET key initial() NX`` and ``INCR key``
+        per key, so a missing counter starts above `initial()`. Returns
+        {key: error} for the keys whose increment failed: every key when Redis
+        did not answer (or the breaker skipped it; it may have applied some),
+        those Redis refused (e.g. out of memory under noeviction) otherwise.
+        Never raises for Redis errors."""
+        keys = list(keys)
+        if not keys:
+            return {}
+        try:
+            client = self.client.get_client(write=True)
+            pipeline = client.pipeline(transaction=False)
+            for key in keys:
+                raw = self.client.make_key(key)
+                pipeline.set(raw, initial(), nx=True)
+                pipeline.incr(raw)
+            results = self.breaker.call("bump", pipeline.execute, raise_on_error=False)
+        except (redis.RedisError, ConnectionInterrupted, OSError) as exc:
+            return dict.fromkeys(keys, exc)
+        failed = {}
+        for index, key in enumerate(keys):
+            errors = [r for r in results[2 * index:2 * index + 2] if isinstance(r, Exception)]
+            if errors:
+                failed[key] = errors[0]
+        return failed
 
     def memory_policy(self):
         """The server's MemoryPolicy, from INFO memory, else CONFIG GET (either
