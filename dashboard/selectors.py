@@ -29,16 +29,19 @@ of the number of users and leads.
 """
 
 import functools
+import heapq
+import itertools
 import math
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib.auth import get_user_model
 from django.core.paginator import InvalidPage
 from django.db import connection, connections, router
-from django.db.models import Count, OuterRef, Subquery, Value
+from django.db.models import Count, F, OuterRef, Q, Subquery, Value, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from crm.db_routers import reading_from_replica
@@ -404,23 +407,25 @@ def dashboard_due_page(*, day, user_id, page):
     pages = max(1, math.ceil(total / DUE_PAGE_SIZE))
     if not 1 <= page <= pages:
         raise DuePageOutOfRange(page=page, pages=pages)
+    items = _shared(("due_items", day, user_id, page),
+                    lambda: _due_items(day=day, user_id=user_id, page=page))
+    return {"total": total, "page": page, "pages": pages, "items": items}
+
+
+def _due_items(*, day, user_id, page):
     offset = (page - 1) * DUE_PAGE_SIZE
-    rows = (
-        _leads_in_scope(user_id)
-        .due_on(day)
-        .order_by("followup_date", "id")
-        .values(
-            "id",
-            "customer_name",
-            "mobile",
-            "car_registration",
-            "status",
-            "followup_date",
-            "creator_id",
-            "creator__username",
-        )[offset : offset + DUE_PAGE_SIZE]
-    )
-    items = [
+    rows = _due_item_values(_leads_in_scope(user_id).due_on(day).order_by("followup_date", "id"))
+    return _due_item_rows(rows[offset : offset + DUE_PAGE_SIZE])
+
+
+def _due_item_values(leads):
+    return leads.values("id", "customer_name", "mobile", "car_registration", "status",
+                        "followup_date", "creator_id", "creator__username")
+
+
+def _due_item_rows(rows):
+    """The due list's items from `_due_item_values` rows, in their order."""
+    return [
         {
             "id": row["id"],
             "customer_name": row["customer_name"],
@@ -433,7 +438,6 @@ def dashboard_due_page(*, day, user_id, page):
         }
         for row in rows
     ]
-    return {"total": total, "page": page, "pages": pages, "items": items}
 
 
 def dashboard_trend(*, day, user_id):
@@ -455,7 +459,25 @@ def dashboard_trend(*, day, user_id):
     about 4. Building the same 28 counts with the ORM cost more in Python than
     that.
     """
-    days = [day - timedelta(days=TREND_DAYS - 1 - offset) for offset in range(TREND_DAYS)]
+    days = _trend_days(day)
+    new_leads = _shared(("trend_new_leads", day, user_id), lambda: None)
+    counts = _trend_counts(days, user_id, new_leads=new_leads is None)
+    if new_leads is not None:
+        counts = [*new_leads, *counts]
+    return [
+        {"date": date.isoformat(), "new_leads": counts[index],
+         "updates": counts[TREND_DAYS + index]}
+        for index, date in enumerate(days)
+    ]
+
+
+def _trend_days(day):
+    return [day - timedelta(days=TREND_DAYS - 1 - offset) for offset in range(TREND_DAYS)]
+
+
+def _trend_counts(days, user_id, *, new_leads=True, updates=True):
+    """The trend's counts in one statement: each day's new leads (when
+    `new_leads`), then each day's updates (when `updates`)."""
     alias = router.db_for_read(Lead)
     ops = connections[alias].ops
     new_leads_params, worked_params = [], []
@@ -467,19 +489,15 @@ def dashboard_trend(*, day, user_id):
         if user_id is not None:
             new_leads_params.append(user_id)
             worked_params.append(user_id)
+    params = (new_leads_params if new_leads else []) + (worked_params if updates else [])
     with connections[alias].cursor() as cursor:
-        cursor.execute(_trend_sql(alias, one_user=user_id is not None),
-                       new_leads_params + worked_params)
-        counts = cursor.fetchone()
-    return [
-        {"date": date.isoformat(), "new_leads": counts[index],
-         "updates": counts[TREND_DAYS + index]}
-        for index, date in enumerate(days)
-    ]
+        cursor.execute(_trend_sql(alias, one_user=user_id is not None, new_leads=new_leads,
+                                  updates=updates), params)
+        return list(cursor.fetchone())
 
 
 @functools.cache
-def _trend_sql(alias, *, one_user):
+def _trend_sql(alias, *, one_user, new_leads=True, updates=True):
     quote = connections[alias].ops.quote_name
     lead, worked = Lead._meta, WorkedLead._meta
     column = {
@@ -491,7 +509,7 @@ def _trend_sql(alias, *, one_user):
         "user": quote(worked.get_field("user").column),
         "kind": quote(worked.get_field("kind").column),
     }
-    new_leads = (
+    new_leads_count = (
         f"(SELECT COUNT(*) FROM {column['lead']} WHERE {column['created_at']} >= %s "
         f"AND {column['created_at']} < %s"
         + (f" AND {column['creator']} = %s)" if one_user else ")")
@@ -502,7 +520,101 @@ def _trend_sql(alias, *, one_user):
         f"AND {column['kind']} IN ({kinds})"
         + (f" AND {column['user']} = %s)" if one_user else ")")
     )
-    return "SELECT " + ", ".join([new_leads] * TREND_DAYS + [worked_on] * TREND_DAYS)
+    counts = ([new_leads_count] * TREND_DAYS if new_leads else []) + (
+        [worked_on] * TREND_DAYS if updates else [])
+    return "SELECT " + ", ".join(counts)
+
+
+# --- The team view from per-owner parts ------------------------------------------
+
+
+def team_part_owners():
+    """The ids whose parts make up the team view: every lead owner the
+    counters know (inactive users' too: their leads count), sorted. Reads the
+    counters, not the lead table (and joins the request's shared results)."""
+    return sorted({row["creator_id"] for row in _status_rows(user_id=None)})
+
+
+def team_parts(*, day, owners, one_by_one=False):
+    """{owner: part}: each owner's share of the team view on `day`, what the
+    team-wide selectors read from the lead table for that owner's leads,
+    JSON-ready: {"day_row": the owner's day counts (`_day_rows`), "due_head":
+    the first DUE_PAGE_SIZE items of the owner's due list, "new_leads": the
+    trend's new leads per day, oldest first}. Every value depends on the
+    owner's leads alone, so a write to them changes that owner's part only.
+
+    Statements: `one_by_one`, four per owner, reading only the index ranges
+    of their leads (their counters, day counts, first due page, new leads:
+    for the few owners a write changed); otherwise three whatever the number
+    of owners (the team's day counts, every owner's first due page through a
+    window function, the new leads grouped by owner: a cold team view).
+    """
+    owners = sorted(owners)
+    days = _trend_days(day)
+    with shared_queries():
+        if one_by_one:
+            return {owner: {
+                "day_row": _day_rows(day=day, user_id=owner).get(owner) or _empty_day_row(),
+                "due_head": _due_items(day=day, user_id=owner, page=1),
+                "new_leads": _trend_counts(days, owner, updates=False),
+            } for owner in owners}
+        day_rows = _day_rows(day=day, user_id=None)
+        heads = _due_heads(day=day, owners=owners)
+        new_leads = _new_leads_by_owner(days=days, owners=owners)
+    return {owner: {"day_row": day_rows.get(owner) or _empty_day_row(),
+                    "due_head": heads.get(owner, []),
+                    "new_leads": new_leads.get(owner, [0] * TREND_DAYS)} for owner in owners}
+
+
+def _due_heads(*, day, owners):
+    """{owner: the first DUE_PAGE_SIZE items of their due list}, one statement."""
+    ranked = Lead.objects.filter(creator_id__in=owners).due_on(day).annotate(
+        rank=Window(RowNumber(), partition_by=[F("creator_id")],
+                    order_by=[F("followup_date").asc(), F("id").asc()]))
+    heads = {}
+    for item in _due_item_rows(_due_item_values(ranked.filter(rank__lte=DUE_PAGE_SIZE)
+                                                .order_by("creator_id", "followup_date", "id"))):
+        heads.setdefault(item["creator_id"], []).append(item)
+    return heads
+
+
+def _new_leads_by_owner(*, days, owners):
+    """{owner: the leads they created on each of `days`}, one statement."""
+    bounds = [day_bounds(date) for date in days]
+    counts = {f"d{index}": Count("pk", filter=Q(created_at__gte=start, created_at__lt=end))
+              for index, (start, end) in enumerate(bounds)}
+    rows = (Lead.objects.filter(creator_id__in=owners)
+            .created_within(bounds[0][0], bounds[-1][1])
+            .order_by().values("creator_id").annotate(**counts))
+    return {row["creator_id"]: [row[f"d{index}"] for index in range(len(days))]
+            for row in rows}
+
+
+def _due_order(item):
+    return datetime.fromisoformat(item["followup_date"]), item["id"]
+
+
+@contextmanager
+def team_from_parts(*, day, parts):
+    """Within the block, the team view's selectors (`user_id=None`) for `day`
+    take what they would read from the lead table from `parts`, {owner id:
+    part} for every id of team_part_owners() (`team_parts`):
+    the day counts, the first due page (merged from each owner's first page:
+    the team's first DUE_PAGE_SIZE are among them) and the trend's new leads.
+    The counters, users, snapshots and the work log are still read (none of
+    them the lead table). With current parts the results equal a fresh
+    computation (tests compare them)."""
+    with shared_queries():
+        results, replica = _shared_results.get(), reading_from_replica()
+        results[(replica, ("day_rows", day, None))] = {
+            owner: part["day_row"] for owner, part in parts.items()}
+        merged = heapq.merge(*(part["due_head"] for part in parts.values()), key=_due_order)
+        results[(replica, ("due_items", day, None, 1))] = list(
+            itertools.islice(merged, DUE_PAGE_SIZE))
+        results[(replica, ("trend_new_leads", day, None))] = [
+            sum(counts) for counts in zip(*(part["new_leads"] for part in parts.values()),
+                                          strict=True)] if parts else [0] * TREND_DAYS
+        yield
 
 
 def dashboard_document(*, day, user, day_metrics, team_performance, due):

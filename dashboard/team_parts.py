@@ -1,0 +1,129 @@
+"""One dashboard request's rebuild: which sections it computed, and the team
+view's sections computed from per-owner parts instead of the lead table
+(docs/cache.md, "The team view from parts").
+
+Every lead write bumps the team's token, so on a busy day the team view is
+rebuilt after nearly every write. Its numbers are sums over lead owners, so
+each owner's share is cached as a part under that owner's token (a write
+retires its owners' parts only) and the team's sections are rebuilt from the
+parts: the lead table is read only for parts that are not current.
+"""
+
+import functools
+from datetime import date
+
+from dashboard import cache, selectors
+
+# The outcomes counted per view ("view:team", "view:user") for each request.
+HIT, REBUILT, MISS = "hit", "rebuilt", "miss"
+
+
+class Rebuild:
+    """Tracks one request's section computations. `day` and `bypass` (the
+    scopes bypassed) are the request's; `team`: the request shows the team."""
+
+    def __init__(self, day, *, team, bypass):
+        self.day, self.team, self.bypass = day, team, bypass
+        self.read_lead_table = False
+        self._parts = None
+
+    def section(self, compute, *, from_parts=False):
+        """`compute`, wrapped: for the team view and `from_parts`, run with the
+        lead-table numbers taken from the owners' parts (when the cache can
+        serve them); otherwise noted as reading the lead table."""
+
+        def run():
+            if from_parts and self.team and self._load_parts():
+                with selectors.team_from_parts(day=self.day, parts=self._parts):
+                    return compute()
+            self.read_lead_table = True
+            return compute()
+
+        return run
+
+    def outcome(self, fetched_outcome):
+        """The request's outcome for the per-view counts."""
+        if fetched_outcome == "hit":
+            return HIT
+        if fetched_outcome in ("miss", "partial") and not self.read_lead_table:
+            return REBUILT
+        return MISS
+
+    def count(self, fetched_outcome):
+        cache.hit_stats.count([f"view:{'team' if self.team else 'user'}"],
+                              self.outcome(fetched_outcome))
+
+    def _load_parts(self):
+        if self._parts is None:
+            self._parts = self._fetch_parts()
+        return self._parts is not False
+
+    def _fetch_parts(self):
+        # A bypassed team scope must not use cached parts (a failed bump of an
+        # owner bypasses the team as well; invalidation.py).
+        if cache.TEAM_SCOPE in self.bypass:
+            return False
+        try:
+            owners = selectors.team_part_owners()
+            parts = {owner: owner_part(self.day, owner) for owner in owners}
+            values, computed = cache.fetch_parts(
+                list(parts.values()),
+                # A few owners a write changed: their index ranges only; a cold
+                # team: the team-wide statements, as many whatever its size.
+                lambda missing: compute_parts(missing, one_by_one=(
+                    len(missing) <= FEW_OWNERS and len(missing) < len(parts))),
+                bypass=self.bypass)
+        except cache.CacheUnavailable:
+            return False
+        if computed:
+            self.read_lead_table = True
+        cache.remember_team_day(self.day.isoformat())
+        return {owner: values[part.key] for owner, part in parts.items()}
+
+
+def owner_part(day, owner):
+    """The cache Part of one owner's share of the team view on `day`."""
+    return cache.Part(cache.PART_FAMILY, cache.user_scope(owner),
+                      {"date": day.isoformat(), "owner": owner}, compute=None)
+
+
+def compute_parts(parts, *, one_by_one):
+    """{part.key: value} for owner_part()s, computed together per day
+    (selectors.team_parts)."""
+    by_day = {}
+    for part in parts:
+        by_day.setdefault(part.params["date"], []).append(part)
+    values = {}
+    for day, same_day in by_day.items():
+        computed = selectors.team_parts(day=date.fromisoformat(day),
+                                        owners=[part.params["owner"] for part in same_day],
+                                        one_by_one=one_by_one)
+        values.update({part.key: computed[part.params["owner"]] for part in same_day})
+    return values
+
+
+# Up to this many owners' parts are computed owner by owner (reading only
+# their leads' index ranges). A write touching more owners (an import, a bulk
+# action) leaves their parts to the next team rebuild.
+FEW_OWNERS = 4
+
+
+def refresh_owner_parts(owner_ids):
+    """After a committed write whose version bumps succeeded: recompute its
+    owners' parts for the days whose team view was rebuilt lately, so that the
+    next team rebuild finds every part current and reads no lead table. Costs
+    the write a few statements per owner and day; best effort (a part not
+    refreshed is computed by the next rebuild)."""
+    owners = sorted(owner_ids)
+    if not owners or len(owners) > FEW_OWNERS:
+        return
+    try:
+        days = [date.fromisoformat(day) for day in cache.recent_team_days()]
+        if not days:
+            return
+        with selectors.shared_queries():
+            cache.fetch_parts([owner_part(day, owner) for day in days for owner in owners],
+                              functools.partial(compute_parts, one_by_one=True),
+                              bypass=cache.bypassed_scopes())
+    except cache.CacheUnavailable:
+        pass
