@@ -20,7 +20,10 @@ Not part of the test suite. What it does, in order:
    their leads due today (a new follow-up each time). Any response other than
    a 200 read or a 302 update is an error.
 4. Reads the dashboard cache's hit/miss counters before and after: the hit
-   rate of the run.
+   rate of the run, and per view (the team's, single users') how many
+   requests were full hits, rebuilt without reading the lead table (from
+   cached sections or per-owner parts) and misses that read it.
+   --write-every N sends one quick update every N requests (default 11).
 5. Verifies: for every date/user the run read, data.json through the server
    (cached) equals the selectors computed directly on the database, cache
    bypassed; WorkedLead grew by exactly the number of updates applied (each
@@ -70,6 +73,8 @@ def parse_args():
     parser.add_argument("--users", type=int, default=25)
     parser.add_argument("--max-responses", type=int, default=500_000, help="per wrk thread")
     parser.add_argument("--keep-data", action="store_true", help="reuse the seeded database")
+    parser.add_argument("--write-every", type=int, default=WRITE_EVERY, metavar="N",
+                        help=f"one quick update every N requests (default {WRITE_EVERY})")
     return parser.parse_args()
 
 
@@ -182,17 +187,35 @@ def stats_by_window():
     windows = {}
     for offset in (0, 1):
         stats = cache_stats(window_offset=offset)
-        windows[stats["window_start"]] = stats["total"]
+        windows[stats["window_start"]] = stats
     return windows
 
 
 def hit_rate(before, after):
     hits = misses = 0
-    for start, total in after.items():
-        earlier = before.get(start, {"hits": 0, "misses": 0})
-        hits += total["hits"] - earlier["hits"]
-        misses += total["misses"] - earlier["misses"]
+    for start, stats in after.items():
+        earlier = before.get(start, {}).get("total", {"hits": 0, "misses": 0})
+        hits += stats["total"]["hits"] - earlier["hits"]
+        misses += stats["total"]["misses"] - earlier["misses"]
     return hits, misses
+
+
+def view_outcomes(before, after):
+    """{view: {"hit", "rebuilt", "miss", "lead_table_share"}} over the run:
+    per request of the team view and of single users' views, whether the whole
+    response was cached, rebuilt from cached sections or parts without
+    reading the lead table, or read it (dashboard/team_parts.py)."""
+    views = {}
+    for start, stats in after.items():
+        earlier = before.get(start, {}).get("views", {})
+        for view, outcomes in stats["views"].items():
+            counted = views.setdefault(view, dict.fromkeys(outcomes, 0))
+            for outcome, n in outcomes.items():
+                counted[outcome] += n - earlier.get(view, {}).get(outcome, 0)
+    for counted in views.values():
+        total = sum(counted.values())
+        counted["lead_table_share"] = round(counted["miss"] / total, 4) if total else None
+    return views
 
 
 def main():
@@ -238,6 +261,11 @@ def main():
             stop(server)
     print(f"gunicorn stopped (log: {log_path})")
     print(json.dumps(report, indent=2))
+    for view, counted in report["cache"]["views"].items():
+        print(f"{view} view: {counted['hit']} full hits, {counted['rebuilt']} rebuilt without "
+              f"the lead table, {counted['miss']} read it ({counted['lead_table_share']})")
+    print(f"request hit rate {report['cache']['hit_rate']} (one update every "
+          f"{args.write_every} requests)")
     sys.exit(0 if report["ok"] else 1)
 
 
@@ -256,7 +284,7 @@ def run(args, base, dates, telecallers, today, Lead, WorkedLead, User):
         "sessions": sessions,
         "reads": [{"path": path, "session": session} for path, session in reads],
         "writes": writes,
-        "write_every": WRITE_EVERY,
+        "write_every": args.write_every,
         "next_path": NEXT_PATH,
         # Follow-ups move to minutes from 60 days ahead, each update a new minute.
         "followup_base": int(time.time()) // 60 * 60 + 60 * 86400,
@@ -280,7 +308,9 @@ def run(args, base, dates, telecallers, today, Lead, WorkedLead, User):
         sys.exit("wrk failed")
     line = next(line for line in result.stdout.splitlines() if line.startswith("CRM_LOAD_RESULT"))
     load = json.loads(line.split(" ", 1)[1])
-    hits, misses = hit_rate(stats_before, stats_by_window())
+    stats_after = stats_by_window()
+    hits, misses = hit_rate(stats_before, stats_after)
+    views = view_outcomes(stats_before, stats_after)
 
     print("== verifying the dashboard against a fresh recomputation")
     stale = verify_dashboard(manager, combos, User)
@@ -311,8 +341,10 @@ def run(args, base, dates, telecallers, today, Lead, WorkedLead, User):
         "updates_answered_302": load["writes_ok"],
         "errors": errors,
         "error_samples": load["error_samples"],
+        "write_every": args.write_every,
         "cache": {"hits": hits, "misses": misses,
-                  "hit_rate": round(hits / (hits + misses), 4) if hits + misses else None},
+                  "hit_rate": round(hits / (hits + misses), 4) if hits + misses else None,
+                  "views": views},
         "verification": {
             "dashboards_compared": len(combos),
             "stale_or_different": stale,

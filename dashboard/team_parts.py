@@ -9,9 +9,11 @@ retires its owners' parts only) and the team's sections are rebuilt from the
 parts: the lead table is read only for parts that are not current.
 """
 
-import functools
 from datetime import date
 
+from django.db import DatabaseError
+
+from crm.db_routers import use_primary
 from dashboard import cache, selectors
 
 # The outcomes counted per view ("view:team", "view:user") for each request.
@@ -108,22 +110,52 @@ def compute_parts(parts, *, one_by_one):
 FEW_OWNERS = 4
 
 
-def refresh_owner_parts(owner_ids):
-    """After a committed write whose version bumps succeeded: recompute its
-    owners' parts for the days whose team view was rebuilt lately, so that the
-    next team rebuild finds every part current and reads no lead table. Costs
-    the write a few statements per owner and day; best effort (a part not
-    refreshed is computed by the next rebuild)."""
-    owners = sorted(owner_ids)
+def invalidate_and_refresh(owner_ids, *, users_changed=False):
+    """A committed write's invalidation (cache.invalidate_dashboard: its
+    owners', the team's and, when accounts changed, the user list's tokens)
+    with its owners' parts of the team view recomputed for the days whose
+    team view was rebuilt lately, so that the next team rebuild finds every
+    part current and reads no lead table.
+
+    The parts are computed *before* the bump and stored right after it, under
+    the owner's new token, only when that token is exactly one more than the
+    token read before computing (no other write bumped it meanwhile: the
+    value was computed after every write whose bump it carries committed).
+    Storing them after computing under the bumped token would leave a window
+    in which concurrent team rebuilds compute the part themselves. Best
+    effort: a part not refreshed is computed by the next rebuild, and the
+    invalidation happens whatever the refresh does."""
+    owners = sorted({int(owner) for owner in owner_ids if owner is not None})
+    prepared = _prepare_parts(owners)
+    invalidated = cache.invalidate_dashboard(user_ids=owners, team=True,
+                                             users_list=users_changed)
+    if invalidated and prepared is not None:
+        _store_prepared(*prepared)
+
+
+def _prepare_parts(owners):
     if not owners or len(owners) > FEW_OWNERS:
-        return
+        return None
     try:
         days = [date.fromisoformat(day) for day in cache.recent_team_days()]
         if not days:
-            return
-        with selectors.shared_queries():
-            cache.fetch_parts([owner_part(day, owner) for day in days for owner in owners],
-                              functools.partial(compute_parts, one_by_one=True),
-                              bypass=cache.bypassed_scopes())
-    except cache.CacheUnavailable:
+            return None
+        before = cache.read_versions([cache.user_scope(owner) for owner in owners])
+        parts = [owner_part(day, owner) for day in days for owner in owners]
+        with use_primary(), selectors.shared_queries():
+            values = compute_parts(parts, one_by_one=True)
+    except (cache.CacheUnavailable, DatabaseError):
+        return None
+    return before, parts, values
+
+
+def _store_prepared(before, parts, values):
+    try:
+        after = cache.read_versions(list(before))
+        bypassed = cache.bypassed_scopes()
+        current = {scope for scope, token in before.items()
+                   if after[scope] == token + 1 and scope not in bypassed}
+        cache.store_parts({part.key: (part.tokens(after), values[part.key])
+                           for part in parts if part.scope in current})
+    except (cache.CacheUnavailable, DatabaseError):
         pass

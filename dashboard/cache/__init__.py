@@ -69,7 +69,13 @@ once per request).
 from dashboard.cache.bypass import BYPASS_MARGIN_SECONDS, active_bypasses, bypassed_scopes
 from dashboard.cache.errors import CACHE_ERRORS, CacheUnavailable
 from dashboard.cache.invalidation import invalidate_dashboard
-from dashboard.cache.parts import PART_FAMILY, fetch_parts, recent_team_days, remember_team_day
+from dashboard.cache.parts import (
+    PART_FAMILY,
+    fetch_parts,
+    recent_team_days,
+    remember_team_day,
+    store_parts,
+)
 from dashboard.cache.stats import (
     HIT_RATE_WARNING,
     REQUESTS,
@@ -122,6 +128,7 @@ __all__ = [
     "read_versions",
     "recent_team_days",
     "remember_team_day",
+    "store_parts",
     "tokens_read_once",
     "user_scope",
 ]

@@ -58,12 +58,17 @@ def fetch_parts(parts, compute_many, *, bypass=frozenset()):
             if not _superseded(entry, tokens):
                 to_store[part.key] = (tokens, computed[part.key])
         # Computed all the same if it fails: the next rebuild computes them again.
-        if to_store:
-            with suppress(CacheUnavailable):
-                cache_call("write", cache.set_many, to_store, family_timeouts()[PART_FAMILY])
+        store_parts(to_store)
     hit_stats.count([PART_FAMILY] * (len(parts) - len(missing)), "hit")
     hit_stats.count([PART_FAMILY] * len(missing), "miss")
     return values, len(missing)
+
+
+def store_parts(entries):
+    """Store {key: (tokens, value)} of parts, one round trip; best effort."""
+    if entries:
+        with suppress(CacheUnavailable):
+            cache_call("write", cache.set_many, entries, family_timeouts()[PART_FAMILY])
 
 
 def remember_team_day(day, *, now=None):

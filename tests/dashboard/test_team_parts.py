@@ -10,7 +10,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from dashboard import selectors
-from dashboard.cache import PART_FAMILY, cache_stats, read_versions, user_scope
+from dashboard.cache import (
+    PART_FAMILY,
+    cache_stats,
+    invalidate_dashboard,
+    read_versions,
+    user_scope,
+)
 from dashboard.team_parts import FEW_OWNERS, compute_parts, owner_part
 from leads import services
 from leads.models import LeadStatus, WorkedLead
@@ -86,9 +92,12 @@ def test_parts_computed_together_cost_the_same_statements_for_any_team(busy_team
 def test_a_write_retires_only_its_owners_part_and_the_team(
     client, manager, busy_team, django_capture_on_commit_callbacks
 ):
+    asha, ravi = busy_team.asha.pk, busy_team.ravi.pk
+    # Tokens exist, as after any earlier write (a scope's first bump creates
+    # its token from the clock: its parts are then left to the next rebuild).
+    invalidate_dashboard(user_ids={asha, ravi})
     client.force_login(manager)
     assert client.get(DATA, {"date": DAY.isoformat()}).status_code == 200  # parts stored
-    asha, ravi = busy_team.asha.pk, busy_team.ravi.pk
     before = read_versions([user_scope(asha), user_scope(ravi), "team"])
     with django_capture_on_commit_callbacks(execute=True):
         LeadFactory(creator=busy_team.asha, followup_date=local(DAY, 16))
@@ -115,6 +124,7 @@ def test_a_write_retires_only_its_owners_part_and_the_team(
 def test_after_a_write_the_team_view_is_rebuilt_without_reading_the_lead_table(
     client, manager, busy_team, django_capture_on_commit_callbacks, one_stats_window
 ):
+    invalidate_dashboard(user_ids={busy_team.asha.pk})  # asha's token exists
     client.force_login(manager)
     params = {"date": DAY.isoformat()}
     for url in (DATA, INDEX):
@@ -187,3 +197,31 @@ def test_work_log_rows_reach_the_rebuilt_trend(
     assert WorkedLead.objects.count() == worked + 1
     assert _plain_team_view(DAY)[3] == _team_view_from(
         DAY, selectors.team_parts(day=DAY, owners=selectors.team_part_owners()))[3]
+
+
+def test_a_part_computed_across_another_writes_bump_is_not_stored(
+    client, manager, busy_team, monkeypatch
+):
+    from dashboard import team_parts
+    from dashboard.cache import fetch_parts
+
+    asha = busy_team.asha.pk
+    invalidate_dashboard(user_ids={asha})
+    client.force_login(manager)
+    client.get(DATA, {"date": DAY.isoformat()})  # the day's team view: parts refreshed for it
+    real = selectors.team_parts
+
+    def with_a_concurrent_write(**kwargs):
+        computed = real(**kwargs)
+        invalidate_dashboard(user_ids={asha})  # another write's bump, after our read
+        return computed
+
+    monkeypatch.setattr(selectors, "team_parts", with_a_concurrent_write)
+    team_parts.invalidate_and_refresh({asha})
+    monkeypatch.undo()
+    computed = fetch_parts([owner_part(DAY, asha)], lambda missing: compute_parts(
+        missing, one_by_one=True))[1]
+    assert computed == 1  # not stored under a token it might not reflect
+
+    team_parts.invalidate_and_refresh({asha})  # alone: stored
+    assert fetch_parts([owner_part(DAY, asha)], lambda missing: pytest.fail("computed"))[1] == 0
