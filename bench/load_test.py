@@ -294,6 +294,8 @@ def run(args, base, dates, telecallers, today, Lead, WorkedLead, User):
     data_file.write_text("return " + lua_value(data) + "\n")
 
     worked_before = WorkedLead.objects.count()
+    # An earlier run's lines stay in the remarks with --keep-data: count the run's own.
+    remark_lines_before = load_test_remark_lines(Lead)
     stats_before = stats_by_window()
     print(f"== wrk: {args.seconds} s, {args.threads} threads, {args.connections} connections, "
           f"{len(reads)} read URLs, {len(writes)} leads to update")
@@ -315,11 +317,7 @@ def run(args, base, dates, telecallers, today, Lead, WorkedLead, User):
     print("== verifying the dashboard against a fresh recomputation")
     stale = verify_dashboard(manager, combos, User)
     worked = WorkedLead.objects.count() - worked_before
-    remark_lines = sum(
-        remarks.count("load test call ")
-        for remarks in Lead.objects.filter(remarks__contains="load test call ")
-        .values_list("remarks", flat=True)
-    )
+    remark_lines = load_test_remark_lines(Lead) - remark_lines_before
     counters = subprocess.run([PYTHON, "manage.py", "compact_lead_counts", "--verify"],
                               cwd=ROOT, capture_output=True, text=True)
 
@@ -355,6 +353,14 @@ def run(args, base, dates, telecallers, today, Lead, WorkedLead, User):
         },
         "ok": errors == 0 and not stale and updates_consistent and counters.returncode == 0,
     }
+
+
+def load_test_remark_lines(Lead):
+    return sum(
+        remarks.count("load test call ")
+        for remarks in Lead.objects.filter(remarks__contains="load test call ")
+        .values_list("remarks", flat=True)
+    )
 
 
 def plan_traffic(dates, telecallers, today, Lead):
