@@ -9,8 +9,13 @@ socket: an alias that raises errors (``IGNORE_EXCEPTIONS`` false, the
 dashboard's) raises ``BreakerOpen``, a ``redis.ConnectionError``; one that
 ignores them returns the miss or default, as django-redis does for any error.
 The first call after the window tries Redis again. A hung Redis so costs at
-most one timeout per alias per process per window; the outage is logged once
-a minute per alias.
+most one timeout per alias per process per window (two when a write times
+out first: below); the outage is logged once a minute per alias.
+
+A write that times out opens the breaker for writes only (``READS``): Redis
+may be paused for writes alone (``CLIENT PAUSE … WRITE``, as a failover
+does) and still answer reads, so cached values go on being served. Under a
+full hang the next read times out too and opens it for every call.
 
 ``always_attempt()`` lets calls through while the breaker is open, for writes
 whose failure costs more elsewhere than a timeout here (the dashboard's
@@ -72,6 +77,14 @@ def timed_out(exc):
     return isinstance(exc, (redis.TimeoutError, TimeoutError))
 
 
+# Calls that only read. A *write* that timed out while reads may still be
+# answered (Redis paused for writes, as a failover's CLIENT PAUSE WRITE does)
+# opens the breaker for writes only; a read that timed out, or any refused
+# connection, opens it for every call.
+READS = frozenset({"get", "get_many", "has_key", "ttl", "pttl", "keys", "iter_keys",
+                   "memory policy"})
+
+
 class Breaker:
     """One cache's health as this process sees it. `clock` is monotonic seconds."""
 
@@ -81,21 +94,27 @@ class Breaker:
         self.clock = clock
         self.open_until = None
         self.opened_on_timeout = False
+        self.writes_open_until = None
         self.last_logged = None
 
     def is_open(self):
+        """Open for every call."""
         return self.open_until is not None and self.clock() < self.open_until
 
-    def skips(self):
-        """Whether a call now skips Redis (module docstring: always_attempt)."""
-        if not self.is_open():
-            return False
-        return self.opened_on_timeout or not _attempt_anyway.get()
+    def skips(self, action):
+        """Whether the call `action` now skips Redis (module docstring)."""
+        if self.is_open() and (self.opened_on_timeout or not _attempt_anyway.get()):
+            return True
+        return (action not in READS and self.writes_open_until is not None
+                and self.clock() < self.writes_open_until)
 
     def trip(self, exc, action):
         now = self.clock()
-        self.open_until = now + self.seconds
-        self.opened_on_timeout = timed_out(exc)
+        if timed_out(exc) and action not in READS:
+            self.writes_open_until = now + self.seconds
+        else:
+            self.open_until = now + self.seconds
+            self.opened_on_timeout = timed_out(exc)
         if self.last_logged is None or now - self.last_logged >= OUTAGE_LOG_INTERVAL:
             self.last_logged = now
             logger.warning(
@@ -106,12 +125,13 @@ class Breaker:
     def reset(self):
         self.open_until = None
         self.opened_on_timeout = False
+        self.writes_open_until = None
         self.last_logged = None
 
     def call(self, action, func, *args, **kwargs):
         """func(*args, **kwargs), unless the breaker is open: then django-redis's
         ConnectionInterrupted (caused by BreakerOpen) without trying."""
-        if self.skips():
+        if self.skips(action):
             raise ConnectionInterrupted(connection=None) from BreakerOpen(
                 f"Redis cache {self.name} skipped after an error (breaker open)")
         try:

@@ -149,7 +149,26 @@ def test_bump_counters_on_a_frozen_redis_costs_one_timeout(frozen, monkeypatch):
     assert sorted(failed) == ["a", "b", "c"]
     assert all(isinstance(error, redis.TimeoutError) for error in failed.values())
     assert runs.count == 1
-    assert cache.breaker.is_open() and cache.breaker.opened_on_timeout
+    # A write timed out: writes skip Redis for the window, reads may still be answered.
+    assert cache.breaker.skips("set") and not cache.breaker.skips("get")
+    assert _outcome(lambda: cache.get("key"))[0] == "timed out"  # frozen, not paused
+    assert cache.breaker.skips("get")
+
+
+def test_a_write_pause_keeps_reads_going(use_private_redis, redis_attempts):
+    cache = caches["default"]
+    cache.set("warm", 1)
+    control = use_private_redis.client()
+    control.execute_command("CLIENT", "PAUSE", 60000, "WRITE")
+    try:
+        redis_attempts.count = 0
+        assert _outcome(lambda: cache.set("key", 2))[0] == "timed out"
+        assert [_outcome(lambda: cache.get("warm")) for _ in range(3)] == [("answered", 1)] * 3
+        assert _outcome(lambda: cache.add("key", 2))[0] == "skipped"
+        assert set(cache.bump_counters(["warm"], lambda: 1)) == {"warm"}
+        assert redis_attempts.count == 4  # the set and the three reads
+    finally:
+        control.execute_command("CLIENT", "UNPAUSE")
 
 
 def test_bump_counters_reports_exactly_the_keys_redis_refused(settings, private_redis):
