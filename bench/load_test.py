@@ -328,6 +328,11 @@ def run(args, base, dates, telecallers, today, Lead, WorkedLead, User):
     hits, misses = hit_rate(stats_before, stats_after)
     views = view_outcomes(stats_before, stats_after)
 
+    # Updates still in flight when wrk stopped commit, then invalidate (after
+    # computing their owners' parts): wait until the work log stops growing.
+    settled, last = time.monotonic() + 10, None
+    while time.monotonic() < settled and last != (last := WorkedLead.objects.count()):
+        time.sleep(1)
     print("== verifying the dashboard against a fresh recomputation")
     stale = verify_dashboard(manager, combos, User)
     worked = WorkedLead.objects.count() - worked_before
