@@ -11,6 +11,7 @@ parts: the lead table is read only for parts that are not current.
 
 from datetime import date
 
+from django.conf import settings
 from django.db import DatabaseError
 
 from crm.db_routers import use_primary
@@ -134,7 +135,7 @@ def invalidate_and_refresh(owner_ids, *, users_changed=False):
 
 
 def _prepare_parts(owners):
-    if not owners or len(owners) > FEW_OWNERS:
+    if not settings.DASHBOARD_REFRESH_PARTS or not owners or len(owners) > FEW_OWNERS:
         return None
     try:
         days = [date.fromisoformat(day) for day in cache.recent_team_days()]
