@@ -99,6 +99,9 @@ def server_env(args, secret_key):
         DJANGO_SECURE_COOKIES="0",
         DJANGO_SECURE_HSTS_SECONDS="0",
     )
+    # The one product switch a run may set from outside (docs/performance.md).
+    if "CRM_DASHBOARD_REFRESH_PARTS" in os.environ:
+        env["CRM_DASHBOARD_REFRESH_PARTS"] = os.environ["CRM_DASHBOARD_REFRESH_PARTS"]
     return env
 
 
