@@ -238,9 +238,9 @@ def test_without_the_refresh_a_write_leaves_its_owners_part_to_the_next_rebuild(
     invalidate_dashboard(user_ids={asha})
     client.force_login(manager)
     client.get(DATA, {"date": DAY.isoformat()})
-    with CaptureQueriesContext(connection) as write:
-        with django_capture_on_commit_callbacks(execute=True):
-            LeadFactory(creator=busy_team.asha, followup_date=local(DAY, 16))
+    with (CaptureQueriesContext(connection) as write,
+          django_capture_on_commit_callbacks(execute=True)):
+        LeadFactory(creator=busy_team.asha, followup_date=local(DAY, 16))
     assert _reads_lead_table(write) == []  # the write computed no part
     parts = [owner_part(DAY, owner) for owner in selectors.team_part_owners()]
     asked = []
