@@ -9,6 +9,7 @@ retires its owners' parts only) and the team's sections are rebuilt from the
 parts: the lead table is read only for parts that are not current.
 """
 
+import logging
 from datetime import date
 
 from django.conf import settings
@@ -16,6 +17,8 @@ from django.db import DatabaseError
 
 from crm.db_routers import use_primary
 from dashboard import cache, selectors
+
+logger = logging.getLogger(__name__)
 
 # The outcomes counted per view ("view:team", "view:user") for each request.
 HIT, REBUILT, MISS = "hit", "rebuilt", "miss"
@@ -127,7 +130,11 @@ def invalidate_and_refresh(owner_ids, *, users_changed=False):
     effort: a part not refreshed is computed by the next rebuild, and the
     invalidation happens whatever the refresh does."""
     owners = sorted({int(owner) for owner in owner_ids if owner is not None})
-    prepared = _prepare_parts(owners)
+    try:
+        prepared = _prepare_parts(owners)
+    except Exception:  # the invalidation below must happen whatever this does
+        logger.exception("Team parts of owners %s not refreshed.", owners)
+        prepared = None
     invalidated = cache.invalidate_dashboard(user_ids=owners, team=True,
                                              users_list=users_changed)
     if invalidated and prepared is not None:

@@ -251,3 +251,24 @@ def test_without_the_refresh_a_write_leaves_its_owners_part_to_the_next_rebuild(
 
     assert fetch_parts(parts, compute)[1] == 1
     assert asked == [asha]  # the other owners' parts stayed current
+
+
+def test_a_failing_refresh_never_stops_the_invalidation(busy_team, monkeypatch, caplog):
+    from dashboard import team_parts
+
+    asha = busy_team.asha.pk
+    invalidate_dashboard(user_ids={asha})
+    from dashboard.cache import remember_team_day
+
+    remember_team_day(DAY.isoformat())  # the refresh runs for a recently shown day
+    before = read_versions([user_scope(asha), "team"])
+
+    def broken(**kwargs):
+        raise RuntimeError("a bug in the parts")
+
+    monkeypatch.setattr(selectors, "team_parts", broken)
+    team_parts.invalidate_and_refresh({asha})
+    after = read_versions([user_scope(asha), "team"])
+    assert after[user_scope(asha)] > before[user_scope(asha)]
+    assert after["team"] > before["team"]
+    assert "not refreshed" in caplog.text
