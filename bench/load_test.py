@@ -20,7 +20,13 @@ Not part of the test suite. What it does, in order:
    their leads due today (a new follow-up each time). Any response other than
    a 200 read or a 302 update is an error.
 4. Reads the dashboard cache's hit/miss counters before and after: the hit
-   rate of the run.
+   rate of the run, and per view (the team's, single users') how many
+   requests were full hits, rebuilt without reading the lead table (from
+   cached sections or per-owner parts) and misses that read it.
+   --write-every N sends one quick update every N requests (default 11);
+   --warm reads every URL once first, so that the figures leave out the
+   first miss of each entry in an empty cache (a server running for hours
+   has paid those long ago).
 5. Verifies: for every date/user the run read, data.json through the server
    (cached) equals the selectors computed directly on the database, cache
    bypassed; WorkedLead grew by exactly the number of updates applied (each
@@ -70,6 +76,11 @@ def parse_args():
     parser.add_argument("--users", type=int, default=25)
     parser.add_argument("--max-responses", type=int, default=500_000, help="per wrk thread")
     parser.add_argument("--keep-data", action="store_true", help="reuse the seeded database")
+    parser.add_argument("--warm", action="store_true",
+                        help="read every URL once before measuring (the hit rate then "
+                             "leaves out the empty cache's first misses)")
+    parser.add_argument("--write-every", type=int, default=WRITE_EVERY, metavar="N",
+                        help=f"one quick update every N requests (default {WRITE_EVERY})")
     return parser.parse_args()
 
 
@@ -88,6 +99,9 @@ def server_env(args, secret_key):
         DJANGO_SECURE_COOKIES="0",
         DJANGO_SECURE_HSTS_SECONDS="0",
     )
+    # The one product switch a run may set from outside (docs/performance.md).
+    if "CRM_DASHBOARD_REFRESH_PARTS" in os.environ:
+        env["CRM_DASHBOARD_REFRESH_PARTS"] = os.environ["CRM_DASHBOARD_REFRESH_PARTS"]
     return env
 
 
@@ -182,17 +196,35 @@ def stats_by_window():
     windows = {}
     for offset in (0, 1):
         stats = cache_stats(window_offset=offset)
-        windows[stats["window_start"]] = stats["total"]
+        windows[stats["window_start"]] = stats
     return windows
 
 
 def hit_rate(before, after):
     hits = misses = 0
-    for start, total in after.items():
-        earlier = before.get(start, {"hits": 0, "misses": 0})
-        hits += total["hits"] - earlier["hits"]
-        misses += total["misses"] - earlier["misses"]
+    for start, stats in after.items():
+        earlier = before.get(start, {}).get("total", {"hits": 0, "misses": 0})
+        hits += stats["total"]["hits"] - earlier["hits"]
+        misses += stats["total"]["misses"] - earlier["misses"]
     return hits, misses
+
+
+def view_outcomes(before, after):
+    """{view: {"hit", "rebuilt", "miss", "lead_table_share"}} over the run:
+    per request of the team view and of single users' views, whether the whole
+    response was cached, rebuilt from cached sections or parts without
+    reading the lead table, or read it (dashboard/team_parts.py)."""
+    views = {}
+    for start, stats in after.items():
+        earlier = before.get(start, {}).get("views", {})
+        for view, outcomes in stats["views"].items():
+            counted = views.setdefault(view, dict.fromkeys(outcomes, 0))
+            for outcome, n in outcomes.items():
+                counted[outcome] += n - earlier.get(view, {}).get(outcome, 0)
+    for counted in views.values():
+        total = sum(counted.values())
+        counted["lead_table_share"] = round(counted["miss"] / total, 4) if total else None
+    return views
 
 
 def main():
@@ -238,6 +270,11 @@ def main():
             stop(server)
     print(f"gunicorn stopped (log: {log_path})")
     print(json.dumps(report, indent=2))
+    for view, counted in report["cache"]["views"].items():
+        print(f"{view} view: {counted['hit']} full hits, {counted['rebuilt']} rebuilt without "
+              f"the lead table, {counted['miss']} read it ({counted['lead_table_share']})")
+    print(f"request hit rate {report['cache']['hit_rate']} (one update every "
+          f"{args.write_every} requests)")
     sys.exit(0 if report["ok"] else 1)
 
 
@@ -256,7 +293,7 @@ def run(args, base, dates, telecallers, today, Lead, WorkedLead, User):
         "sessions": sessions,
         "reads": [{"path": path, "session": session} for path, session in reads],
         "writes": writes,
-        "write_every": WRITE_EVERY,
+        "write_every": args.write_every,
         "next_path": NEXT_PATH,
         # Follow-ups move to minutes from 60 days ahead, each update a new minute.
         "followup_base": int(time.time()) // 60 * 60 + 60 * 86400,
@@ -265,7 +302,17 @@ def run(args, base, dates, telecallers, today, Lead, WorkedLead, User):
     data_file = Path(tempfile.gettempdir()) / "crm-load-test-data.lua"
     data_file.write_text("return " + lua_value(data) + "\n")
 
+    if args.warm:
+        started = time.monotonic()
+        for path, session in reads:
+            request = urllib.request.Request(f"{base}{path}",
+                                             headers={"Cookie": sessions[session - 1]["cookie"]})
+            with urllib.request.urlopen(request, timeout=30) as answer:
+                answer.read()
+        print(f"== warmed the cache: {len(reads)} reads in {time.monotonic() - started:.1f} s")
     worked_before = WorkedLead.objects.count()
+    # An earlier run's lines stay in the remarks with --keep-data: count the run's own.
+    remark_lines_before = load_test_remark_lines(Lead)
     stats_before = stats_by_window()
     print(f"== wrk: {args.seconds} s, {args.threads} threads, {args.connections} connections, "
           f"{len(reads)} read URLs, {len(writes)} leads to update")
@@ -280,16 +327,19 @@ def run(args, base, dates, telecallers, today, Lead, WorkedLead, User):
         sys.exit("wrk failed")
     line = next(line for line in result.stdout.splitlines() if line.startswith("CRM_LOAD_RESULT"))
     load = json.loads(line.split(" ", 1)[1])
-    hits, misses = hit_rate(stats_before, stats_by_window())
+    stats_after = stats_by_window()
+    hits, misses = hit_rate(stats_before, stats_after)
+    views = view_outcomes(stats_before, stats_after)
 
+    # Updates still in flight when wrk stopped commit, then invalidate (after
+    # computing their owners' parts): wait until the work log stops growing.
+    settled, last = time.monotonic() + 10, None
+    while time.monotonic() < settled and last != (last := WorkedLead.objects.count()):
+        time.sleep(1)
     print("== verifying the dashboard against a fresh recomputation")
     stale = verify_dashboard(manager, combos, User)
     worked = WorkedLead.objects.count() - worked_before
-    remark_lines = sum(
-        remarks.count("load test call ")
-        for remarks in Lead.objects.filter(remarks__contains="load test call ")
-        .values_list("remarks", flat=True)
-    )
+    remark_lines = load_test_remark_lines(Lead) - remark_lines_before
     counters = subprocess.run([PYTHON, "manage.py", "compact_lead_counts", "--verify"],
                               cwd=ROOT, capture_output=True, text=True)
 
@@ -311,8 +361,11 @@ def run(args, base, dates, telecallers, today, Lead, WorkedLead, User):
         "updates_answered_302": load["writes_ok"],
         "errors": errors,
         "error_samples": load["error_samples"],
+        "write_every": args.write_every,
+        "warmed": args.warm,
         "cache": {"hits": hits, "misses": misses,
-                  "hit_rate": round(hits / (hits + misses), 4) if hits + misses else None},
+                  "hit_rate": round(hits / (hits + misses), 4) if hits + misses else None,
+                  "views": views},
         "verification": {
             "dashboards_compared": len(combos),
             "stale_or_different": stale,
@@ -323,6 +376,14 @@ def run(args, base, dates, telecallers, today, Lead, WorkedLead, User):
         },
         "ok": errors == 0 and not stale and updates_consistent and counters.returncode == 0,
     }
+
+
+def load_test_remark_lines(Lead):
+    return sum(
+        remarks.count("load test call ")
+        for remarks in Lead.objects.filter(remarks__contains="load test call ")
+        .values_list("remarks", flat=True)
+    )
 
 
 def plan_traffic(dates, telecallers, today, Lead):

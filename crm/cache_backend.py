@@ -9,12 +9,25 @@ socket: an alias that raises errors (``IGNORE_EXCEPTIONS`` false, the
 dashboard's) raises ``BreakerOpen``, a ``redis.ConnectionError``; one that
 ignores them returns the miss or default, as django-redis does for any error.
 The first call after the window tries Redis again. A hung Redis so costs at
-most one timeout per alias per process per window; the outage is logged once
-a minute per alias.
+most one timeout per alias per process per window (two when a write times
+out first: below); the outage is logged once a minute per alias.
+
+A write that times out opens the breaker for writes only (``READS``): Redis
+may be paused for writes alone (``CLIENT PAUSE … WRITE``, as a failover
+does) and still answer reads, so cached values go on being served. Under a
+full hang the next read times out too and opens it for every call.
 
 ``always_attempt()`` lets calls through while the breaker is open, for writes
 whose failure costs more elsewhere than a timeout here (the dashboard's
-version bumps: a bump that could succeed must not become a bypass).
+version bumps: a bump that could succeed must not become a bypass), unless
+the breaker opened on a *timeout*: a Redis that hung a moment ago most likely
+hangs again, and trying would cost another timeout, so even those calls skip
+it for the window (a hung Redis costs a process one timeout per window, writes
+included). After a refused or reset connection, which fails at once, they
+are still tried.
+
+``bump_counters()`` increments several counters in one round trip (a
+pipeline), so a write's version bumps cost one timeout, not one per key.
 
 Errors that say nothing about reachability (a full Redis refusing a write, a
 wrong type) do not open the breaker: they fail that call only.
@@ -59,6 +72,19 @@ def always_attempt():
         _attempt_anyway.reset(token)
 
 
+def timed_out(exc):
+    """Whether `exc` says Redis did not answer in time (hung), rather than refused."""
+    return isinstance(exc, (redis.TimeoutError, TimeoutError))
+
+
+# Calls that only read. A *write* that timed out while reads may still be
+# answered (Redis paused for writes, as a failover's CLIENT PAUSE WRITE does)
+# opens the breaker for writes only; a read that timed out, or any refused
+# connection, opens it for every call.
+READS = frozenset({"get", "get_many", "has_key", "ttl", "pttl", "keys", "iter_keys",
+                   "memory policy"})
+
+
 class Breaker:
     """One cache's health as this process sees it. `clock` is monotonic seconds."""
 
@@ -67,14 +93,28 @@ class Breaker:
         self.seconds = seconds
         self.clock = clock
         self.open_until = None
+        self.opened_on_timeout = False
+        self.writes_open_until = None
         self.last_logged = None
 
     def is_open(self):
+        """Open for every call."""
         return self.open_until is not None and self.clock() < self.open_until
+
+    def skips(self, action):
+        """Whether the call `action` now skips Redis (module docstring)."""
+        if self.is_open() and (self.opened_on_timeout or not _attempt_anyway.get()):
+            return True
+        return (action not in READS and self.writes_open_until is not None
+                and self.clock() < self.writes_open_until)
 
     def trip(self, exc, action):
         now = self.clock()
-        self.open_until = now + self.seconds
+        if timed_out(exc) and action not in READS:
+            self.writes_open_until = now + self.seconds
+        else:
+            self.open_until = now + self.seconds
+            self.opened_on_timeout = timed_out(exc)
         if self.last_logged is None or now - self.last_logged >= OUTAGE_LOG_INTERVAL:
             self.last_logged = now
             logger.warning(
@@ -84,12 +124,14 @@ class Breaker:
 
     def reset(self):
         self.open_until = None
+        self.opened_on_timeout = False
+        self.writes_open_until = None
         self.last_logged = None
 
     def call(self, action, func, *args, **kwargs):
         """func(*args, **kwargs), unless the breaker is open: then django-redis's
         ConnectionInterrupted (caused by BreakerOpen) without trying."""
-        if self.is_open() and not _attempt_anyway.get():
+        if self.skips(action):
             raise ConnectionInterrupted(connection=None) from BreakerOpen(
                 f"Redis cache {self.name} skipped after an error (breaker open)")
         try:
@@ -181,6 +223,34 @@ class RedisCache(DjangoRedisCache):
         return self._guarded
 
     always_attempt = staticmethod(always_attempt)
+
+    def bump_counters(self, keys, initial):
+        """Increment the counters at `keys` (cache keys, no timeout) in one
+        round trip: a pipeline of ``SET key initial() NX`` and ``INCR key``
+        per key, so a missing counter starts above `initial()`. Returns
+        {key: error} for the keys whose increment failed: every key when Redis
+        did not answer (or the breaker skipped it; it may have applied some),
+        those Redis refused (e.g. out of memory under noeviction) otherwise.
+        Never raises for Redis errors."""
+        keys = list(keys)
+        if not keys:
+            return {}
+        try:
+            client = self.client.get_client(write=True)
+            pipeline = client.pipeline(transaction=False)
+            for key in keys:
+                raw = self.client.make_key(key)
+                pipeline.set(raw, initial(), nx=True)
+                pipeline.incr(raw)
+            results = self.breaker.call("bump", pipeline.execute, raise_on_error=False)
+        except (redis.RedisError, ConnectionInterrupted, OSError) as exc:
+            return dict.fromkeys(keys, exc)
+        failed = {}
+        for index, key in enumerate(keys):
+            errors = [r for r in results[2 * index:2 * index + 2] if isinstance(r, Exception)]
+            if errors:
+                failed[key] = errors[0]
+        return failed
 
     def memory_policy(self):
         """The server's MemoryPolicy, from INFO memory, else CONFIG GET (either

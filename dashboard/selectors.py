@@ -30,16 +30,19 @@ of the number of users and leads.
 """
 
 import functools
+import heapq
+import itertools
 import math
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib.auth import get_user_model
 from django.core.paginator import InvalidPage
 from django.db import connection, connections, router
-from django.db.models import Count, OuterRef, Subquery, Sum, Value
+from django.db.models import Count, F, OuterRef, Subquery, Sum, Value, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from calls.selectors import call_attempt_annotations, call_counts_by_user, calls_made_sql
@@ -455,25 +458,26 @@ def dashboard_due_page(*, day, user_id, page):
     pages = max(1, math.ceil(total / DUE_PAGE_SIZE))
     if not 1 <= page <= pages:
         raise DuePageOutOfRange(page=page, pages=pages)
+    items = _shared(("due_items", day, user_id, page),
+                    lambda: _due_items(day=day, user_id=user_id, page=page))
+    return {"total": total, "page": page, "pages": pages, "items": items}
+
+
+def _due_items(*, day, user_id, page):
     offset = (page - 1) * DUE_PAGE_SIZE
-    rows = (
-        _leads_in_scope(user_id)
-        .due_on(day)
-        .annotate(**call_attempt_annotations())
-        .order_by("followup_date", "id")
-        .values(
-            "id",
-            "customer_name",
-            "mobile",
-            "car_registration",
-            "status",
-            "followup_date",
-            "creator_id",
-            "creator__username",
-            *CALL_ATTEMPT_FIELDS,
-        )[offset : offset + DUE_PAGE_SIZE]
-    )
-    items = [
+    rows = _due_item_values(_leads_in_scope(user_id).due_on(day).order_by("followup_date", "id"))
+    return _due_item_rows(rows[offset : offset + DUE_PAGE_SIZE])
+
+
+def _due_item_values(leads):
+    return leads.annotate(**call_attempt_annotations()).values(
+        "id", "customer_name", "mobile", "car_registration", "status", "followup_date",
+        "creator_id", "creator__username", *CALL_ATTEMPT_FIELDS)
+
+
+def _due_item_rows(rows):
+    """The due list's items from `_due_item_values` rows, in their order."""
+    return [
         {
             "id": row["id"],
             "customer_name": row["customer_name"],
@@ -487,7 +491,6 @@ def dashboard_due_page(*, day, user_id, page):
         }
         for row in rows
     ]
-    return {"total": total, "page": page, "pages": pages, "items": items}
 
 
 def dashboard_trend(*, day, user_id):
@@ -511,7 +514,27 @@ def dashboard_trend(*, day, user_id):
     the same values with the ORM cost more in Python than the statement
     costs the database (docs/performance.md).
     """
-    days = [day - timedelta(days=TREND_DAYS - 1 - offset) for offset in range(TREND_DAYS)]
+    days = _trend_days(day)
+    new_leads = _shared(("trend_new_leads", day, user_id), lambda: None)
+    counts = _trend_counts(days, user_id, new_leads=new_leads is None)
+    if new_leads is not None:
+        counts = [*new_leads, *counts]
+    return [
+        # int(): PostgreSQL's sum(bigint) is numeric and arrives as Decimal.
+        {"date": date.isoformat(), "new_leads": int(counts[index]),
+         "updates": counts[TREND_DAYS + index], "calls": counts[2 * TREND_DAYS + index]}
+        for index, date in enumerate(days)
+    ]
+
+
+def _trend_days(day):
+    return [day - timedelta(days=TREND_DAYS - 1 - offset) for offset in range(TREND_DAYS)]
+
+
+def _trend_counts(days, user_id, *, new_leads=True, activity=True):
+    """The trend's counts in one statement: each day's new leads (when
+    `new_leads`), then each day's updates and each day's calls (when
+    `activity`)."""
     alias = router.db_for_read(Lead)
     ops = connections[alias].ops
     new_leads_params, worked_params, calls_params = [], [], []
@@ -526,20 +549,16 @@ def dashboard_trend(*, day, user_id):
             new_leads_params.append(user_id)
             worked_params.append(user_id)
             calls_params.append(user_id)
+    params = (new_leads_params if new_leads else []) + (
+        worked_params + calls_params if activity else [])
     with connections[alias].cursor() as cursor:
-        cursor.execute(_trend_sql(alias, one_user=user_id is not None),
-                       new_leads_params + worked_params + calls_params)
-        counts = cursor.fetchone()
-    return [
-        # int(): PostgreSQL's sum(bigint) is numeric and arrives as Decimal.
-        {"date": date.isoformat(), "new_leads": int(counts[index]),
-         "updates": counts[TREND_DAYS + index], "calls": counts[2 * TREND_DAYS + index]}
-        for index, date in enumerate(days)
-    ]
+        cursor.execute(_trend_sql(alias, one_user=user_id is not None, new_leads=new_leads,
+                                  activity=activity), params)
+        return list(cursor.fetchone())
 
 
 @functools.cache
-def _trend_sql(alias, *, one_user):
+def _trend_sql(alias, *, one_user, new_leads=True, activity=True):
     quote = connections[alias].ops.quote_name
     counters, worked = LeadDayDelta._meta, WorkedLead._meta
     column = {
@@ -554,7 +573,7 @@ def _trend_sql(alias, *, one_user):
         "user": quote(worked.get_field("user").column),
         "kind": quote(worked.get_field("kind").column),
     }
-    new_leads = (
+    new_leads_count = (
         f"(SELECT COALESCE(SUM({column['leads']}), 0) FROM {column['counters']} "
         f"WHERE {column['counted_kind']} = %s AND {column['closed']} = %s AND {column['day']} = %s"
         + (f" AND {column['creator']} = %s)" if one_user else ")")
@@ -566,8 +585,9 @@ def _trend_sql(alias, *, one_user):
         + (f" AND {column['user']} = %s)" if one_user else ")")
     )
     calls = calls_made_sql(alias, one_user=one_user)
-    return "SELECT " + ", ".join(
-        [new_leads] * TREND_DAYS + [worked_on] * TREND_DAYS + [calls] * TREND_DAYS)
+    counts = ([new_leads_count] * TREND_DAYS if new_leads else []) + (
+        [worked_on] * TREND_DAYS + [calls] * TREND_DAYS if activity else [])
+    return "SELECT " + ", ".join(counts)
 
 
 def new_for_owner_count(*, user_id):
@@ -585,6 +605,100 @@ def team_table_page(team, *, page):
         raise TeamPageOutOfRange(page=page, pages=pages)
     offset = (page - 1) * TEAM_PAGE_SIZE
     return {"rows": team[offset:offset + TEAM_PAGE_SIZE], "page": page, "pages": pages}
+
+
+# --- The team view from per-owner parts ------------------------------------------
+
+
+def team_part_owners():
+    """The ids whose parts make up the team view: every lead owner the
+    counters know (inactive users' too: their leads count), sorted. Reads the
+    counters, not the lead table (and joins the request's shared results)."""
+    return sorted({row["creator_id"] for row in _status_rows(user_id=None)})
+
+
+def team_parts(*, day, owners, one_by_one=False):
+    """{owner: part}: each owner's share of the team view on `day`, what the
+    team-wide selectors read from the lead table for that owner's leads,
+    JSON-ready: {"day_row": the owner's day counts (`_day_rows`), "due_head":
+    the first DUE_PAGE_SIZE items of the owner's due list, "new_leads": the
+    trend's new leads per day, oldest first}. Every value depends on the
+    owner's leads alone, so a write to them changes that owner's part only.
+
+    Statements: `one_by_one`, four per owner, reading only the index ranges
+    of their leads (their counters, day counts, first due page, new leads:
+    for the few owners a write changed); otherwise three whatever the number
+    of owners (the team's day counts, every owner's first due page through a
+    window function, the new leads grouped by owner: a cold team view).
+    """
+    owners = sorted(owners)
+    days = _trend_days(day)
+    with shared_queries():
+        if one_by_one:
+            return {owner: {
+                "day_row": _day_rows(day=day, user_id=owner).get(owner) or _empty_day_row(),
+                "due_head": _due_items(day=day, user_id=owner, page=1),
+                "new_leads": _trend_counts(days, owner, activity=False),
+            } for owner in owners}
+        day_rows = _day_rows(day=day, user_id=None)
+        heads = _due_heads(day=day, owners=owners)
+        new_leads = _new_leads_by_owner(days=days, owners=owners)
+    return {owner: {"day_row": day_rows.get(owner) or _empty_day_row(),
+                    "due_head": heads.get(owner, []),
+                    "new_leads": new_leads.get(owner, [0] * TREND_DAYS)} for owner in owners}
+
+
+def _due_heads(*, day, owners):
+    """{owner: the first DUE_PAGE_SIZE items of their due list}, one statement."""
+    ranked = Lead.objects.filter(creator_id__in=owners).due_on(day).annotate(
+        rank=Window(RowNumber(), partition_by=[F("creator_id")],
+                    order_by=[F("followup_date").asc(), F("id").asc()]))
+    heads = {}
+    for item in _due_item_rows(_due_item_values(ranked.filter(rank__lte=DUE_PAGE_SIZE)
+                                                .order_by("creator_id", "followup_date", "id"))):
+        heads.setdefault(item["creator_id"], []).append(item)
+    return heads
+
+
+def _new_leads_by_owner(*, days, owners):
+    """{owner: the leads they created on each of `days`}, one statement over
+    the day counters (kind created), not the lead table."""
+    rows = (LeadDayDelta.objects.filter(kind=DayCountKind.CREATED, closed=False,
+                                        creator_id__in=owners, day__in=days)
+            .order_by().values("creator_id", "day").annotate(leads=Sum("leads")))
+    index_of = {date: index for index, date in enumerate(days)}
+    counts = {}
+    for row in rows:
+        counts.setdefault(row["creator_id"], [0] * len(days))[index_of[row["day"]]] = int(
+            row["leads"])
+    return counts
+
+
+def _due_order(item):
+    return datetime.fromisoformat(item["followup_date"]), item["id"]
+
+
+@contextmanager
+def team_from_parts(*, day, parts):
+    """Within the block, the team view's selectors (`user_id=None`) for `day`
+    take what they would read from the lead table from `parts`, {owner id:
+    part} for every id of team_part_owners() (`team_parts`):
+    the day counts, the first due page (merged from each owner's first page:
+    the team's first DUE_PAGE_SIZE are among them) and the trend's new leads.
+    The counters, users, snapshots and the work log are still read (none of
+    them the lead table). With current parts the results equal a fresh
+    computation (tests compare them)."""
+    with shared_queries():
+        results, replica = _shared_results.get(), reading_from_replica()
+        results[(replica, ("day_rows", day, None))] = {
+            owner: part["day_row"] for owner, part in parts.items()}
+        merged = heapq.merge(*(part["due_head"] for part in parts.values()), key=_due_order)
+        results[(replica, ("due_items", day, None, 1))] = list(
+            itertools.islice(merged, DUE_PAGE_SIZE))
+        results[(replica, ("trend_new_leads", day, None))] = [
+            sum(counts) for counts in zip(*(part["new_leads"] for part in parts.values()),
+                                          strict=True)] if parts else [0] * TREND_DAYS
+        yield
 
 
 def dashboard_document(*, day, user, day_metrics, team_performance, due):

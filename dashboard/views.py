@@ -14,13 +14,17 @@ from crm.cache_backend import memory_policy
 from crm.db_routers import use_replica, wrote_recently
 from dashboard import cache, page_slots, selectors
 from dashboard.forms import DashboardForm
+from dashboard.team_parts import Rebuild
 from leads.permissions import user_sees_all_leads
 
 
-def _sections(form, *, charts, users):
+def _sections(form, rebuild, *, charts, users):
     """The parts a dashboard response is built from, for the form's valid
     query: the selector families ("due", "day", "team"), with `charts` the
-    trend ("charts"), with `users` the active users a manager may pick.
+    trend ("charts"), with `users` the active users a manager may pick. The
+    team view's take the lead table's numbers from per-owner parts
+    (`rebuild`, dashboard/team_parts.py); its due pages after the first read
+    the lead table.
 
     The due page comes first: a page out of range (DuePageOutOfRange) then
     fails before the expensive all-time aggregate runs.
@@ -29,17 +33,20 @@ def _sections(form, *, charts, users):
     user_id = user and user["id"]
     scope = cache.user_scope(user_id)
     date = day.isoformat()
+    section = rebuild.section
     parts = [
-        cache.Part("due", scope, {"date": date, "page": page},
-                   lambda: selectors.dashboard_due_page(day=day, user_id=user_id, page=page)),
-        cache.Part("day", scope, {"date": date},
-                   lambda: selectors.dashboard_day_metrics(day=day, user_id=user_id)),
-        cache.Part("team", scope, {"date": date},
-                   lambda: selectors.dashboard_team_performance(day=day, user_id=user_id)),
+        cache.Part("due", scope, {"date": date, "page": page}, section(
+            lambda: selectors.dashboard_due_page(day=day, user_id=user_id, page=page),
+            from_parts=page == 1)),
+        cache.Part("day", scope, {"date": date}, section(
+            lambda: selectors.dashboard_day_metrics(day=day, user_id=user_id), from_parts=True)),
+        cache.Part("team", scope, {"date": date}, section(
+            lambda: selectors.dashboard_team_performance(day=day, user_id=user_id),
+            from_parts=True)),
     ]
     if charts:
-        parts.append(cache.Part("charts", scope, {"date": date},
-                                lambda: selectors.dashboard_trend(day=day, user_id=user_id)))
+        parts.append(cache.Part("charts", scope, {"date": date}, section(
+            lambda: selectors.dashboard_trend(day=day, user_id=user_id), from_parts=True)))
         if user_id is not None:
             # The page's "New for you (n)" (one user's view; not in the JSON document).
             parts.append(cache.Part("new", scope, {},
@@ -47,6 +54,11 @@ def _sections(form, *, charts, users):
     if users:
         parts.append(_users_part())
     return tuple(parts)
+
+
+def _rebuild(form, bypass):
+    return Rebuild(form.cleaned_data["date"], team=form.cleaned_data["user"] is None,
+                   bypass=bypass)
 
 
 def _users_part():
@@ -75,7 +87,7 @@ def _validated_query(request):
     return manager, bypass, form, users
 
 
-def _fetch(request, *, family, form, params, sections, compute, bypass, also=()):
+def _fetch(request, *, family, form, params, rebuild, sections, compute, bypass, also=()):
     """The cached value of one whole response (`family` "html" or "json") for
     the form's valid query, built by `compute` from the `sections`' values;
     None when the due page does not exist (the form then carries the error).
@@ -101,6 +113,7 @@ def _fetch(request, *, family, form, params, sections, compute, bypass, also=())
         form.add_error("team_page", str(exc))
         return None
     request.cache_outcome = fetched.outcome
+    rebuild.count(fetched.outcome)
     return fetched.values[family]
 
 
@@ -183,13 +196,14 @@ def index(request):
     manager, bypass, form, users = _validated_query(request)
     if form.is_valid():
         is_staff = request.user.is_staff
+        rebuild = _rebuild(form, bypass)
         pieces = _fetch(
-            request, family="html", form=form, bypass=bypass,
+            request, family="html", form=form, bypass=bypass, rebuild=rebuild,
             params={"manager": int(manager), "staff": int(is_staff),
                     "team_page": form.cleaned_data["team_page"]},
             # A manager's page lists the active users in its menu.
             also=(cache.USERS_SCOPE,) if manager else (),
-            sections=_sections(form, charts=True, users=manager),
+            sections=_sections(form, rebuild, charts=True, users=manager),
             compute=lambda sections: _render_page(form, sections, manager=manager,
                                                   is_staff=is_staff),
         )
@@ -210,9 +224,10 @@ def data(request):
     except PermissionDenied as exc:
         return JsonResponse({"error": str(exc)}, status=403)
     if form.is_valid():
+        rebuild = _rebuild(form, bypass)
         body = _fetch(
-            request, family="json", form=form, params={}, bypass=bypass,
-            sections=_sections(form, charts=False, users=False),
+            request, family="json", form=form, params={}, bypass=bypass, rebuild=rebuild,
+            sections=_sections(form, rebuild, charts=False, users=False),
             compute=lambda sections: json.dumps(_document(form, sections),
                                                 cls=DjangoJSONEncoder),
         )

@@ -25,6 +25,11 @@ HIT_RATE_MIN_LOOKUPS = 20
 # Per family, every lookup counts, the sections looked up while a whole page
 # is rebuilt included.
 REQUESTS = "requests"
+# Per view, how each request was answered: "hit" (the whole response was
+# cached), "rebuilt" (rebuilt from cached sections or parts: no statement read
+# the lead table) or "miss" (the lead table was read; dashboard/team_parts.py).
+VIEWS = ("team", "user")
+VIEW_OUTCOMES = ("hit", "rebuilt", "miss")
 
 
 def _key(family, outcome, bucket):
@@ -95,12 +100,14 @@ class HitStats:
     def read(self, *, window_offset=0):
         """Hits, misses and hit rate per family, and for the requests' own
         lookups ("total": a lookup is a hit when everything it asked for was
-        cached), for one window (0 = the current one, 1 = the one before).
-        Rate is None when nothing was looked up."""
+        cached), for one window (0 = the current one, 1 = the one before),
+        and the requests' outcomes per view ("views"). Rate is None when
+        nothing was looked up."""
         self.flush()
         window = self.window(window_offset)
         families = sorted(family_timeouts())
         keys = [_key(f, o, window) for f in (*families, REQUESTS) for o in ("hit", "miss")]
+        keys += [_key(f"view:{v}", o, window) for v in VIEWS for o in VIEW_OUTCOMES]
         try:
             found = cache_call("stats", cache.get_many, keys)
         except CacheUnavailable:
@@ -116,6 +123,8 @@ class HitStats:
             "window_start": window * self.window_seconds,
             "families": [{"family": family, **counted(family)} for family in families],
             "total": counted(REQUESTS),
+            "views": {view: {outcome: int(found.get(_key(f"view:{view}", outcome, window), 0))
+                             for outcome in VIEW_OUTCOMES} for view in VIEWS},
         }
 
     def warn_if_hit_rate_low(self):

@@ -60,9 +60,21 @@ def bump_tokens(keys, fresh_token):
         except DatabaseError as exc:
             return list(keys), exc
         return [], None
+    bump_counters = getattr(cache, "bump_counters", None)
+    if bump_counters is not None:
+        # Redis: every scope in one round trip, so a hung Redis costs a write
+        # one timeout, not one per scope.
+        with attempted_even_if_open(cache):
+            try:
+                errors = bump_counters(list(keys.values()), fresh_token)
+            except CACHE_ERRORS as exc:
+                errors = dict.fromkeys(keys.values(), exc)
+        failed = [scope for scope, key in keys.items() if key in errors]
+        return failed, next(iter(errors.values()), None)
     failed, cause = [], None
-    # Always attempted, even while the cache backend's breaker is open: a
-    # bump that could have succeeded must not become a bypass.
+    # Attempted even while the cache backend's breaker is open (unless it
+    # opened on a timeout): a bump that could have succeeded must not become
+    # a bypass.
     with attempted_even_if_open(cache):
         for scope, key in keys.items():
             try:

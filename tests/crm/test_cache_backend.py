@@ -82,17 +82,112 @@ def test_each_alias_has_its_own_breaker(frozen):
     assert caches["default"].breaker is not caches["lenient"].breaker
 
 
-def test_always_attempt_tries_redis_while_the_breaker_is_open(frozen, use_private_redis):
-    freeze, _, attempts = frozen
+def test_always_attempt_tries_redis_after_a_refused_connection(use_private_redis,
+                                                                redis_attempts):
     cache = caches["default"]
-    freeze()
-    assert _outcome(lambda: cache.get("key"))[0] == "timed out"
-    use_private_redis.thaw()  # Redis is back; the breaker does not know yet
+    cache.set("warm", 1)
+    redis_attempts.count = 0
+    # Refused or reset: answered at once, so trying again costs nothing.
+    cache.breaker.trip(ConnectionRefusedError("a moment ago"), "test")
     assert _outcome(lambda: cache.incr("warm"))[0] == "skipped"
     with cache.always_attempt():
         assert cache.incr("warm") == 2
-    assert attempts.count == 2
+    assert redis_attempts.count == 1
     assert cache.breaker.is_open()  # other calls wait for the window
+
+
+def test_always_attempt_skips_redis_that_timed_out_for_the_window(frozen, use_private_redis):
+    freeze, clock, attempts = frozen
+    cache = caches["default"]
+    freeze()
+    assert _outcome(lambda: cache.get("key"))[0] == "timed out"
+    use_private_redis.thaw()  # would answer now; the breaker cannot know
+    with cache.always_attempt():
+        # A hung Redis most likely hangs again: one timeout per window, writes included.
+        assert _outcome(lambda: cache.incr("warm"))[0] == "skipped"
+        assert set(cache.bump_counters(["warm"], lambda: 1)) == {"warm"}
+    assert attempts.count == 1
+    clock.now += cache.breaker.seconds
+    with cache.always_attempt():
+        assert cache.incr("warm") == 2
+
+
+# --- counters in one round trip ----------------------------------------------
+
+
+class PipelineRuns:
+    """Counts pipelines sent to Redis: one round trip each."""
+
+    def __init__(self, monkeypatch):
+        self.count = 0
+        real = redis.client.Pipeline.execute
+
+        def execute(pipeline, *args, **kwargs):
+            self.count += 1
+            return real(pipeline, *args, **kwargs)
+
+        monkeypatch.setattr(redis.client.Pipeline, "execute", execute)
+
+
+def test_bump_counters_increments_and_creates_in_one_round_trip(use_private_redis,
+                                                                monkeypatch, redis_attempts):
+    cache = caches["default"]
+    cache.set("a", 5, None)
+    runs, redis_attempts.count = PipelineRuns(monkeypatch), 0
+    assert cache.bump_counters(["a", "b", "c"], lambda: 100) == {}
+    assert (runs.count, redis_attempts.count) == (1, 0)
+    assert cache.get_many(["a", "b", "c"]) == {"a": 6, "b": 101, "c": 101}
+    assert cache.ttl("b") is None  # counters never expire
+
+
+def test_bump_counters_on_a_frozen_redis_costs_one_timeout(frozen, monkeypatch):
+    freeze, _, _ = frozen
+    cache = caches["default"]
+    runs = PipelineRuns(monkeypatch)
+    freeze()
+    failed = cache.bump_counters(["a", "b", "c"], lambda: 1)
+    assert sorted(failed) == ["a", "b", "c"]
+    assert all(isinstance(error, redis.TimeoutError) for error in failed.values())
+    assert runs.count == 1
+    # A write timed out: writes skip Redis for the window, reads may still be answered.
+    assert cache.breaker.skips("set") and not cache.breaker.skips("get")
+    assert _outcome(lambda: cache.get("key"))[0] == "timed out"  # frozen, not paused
+    assert cache.breaker.skips("get")
+
+
+def test_a_write_pause_keeps_reads_going(use_private_redis, redis_attempts):
+    cache = caches["default"]
+    cache.set("warm", 1)
+    control = use_private_redis.client()
+    control.execute_command("CLIENT", "PAUSE", 60000, "WRITE")
+    try:
+        redis_attempts.count = 0
+        assert _outcome(lambda: cache.set("key", 2))[0] == "timed out"
+        assert [_outcome(lambda: cache.get("warm")) for _ in range(3)] == [("answered", 1)] * 3
+        assert _outcome(lambda: cache.add("key", 2))[0] == "skipped"
+        assert set(cache.bump_counters(["warm"], lambda: 1)) == {"warm"}
+        assert redis_attempts.count == 4  # the set and the three reads
+    finally:
+        control.execute_command("CLIENT", "UNPAUSE")
+
+
+def test_bump_counters_reports_exactly_the_keys_redis_refused(settings, private_redis):
+    from crm.cache_settings import redis_caches
+
+    # Writes allowed to a and c only: b's SET and INCR are refused.
+    private_redis.admin.acl_setuser("app", enabled=True, passwords=["+secret"],
+                                    keys=["%R~*", "~crm:1:a", "~crm:1:c"],
+                                    commands=["+@all"])
+    try:
+        settings.CACHES = redis_caches(private_redis.url(user="app:secret"))
+        cache = caches["default"]
+        failed = cache.bump_counters(["a", "b", "c"], lambda: 10)
+        assert list(failed) == ["b"]
+        assert isinstance(failed["b"], redis.exceptions.NoPermissionError)
+        assert cache.get_many(["a", "b", "c"]) == {"a": 11, "c": 11}
+        assert not cache.breaker.is_open()  # refused, not unreachable
+    finally:
+        private_redis.admin.acl_deluser("app")
 
 
 def test_the_breaker_logs_an_outage_once_per_interval(frozen, caplog):

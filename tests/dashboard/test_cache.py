@@ -183,6 +183,7 @@ def test_failed_invalidation_bypasses_the_cache_until_old_entries_expired(
     compute = Counter()
     fetch([part(compute)])
     monkeypatch.setattr(default_cache, "incr", redis_went_away)
+    monkeypatch.setattr(default_cache, "bump_counters", redis_went_away, raising=False)
     monkeypatch.setattr(default_cache, "set", redis_went_away)
     with caplog.at_level(logging.ERROR, logger="dashboard.cache"):
         assert invalidate_dashboard(user_ids={1}) is False
@@ -214,6 +215,8 @@ def test_failed_invalidation_without_a_database_logs_the_owners(
         raise OperationalError("database went away")
 
     monkeypatch.setattr(default_cache, "incr", redis_went_away)
+
+    monkeypatch.setattr(default_cache, "bump_counters", redis_went_away, raising=False)
     monkeypatch.setattr(default_cache, "set", redis_went_away)
     monkeypatch.setattr(CacheBypass.objects, "update_or_create", database_went_away)
     with caplog.at_level(logging.ERROR, logger="dashboard.cache"):
@@ -414,6 +417,62 @@ def test_a_bump_while_the_breaker_is_open_is_attempted(use_private_redis):
     assert fetch([part(compute, user_id=1)]).outcome == "miss"  # the bump retired it
 
 
+def test_a_write_on_a_frozen_redis_costs_one_timeout_for_all_its_scopes(
+    use_private_redis, monkeypatch
+):
+    import redis
+
+    runs = {"count": 0}
+    real = redis.client.Pipeline.execute
+
+    def execute(pipeline, *args, **kwargs):
+        runs["count"] += 1
+        return real(pipeline, *args, **kwargs)
+
+    monkeypatch.setattr(redis.client.Pipeline, "execute", execute)
+    compute = Counter()
+    fetch([part(compute, user_id=1)])  # stored; a pooled connection
+    use_private_redis.freeze()
+    assert invalidate_dashboard(user_ids={1, 2}) is False
+    assert runs["count"] == 1  # u1, u2 and the team in one round trip
+    assert sorted(scope for scope, _ in active_bypasses()) == ["team", "u1", "u2"]
+
+    # The breaker opened on that timeout: the next write skips Redis for the
+    # window (another timeout would most likely be paid) and bypasses its
+    # scopes, as a failed bump does.
+    assert invalidate_dashboard(user_ids={3}) is False
+    assert runs["count"] == 1
+    assert sorted(scope for scope, _ in active_bypasses()) == ["team", "u1", "u2", "u3"]
+    use_private_redis.thaw()
+    breakers.reset()
+    assert fetch([part(compute, user_id=1)]).outcome == "bypass"  # never the old entry
+
+
+def test_a_bump_refused_for_one_owner_bypasses_that_owner_and_the_team(settings,
+                                                                        private_redis):
+    from crm.cache_settings import redis_caches
+
+    settings.CACHES = redis_caches(private_redis.url())
+    settings.DASHBOARD_VERSION_TOKENS = "cache"
+    before = read_versions(["team", "u1", "u2"])
+    # This client may write every token but user 1's.
+    private_redis.admin.acl_setuser(
+        "app", enabled=True, passwords=["+secret"], commands=["+@all"],
+        keys=["%R~*", "~crm:1:dash:ver:team", "~crm:1:dash:ver:user:2"])
+    try:
+        settings.CACHES = redis_caches(private_redis.url(user="app:secret"))
+        assert invalidate_dashboard(user_ids={1, 2}) is False
+        after = read_versions(["team", "u1", "u2"])
+    finally:
+        private_redis.admin.acl_deluser("app")
+    # u2's bump took: u2 stays cached. The team's took too, but the team view
+    # is built from its owners' parts, and u1's is still current under its
+    # old token: bypassed as well.
+    assert [scope for scope, _ in active_bypasses()] == ["team", "u1"]
+    assert (after["team"], after["u1"], after["u2"]) == (
+        before["team"] + 1, before["u1"], before["u2"] + 1)
+
+
 # --- per-scope bypass -----------------------------------------------------------
 
 def test_failed_bump_bypasses_only_the_scopes_it_concerns(monkeypatch, tokens_in_the_cache):
@@ -422,6 +481,7 @@ def test_failed_bump_bypasses_only_the_scopes_it_concerns(monkeypatch, tokens_in
         fetch([part(compute, user_id=uid)])
     with monkeypatch.context() as outage:
         outage.setattr(default_cache, "incr", redis_went_away)
+        outage.setattr(default_cache, "bump_counters", redis_went_away, raising=False)
         outage.setattr(default_cache, "set", redis_went_away)
         assert invalidate_dashboard(user_ids={1}) is False  # user 1 and the team
     outcomes = {uid: fetch([part(compute, user_id=uid)]).outcome
