@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from leads import services
 from leads.forms import LeadCreateForm, LeadEditForm, LeadListFilterForm, QuickUpdateForm
 from leads.models import Lead, LeadStatus
+from leads.name_search import planned_from_the_name_index, searches_names
 from leads.permissions import user_sees_all_leads
 
 LEADS_PER_PAGE = 50
@@ -35,7 +36,8 @@ def lead_list(request):
     offset = (page - 1) * LEADS_PER_PAGE
     leads = form.filter(Lead.objects.visible_to(request.user)).select_related("creator")
     leads = leads[offset:offset + LEADS_PER_PAGE + 1]
-    leads = list(leads)
+    with planned_from_the_name_index(active=searches_names(form.cleaned_data["q"])):
+        leads = list(leads)
     context.update(
         leads=leads[:LEADS_PER_PAGE],
         page=page,
