@@ -68,6 +68,12 @@ def test_phone_dashboard_starts_with_the_due_cards(page, live_server, login, day
         expect(card.get_by_label("Status", exact=True)).to_have_count(1)
         expect(card.get_by_label("Status", exact=True)).to_have_value("needs_followup")
         expect(card.locator(".status")).to_have_count(0)
+        card_box = card.bounding_box()
+        for field in (card.get_by_label("Status", exact=True), card.get_by_label("Remark"),
+                      card.get_by_role("button", name="Save", exact=True)):
+            box = field.bounding_box()
+            assert card_box["x"] < box["x"] and box["x"] + box["width"] < (
+                card_box["x"] + card_box["width"])
         # A telecaller's own list names no owner.
         expect(card.locator(".due-owner")).to_have_count(0)
         assert "asha" not in text
@@ -144,3 +150,21 @@ def test_a_refused_save_stays_at_its_card_with_the_message_in_view(
     expect(page.locator("#messages")).to_be_in_viewport()
     expect(eighth).to_be_in_viewport()
     assert js_errors == []
+
+
+def test_phone_queue_rows_fit_the_screen(page, live_server, login, day_of_calls, js_errors):
+    asha, leads, _ = day_of_calls
+    page.set_viewport_size(PHONE)
+    login(asha)
+    page.goto(f"{live_server.url}/leads/?due=today")
+    row = page.locator(f"#lead-{leads[0].pk}")
+    status = row.get_by_label("Status", exact=True)
+    remark = row.get_by_label("Remark", exact=True)
+    for field in (status, remark, row.get_by_role("button", name="Save", exact=True)):
+        field.scroll_into_view_if_needed()
+        box, cell = field.bounding_box(), field.locator("xpath=ancestor::td").bounding_box()
+        # Inside its cell, padding included (not cut off at the screen's edge).
+        assert box["x"] >= cell["x"] and box["x"] + box["width"] <= cell["x"] + cell["width"] - 4
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert js_errors == []
+    expect(row.locator(".status")).to_have_count(0)  # the status once: the select
