@@ -39,7 +39,8 @@ def lead_list(request):
     offset = (page - 1) * LEADS_PER_PAGE
     leads = form.filter(Lead.objects.visible_to(request.user)).select_related("creator")
     leads = leads[offset:offset + LEADS_PER_PAGE + 1]
-    with planned_from_the_name_index(active=searches_names(form.cleaned_data["q"])):
+    with planned_from_the_name_index(active=searches_names(form.cleaned_data["q"]),
+                                     using=leads.db):
         leads = list(leads)
     shown = leads[:LEADS_PER_PAGE]
     for lead, anchor in zip(shown, after_save_anchors([lead.pk for lead in shown]), strict=True):
