@@ -48,6 +48,14 @@ test: install
 lint: install
 	$(VENV)/bin/ruff check .
 
+# wrk drives the load test: without it, stop with one line saying how to get
+# it, before anything is installed or started.
+ifneq ($(filter load-test,$(MAKECMDGOALS)),)
+ifeq ($(shell command -v wrk),)
+$(error make load-test: wrk is not installed: apt-get install -y wrk)
+endif
+endif
+
 # Not part of the suite: needs PostgreSQL, Redis and wrk (see README, "Load test").
 load-test: $(VENV)/.installed-runtime
 	$(PY) bench/load_test.py

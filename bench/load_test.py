@@ -45,6 +45,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -227,8 +228,14 @@ def view_outcomes(before, after):
     return views
 
 
+WRK_MISSING = "load test: wrk is not installed: apt-get install -y wrk"
+
+
 def main():
     args = parse_args()
+    # Before anything is recreated or started: the last step needs wrk.
+    if shutil.which("wrk") is None:
+        sys.exit(WRK_MISSING)
     env = server_env(args, secrets.token_urlsafe(50))
     os.environ.update(env)
     for name in [k for k in os.environ if k not in env and k.startswith(("CRM_", "DATABASE_"))]:

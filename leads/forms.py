@@ -16,7 +16,6 @@ from leads.models import (
     validate_followup_range,
     validate_remark,
 )
-from leads.normalization import mobile_search_prefix, registration_search_prefix
 from leads.people import lead_owners
 
 # What <input type="datetime-local"> sends and expects (minutes, local time).
@@ -283,9 +282,10 @@ def first_error(form):
 
 
 class LeadListFilterForm(forms.Form):
+    # One box for the three ways people look a customer up (LeadQuerySet.search).
     q = forms.CharField(
-        required=False, max_length=30, label="Mobile or registration",
-        widget=forms.TextInput(attrs={"type": "search", "placeholder": "98290 12345 or RJ14"}),
+        required=False, max_length=100, label="Name, mobile or registration",
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Meera, 98290 or RJ14"}),
     )
     status = forms.ChoiceField(
         required=False, choices=[("", "All statuses"), *LeadStatus.choices], label="Status"
@@ -321,13 +321,9 @@ class LeadListFilterForm(forms.Form):
             del self.fields["user"]
 
     def clean_q(self):
-        term = self.cleaned_data["q"].strip()
-        if term and mobile_search_prefix(term) is None and registration_search_prefix(term) is None:
-            raise forms.ValidationError(
-                "Search by mobile number (any format, or its first digits) or car "
-                "registration (its beginning, letters and digits)."
-            )
-        return term
+        # Any text is a search: punctuation only separates words, and a term
+        # with no letters or digits simply matches nothing (the page says so).
+        return self.cleaned_data["q"].strip()
 
     def filter(self, leads):
         """`leads` filtered and ordered: a queue in its working order, else newest first."""

@@ -9,7 +9,9 @@ from django.utils import timezone
 from leads import history, permissions
 from leads.counters import LeadCountDeltaManager, LeadDayDeltaManager
 from leads.invalidation import InvalidatingQuerySet
+from leads.name_search import NameWordsStartWith, name_search_words
 from leads.normalization import (
+    could_start_registration,
     has_visible_character,
     mobile_search_prefix,
     normalize_mobile,
@@ -240,12 +242,14 @@ class LeadQuerySet(InvalidatingQuerySet):
     def search(self, term, *, names=False):
         """Leads matching a search-box term.
 
-        A mobile in any format (or a prefix of one) and the beginning of a
-        registration match by prefix on the normalised value, through the
-        pattern-ops indexes (LIKE 'x%', never a leading wildcard). With
-        `names=True` a term that is not a number also matches inside customer
-        names: a scan, acceptable in admin only. A term that can be neither
-        matches nothing; a blank term matches everything.
+        A mobile in any format (or a prefix of one) matches by prefix on the
+        normalised mobile, through its pattern-ops index (LIKE 'x%', never a
+        leading wildcard). Any other term matches leads whose customer name
+        has a word starting with each of the term's words
+        (leads/name_search.py, index-served on PostgreSQL), or whose
+        registration starts with the term. With `names=True` (admin) the
+        name part matches anywhere inside the name instead: a scan. A term
+        with no letters or digits matches nothing; a blank term everything.
         """
         term = term.strip()
         if not term:
@@ -254,14 +258,18 @@ class LeadQuerySet(InvalidatingQuerySet):
         if mobile is not None:
             return self.filter(mobile__startswith=mobile)
         registration = registration_search_prefix(term)
-        if registration is not None and (
-            not names or any(ch.isdigit() for ch in registration)
-        ):
-            return self.filter(car_registration__startswith=registration)
-        if not names:
-            return self.none()
-        condition = Q(customer_name__icontains=term)
-        if registration is not None:
+        if names:
+            if registration is not None and any(ch.isdigit() for ch in registration):
+                return self.filter(car_registration__startswith=registration)
+            condition = Q(customer_name__icontains=term)
+        else:
+            words = name_search_words(term)
+            if not words:
+                return self.none()
+            condition = Q(NameWordsStartWith("customer_name", words=words))
+        # A name search ORed with a registration that cannot exist would only
+        # make PostgreSQL recheck every name match row by row.
+        if registration is not None and (names or could_start_registration(registration)):
             condition |= Q(car_registration__startswith=registration)
         return self.filter(condition)
 

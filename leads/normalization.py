@@ -16,6 +16,10 @@ _REGISTRATION_SEPARATORS = re.compile(r"[\s\-]+")
 # (RJ14AB1234, DL3CAF0001, MH12A0007). BH series: year, BH, number, letters.
 _STATE_SERIES = re.compile(r"[A-Z]{2}[0-9]{1,2}[A-Z]{0,3}[0-9]{4}")
 _BH_SERIES = re.compile(r"[0-9]{2}BH[0-9]{4}[A-Z]{1,2}")
+# The beginnings of those two shapes (every prefix of a valid registration).
+_REGISTRATION_START = re.compile(
+    r"[A-Z]{1,2}|[A-Z]{2}[0-9]{1,2}[A-Z]{0,3}[0-9]{0,4}|[0-9]{1,2}|[0-9]{2}B|[0-9]{2}BH[0-9]{0,4}[A-Z]{0,2}"
+)
 
 # Unicode categories that draw nothing: control and format characters (the
 # zero-width spaces and joiners, U+2060, U+FEFF are format characters) and
@@ -103,3 +107,9 @@ def registration_search_prefix(term):
     if raw and raw.isalnum() and raw.isascii() and len(raw) <= 20:
         return raw
     return None
+
+
+def could_start_registration(prefix):
+    """Whether a stored-form prefix (registration_search_prefix) can begin a
+    valid registration: "RJ", "RJ14A" can, "MEERA" cannot."""
+    return bool(prefix) and _REGISTRATION_START.fullmatch(prefix) is not None

@@ -1,5 +1,7 @@
 """The telecaller pages: my leads, add a lead, edit a lead, quick update."""
 
+import re
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -25,7 +27,9 @@ from leads.forms import (
     first_error,
 )
 from leads.models import Lead, LeadStatus
+from leads.name_search import planned_from_the_name_index, searches_names
 from leads.permissions import user_sees_all_leads
+from leads.templatetags.leads_tags import after_save_anchors, lead_card_anchor
 
 LEADS_PER_PAGE = 50
 NEW_FOR_YOU_SHOWN = 100
@@ -47,9 +51,14 @@ def lead_list(request):
     offset = (page - 1) * LEADS_PER_PAGE
     leads = form.filter(Lead.objects.visible_to(request.user)).select_related("creator")
     leads = leads[offset:offset + LEADS_PER_PAGE + 1]
-    leads = list(leads)
+    with planned_from_the_name_index(active=searches_names(form.cleaned_data["q"]),
+                                     using=leads.db):
+        leads = list(leads)
+    shown = leads[:LEADS_PER_PAGE]
+    for lead, anchor in zip(shown, after_save_anchors([lead.pk for lead in shown]), strict=True):
+        lead.after_save_anchor = anchor
     context.update(
-        leads=leads[:LEADS_PER_PAGE],
+        leads=shown,
         page=page,
         has_previous=page > 1,
         has_next=len(leads) > LEADS_PER_PAGE,
@@ -215,8 +224,24 @@ def _next_url(request):
     if url and url_has_allowed_host_and_scheme(
         url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
-        return url
-    return DASHBOARD_URL
+        return url.split("#", 1)[0]
+    return str(DASHBOARD_URL)
+
+
+# The id of an element on the page a quick update came from (a card).
+_ANCHOR = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}")
+
+
+def _back(request, lead, *, saved):
+    """The redirect after a quick update: to `next`, keeping the user's place
+    in the list without JavaScript. Saved: at `anchor`, the card after this
+    one (this one may have left the list); refused: at this lead's card, the
+    message above it. Forms that post no anchor come back to the top."""
+    url = _next_url(request)
+    anchor = request.POST.get("anchor", "")
+    if _ANCHOR.fullmatch(anchor):
+        url += f"#{anchor}" if saved else f"#{lead_card_anchor(lead.pk)}"
+    return HttpResponseRedirect(url)
 
 
 def _quick_update_refused(request, lead, message):
@@ -282,4 +307,4 @@ def lead_quick_update(request, pk):
         request,
         f"Updated {lead.customer_name}: {called}{LeadStatus(lead.status).label}, {followup}.",
     )
-    return HttpResponseRedirect(_next_url(request))
+    return _back(request, lead, saved=True)

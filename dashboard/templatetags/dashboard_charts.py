@@ -1,7 +1,7 @@
 """The dashboard's charts as inline SVG: `{% status_chart counts %}`, `{% trend_chart trend %}`.
 
 Plain string building with html.escape, as for the due rows
-(dashboard_format.due_rows): the two charts are some 500 values, and escaping
+(dashboard/due_cards.py): the two charts are some 500 values, and escaping
 each one through Django's template engine was the largest part of rendering a
 cold dashboard (figures in docs/performance.md). Numbers are written as they
 are (no localisation): SVG coordinates must stay machine-readable.

@@ -95,10 +95,30 @@ def followup_shortcuts(target_id):
     return mark_safe(followup_shortcuts_html(target_id))  # built with html.escape
 
 
-def render_quick_update_form(item, *, csrf_token, next_url, action_url):
+def lead_card_anchor(lead_id):
+    """The id of a lead's card (or row) in a list, the fragment a quick update
+    comes back to."""
+    return f"lead-{int(lead_id)}"
+
+
+def after_save_anchors(lead_ids, *, alone="main"):
+    """For each lead of a list, where to come back once its quick update is
+    saved: the next card (the saved one may leave the list), for the last
+    the one before it, for a list of one the element `alone`."""
+    ids = list(lead_ids)
+    return [
+        lead_card_anchor(ids[index + 1]) if index + 1 < len(ids)
+        else lead_card_anchor(ids[index - 1]) if index > 0
+        else alone
+        for index in range(len(ids))
+    ]
+
+
+def render_quick_update_form(item, *, csrf_token, next_url, action_url, anchor=""):
     """The due list's after-call form for one lead (`item`, a due-list dict):
     status, next follow-up (with its shortcuts and the "no follow-up" tick),
-    remark, posting to `action_url` and coming back to `next_url`. Plain
+    remark, posting to `action_url` and coming back to `next_url`, at the
+    element `anchor` (an id: the next card) once saved. Plain
     string building with html.escape: the dashboard renders fifty per page,
     and Django's template engine (or format_html) spends most of a cold
     dashboard's time escaping them."""
@@ -108,10 +128,14 @@ def render_quick_update_form(item, *, csrf_token, next_url, action_url):
         f' aria-label="Update {escape(item["customer_name"])}">'
         f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(str(csrf_token))}">'
         f'<input type="hidden" name="next" value="{escape(str(next_url))}">'
-        f'{DEFAULT_SAVE_BUTTON}'
+        + (f'<input type="hidden" name="anchor" value="{escape(anchor)}">' if anchor else "")
+        + f'{DEFAULT_SAVE_BUTTON}'
         f'{outcome_fields_html(lead_id, **item.get("call_input", {}))}'
+        # One block per field: a card lays them out (static/css/crm.css).
+        f'<div class="qu-field qu-status">'
         f'<label for="qu-{lead_id}-status">Status</label>'
         f'<select id="qu-{lead_id}-status" name="status">{_status_options(item["status"])}</select>'
+        f'</div><div class="qu-field qu-followup">'
         f'<label for="qu-{lead_id}-followup">Next follow-up</label>'
         f'<input type="datetime-local" id="qu-{lead_id}-followup" name="followup_date"'
         f' value="{escape(datetime_local(item["followup_date"]))}">'
@@ -120,11 +144,12 @@ def render_quick_update_form(item, *, csrf_token, next_url, action_url):
         f'<input type="checkbox" id="qu-{lead_id}-no-followup" name="no_followup"'
         f'{" checked" if item.get("no_followup") else ""}>'
         f' {escape(NO_FOLLOWUP_LABEL)}</label>'
+        f'</div><div class="qu-field qu-remark">'
         f'<label for="qu-{lead_id}-remark">Remark</label>'
         f'<input type="text" id="qu-{lead_id}-remark" name="remark"'
         f' maxlength="{REMARK_MAX_CHARS}" value="{escape(item.get("remark", ""))}"'
         f' placeholder="Added to the remarks and the call (Lost needs the reason)">'
-        f'<button type="submit">Save</button></form>'
+        f'</div><button type="submit" class="qu-save">Save</button></form>'
     )
 
 
@@ -141,7 +166,7 @@ def quick_update_form(context, lead):
             "followup_date": lead.followup_date}
     return mark_safe(render_quick_update_form(  # built with html.escape
         item, csrf_token=context["csrf_token"], next_url=context["request"].get_full_path(),
-        action_url=_quick_update_url()(lead.pk),
+        action_url=_quick_update_url()(lead.pk), anchor=getattr(lead, "after_save_anchor", ""),
     ))
 
 

@@ -84,11 +84,19 @@
     var button = form.querySelector("button[type=submit]");
     if (button) button.disabled = true;
     var body = new FormData(form);
-    load(form.action, { method: "POST", body: body }, false, function () { form.submit(); }).then(function () {
+    // Where the page without JavaScript would land (the redirect's fragment):
+    // the next card once saved, this one when refused.
+    var anchor = body.get("anchor");
+    var card = form.closest("tr.due-card");
+    load(form.action, { method: "POST", body: body }, false, function () { form.submit(); }).then(function (page) {
+      if (!page) return;
       var messages = document.querySelector("#messages .message");
+      var refused = messages && messages.classList.contains("error");
+      var place = document.getElementById(refused && card ? card.id : anchor);
+      if (place) place.scrollIntoView({ block: "start" });
       if (messages) {
         messages.setAttribute("tabindex", "-1");
-        messages.focus();
+        messages.focus({ preventScroll: true });
       }
     });
   });

@@ -202,7 +202,10 @@ def test_index_shows_the_due_list_with_contact_links(client, manager, crafted):
     assert f'href="{reverse("admin:leads_lead_change", args=[lead.pk])}"' in html
     assert html.count('class="quick-update"') == 5
     assert f'action="/leads/{lead.pk}/quick-update/"' in html
-    assert '<span class="status status-confirmed">Confirmed</span>' in html
+    # The status once per card: the quick update's selected status.
+    card = re.search(rf'<tr class="due-card" id="lead-{lead.pk}".*?</tr>', html).group(0)
+    assert 'class="status' not in card
+    assert re.findall(r'<option value="(\w+)" selected>', card) == [lead.status]
     assert ('<tr data-status="needs_followup"><td>Needs Followup</td>'
             '<td class="num">2</td></tr>') in html
 
@@ -217,12 +220,40 @@ def test_index_manager_gets_the_user_menu_and_team_table(client, manager, crafte
     assert f'<tr data-user="{crafted.ravi.pk}">' in html
 
 
+def _due_headers(html):
+    table = re.search(r'<table class="data due">.*?</thead>', html, re.S).group(0)
+    return re.findall(r'<th scope="col" class="due-\w+">([^<]*)</th>', table)
+
+
+def test_due_cards_show_the_owner_in_the_managers_team_view_only(client, manager, crafted):
+    client.force_login(manager)
+    team = client.get(INDEX, {"date": "2024-05-10"}).content.decode()
+    one = client.get(INDEX, {"date": "2024-05-10", "user": crafted.asha.pk}).content.decode()
+    client.force_login(crafted.asha)
+    own = client.get(INDEX, {"date": "2024-05-10"}).content.decode()
+    assert _due_headers(team) == ["Follow-up", "Customer", "Mobile", "Registration", "Owner",
+                                  "Update"]
+    assert _due_headers(one) == _due_headers(own) == [
+        "Follow-up", "Customer", "Mobile", "Registration", "Update"]
+    assert team.count('class="due-owner"') == team.count('class="due-card"') + 1  # + header
+    assert 'class="due-owner"' not in one and 'class="due-owner"' not in own
+
+
+def test_telecallers_due_list_comes_before_the_numbers(client, manager, crafted):
+    client.force_login(crafted.asha)
+    own = client.get(INDEX, {"date": "2024-05-10"}).content.decode()
+    assert own.index('id="due-heading"') < own.index('aria-label="Summary"')
+    client.force_login(manager)
+    team = client.get(INDEX, {"date": "2024-05-10"}).content.decode()
+    assert team.index('aria-label="Summary"') < team.index('id="due-heading"')
+
+
 def test_index_telecaller_has_no_user_menu_nor_team_table(client, crafted):
     client.force_login(crafted.asha)
     html = client.get(INDEX, {"date": "2024-05-10"}).content.decode()
     assert 'name="user"' not in html
     assert 'class="data team"' not in html
-    assert f'<tr data-lead="{crafted.leads.asha_due_morning.pk}">' in html
+    assert f'data-lead="{crafted.leads.asha_due_morning.pk}"' in html
     # Not staff: no admin link.
     assert "/admin/leads/lead/" not in html
 
@@ -244,9 +275,10 @@ def test_index_paginates_the_due_list(client, manager, day):
     second = client.get(INDEX, {"date": "2024-05-10", "page": 2})
     first_html, second_html = first.content.decode(), second.content.decode()
     assert first.context["data"]["due"]["pages"] == 2
-    assert first_html.count("<tr data-lead=") == 50
+    assert first_html.count('<tr class="due-card"') == 50
     assert 'href="?date=2024-05-10&amp;page=2" rel="next"' in first_html
-    assert re.findall(r'<tr data-lead="(\d+)"', second_html) == [str(leads[50].pk)]
+    assert re.findall(r'<tr class="due-card" id="lead-\d+" data-lead="(\d+)"', second_html) == [
+        str(leads[50].pk)]
     assert 'href="?date=2024-05-10&amp;page=1" rel="prev"' in second_html
     # Each quick-update form comes back to the page it was posted from.
     assert 'name="next" value="/dashboard/?date=2024-05-10&amp;page=2"' in second_html

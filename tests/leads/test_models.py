@@ -198,11 +198,12 @@ def test_search_by_registration_prefix():
     assert _search("dl") == ["dl"]
 
 
-def test_search_names_only_when_asked():
+def test_search_names_by_word_prefix_or_inside_them_in_admin():
     LeadFactory(customer_name="Sunita Sharma", car_registration="DL3CAF0001")
-    assert _search("sharma") == []
-    assert _search("sharma", names=True) == ["Sunita Sharma"]
-    assert _search("Mr. Sharma!") == []
+    assert _search("sharma") == ["Sunita Sharma"]
+    assert _search("harma") == []
+    assert _search("harma", names=True) == ["Sunita Sharma"]
+    assert _search("Mr. Sharma!") == []  # "mr" begins no word of the name
     assert _search("  ") == ["Sunita Sharma"]
 
 
