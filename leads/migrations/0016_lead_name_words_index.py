@@ -28,7 +28,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ('leads', '0010_telecallers_group'),
+        ('leads', '0015_managers_view_lead_history'),
     ]
 
     operations = [
