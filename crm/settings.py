@@ -137,6 +137,12 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": BASE_DIR / "db.sqlite3",
+            # The embedded default still has concurrent writers (runserver's
+            # threads, a command beside the server). A transaction takes the
+            # write lock when it starts and others wait for it (up to 20 s),
+            # instead of failing at once with "database is locked" when a
+            # reader tries to become a writer.
+            "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
         }
     }
 

@@ -39,7 +39,7 @@ def _error(status, message, **headers):
     return response
 
 
-def _token(request):
+def token_of(request):
     header = request.headers.get("Authorization", "")
     scheme, _, raw = header.partition(" ")
     if scheme.lower() != "bearer" or not raw.strip():
@@ -113,7 +113,7 @@ def _duplicate_of(mobile):
 def intake_api(request):
     if request.method != "POST":
         return _error(405, "Send the lead with POST.", Allow="POST")
-    token = _token(request)
+    token = token_of(request)
     if token is None:
         return _error(401, "Send a valid API token: Authorization: Bearer <token>.",
                       WWW_Authenticate="Bearer")

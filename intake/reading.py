@@ -62,11 +62,11 @@ def open_table(path, *, file_name, sheet=None, converted_dir=None):
                 "save it from Excel as .xlsx, or as CSV UTF-8."
             )
         if converted_dir is None:
-            return _open_xlsx(path, file_name=file_name, sheet=sheet)
+            return open_xlsx(path, file_name=file_name, sheet=sheet)
         converted = _converted_path(path, sheet, converted_dir)
         if converted.is_file():
             return _open_converted(converted)
-        table = _open_xlsx(path, file_name=file_name, sheet=sheet)
+        table = open_xlsx(path, file_name=file_name, sheet=sheet)
         table.rows = _recording(table.header, table.rows, converted)
         return table
     if suffix in CSV_EXTENSIONS:
@@ -183,7 +183,7 @@ def xlsx_cell(value):
     return str(value)
 
 
-def _open_xlsx(path, *, file_name, sheet):
+def open_xlsx(path, *, file_name, sheet):
     import openpyxl  # only imports need it
     from openpyxl.utils.exceptions import InvalidFileException
 

@@ -256,10 +256,13 @@ def _quick_update_refused(request, lead, message):
         "remark": posted.get("remark", ""),
         "call_input": {"outcome": posted.get("outcome", ""),
                        "duration": posted.get("duration", "")},
+        # Saved from this page, the user still lands at the next card.
+        "anchor": anchor if _ANCHOR.fullmatch(anchor := posted.get("anchor", "")) else "",
     }
     messages.error(request, message)
     return render(request, "leads/quick_update.html", {
         "lead": lead, "item": item, "next_url": _next_url(request),
+        "back_url": _back(request, lead, saved=False).url,
     }, status=400)
 
 

@@ -176,5 +176,5 @@ def quick_update_form_kept(context, item, next_url):
     render_quick_update_form takes it), for the page that says why it was refused."""
     return mark_safe(render_quick_update_form(  # built with html.escape
         item, csrf_token=context["csrf_token"], next_url=next_url,
-        action_url=_quick_update_url()(item["id"]),
+        action_url=_quick_update_url()(item["id"]), anchor=item.get("anchor", ""),
     ))

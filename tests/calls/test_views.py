@@ -202,7 +202,7 @@ def _edit(lead):
 
 
 def _edit_data(lead, **changes):
-    return {"status": lead.status, "followup_date": LATER, "remarks": lead.remarks,
+    return {"status": lead.status, "followup_date": LATER,
             "modified_token": lead.modified_at.isoformat(), **changes}
 
 
@@ -231,12 +231,13 @@ def test_edit_page_bad_call_input_is_a_form_error_and_saves_nothing(
         telecaller_client, telecaller, data, field):
     lead = LeadFactory(creator=telecaller, remarks="kept")
     response = telecaller_client.post(_edit(lead), _edit_data(
-        lead, status="confirmed", remarks="kept\nnew line", **data))
+        lead, status="confirmed", remark="new line", **data))
     assert response.status_code == 200
     assert list(response.context["call_form"].errors) == [field]
     assert CallLog.objects.count() == 0
     lead.refresh_from_db()
     assert (lead.status, lead.remarks) == ("needs_followup", "kept")
     page = response.content.decode()
-    assert "kept\nnew line</textarea>" in page
+    # The remark line typed is offered again (the remarks are append-only).
+    assert "\nnew line</textarea>" in page
     assert '<option value="confirmed" selected>' in page

@@ -197,7 +197,7 @@ def test_index_shows_the_due_list_with_contact_links(client, manager, crafted):
     html = client.get(INDEX, {"date": "2024-05-10"}).content.decode()
     assert '<time datetime="2024-05-10T23:59:59+05:30">10 May 2024, 23:59</time>' in html
     assert f'href="tel:+91{lead.mobile}"' in html
-    assert f'<a class="whatsapp" href="/leads/{lead.pk}/whatsapp/">WhatsApp</a>' in html
+    assert f'<a class="button whatsapp" href="/leads/{lead.pk}/whatsapp/">WhatsApp' in html
     assert f'href="/leads/{lead.pk}/"' in html
     assert f'href="{reverse("admin:leads_lead_change", args=[lead.pk])}"' in html
     assert html.count('class="quick-update"') == 5

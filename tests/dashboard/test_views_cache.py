@@ -333,9 +333,9 @@ def test_placeholder_text_typed_by_a_user_is_not_replaced(client, manager, day):
     client.force_login(manager)
     client.get(INDEX, {"date": day.isoformat()})
     html = client.get(INDEX, {"date": day.isoformat()}).content.decode()
-    assert '/edit/">__CRM_CSRF_TOKEN__</a>' in html
+    assert '/">__CRM_CSRF_TOKEN__</a>' in html
     assert 'name="csrfmiddlewaretoken" value="__CRM_CSRF_TOKEN__"' not in html
-    assert '/edit/">&lt;!--crm:viewer--&gt;&lt;!--crm:messages--&gt;</a>' in html
+    assert '/">&lt;!--crm:viewer--&gt;&lt;!--crm:messages--&gt;</a>' in html
 
 
 def _leave_message(client, text):

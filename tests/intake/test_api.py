@@ -66,7 +66,7 @@ def test_duplicates_are_stored_marked(token):
 
 
 def test_413_before_reading_or_authenticating(monkeypatch):
-    monkeypatch.setattr("intake.api._token", lambda request: pytest.fail("read the token"))
+    monkeypatch.setattr("intake.api.token_of", lambda request: pytest.fail("read the token"))
     response = post("x" * (65 * 1024))
     assert response.status_code == 413
     assert response.json() == {"error": "The request body is too large: at most 64.0\xa0KB."}

@@ -337,7 +337,7 @@ def test_xlsx_is_read_once_for_preview_and_import(write_xlsx, do_dry_run, do_imp
     converted = list((upload_dir / "converted").iterdir())
     assert len(converted) == 1
     # The import reads the converted copy, not the workbook.
-    monkeypatch.setattr("intake.reading._open_xlsx", lambda *a, **k: pytest.fail("re-read"))
+    monkeypatch.setattr("intake.reading.open_xlsx", lambda *a, **k: pytest.fail("re-read"))
     batch = do_import(path)
     assert batch.queued == 1
     entry = IntakeEntry.objects.get()

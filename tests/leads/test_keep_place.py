@@ -31,13 +31,18 @@ def test_saved_quick_update_comes_back_at_the_next_card(client, telecaller):
     assert (response.status_code, response["Location"]) == (302, "/dashboard/?page=2#lead-4242")
 
 
-def test_refused_quick_update_comes_back_at_its_own_card(client, telecaller):
+def test_refused_quick_update_keeps_the_place_both_ways(client, telecaller):
     client.force_login(telecaller)
     lead = LeadFactory(creator=telecaller)
     response = client.post(_quick(lead), {
         "status": "confirmed", "followup_date": "soon", "next": "/dashboard/",
         "anchor": "lead-4242"})
-    assert response["Location"] == f"/dashboard/#lead-{lead.pk}"
+    # The form again (nothing saved): saved from there, the next card; back
+    # without saving, this lead's own card.
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert '<input type="hidden" name="anchor" value="lead-4242">' in page
+    assert f'<a href="/dashboard/#lead-{lead.pk}">Back without saving</a>' in page
 
 
 @pytest.mark.parametrize("anchor", ["", "x" * 65, "1abc", "lead-1#x", '"><script>', "a b"])
