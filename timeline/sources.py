@@ -15,8 +15,18 @@ from functools import partial
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from calls.rendering import outcome_label
+from calls.selectors import calls_for_lead
 from leads.history import VIA_ADMIN, VIA_API, VIA_IMPORT, VIA_OUTSIDE, VIA_SCRIPT
-from leads.models import LeadChange, LeadChangeKind, LeadStatus, WorkedLead, WorkKind
+from leads.models import (
+    LeadChange,
+    LeadChangeKind,
+    LeadStatus,
+    OwnerChange,
+    OwnerChangeRule,
+    WorkedLead,
+    WorkKind,
+)
 from whatsapp.selectors import sends_for_lead
 
 # How each channel is named after the actor ("asha · in admin").
@@ -145,4 +155,35 @@ def whatsapp_messages(lead, *, limit):
             for at, pk, *rest in sends_for_lead(lead, limit=limit)]
 
 
-SOURCES = (lead_changes, followup_work, whatsapp_messages)
+def _describe_call(outcome, note, duration, username):
+    length = f" · {duration // 60} min {duration % 60} s" if duration else ""
+    return {"kind": "call", "title": f"Call: {outcome_label(outcome)}{length}", "detail": note,
+            "actor": username}
+
+
+def calls(lead, *, limit):
+    """Calls made to the lead, with their outcomes (calls.CallLog)."""
+    rows = calls_for_lead(lead).values_list(
+        "called_at", "id", "outcome", "note", "duration", "user__username")[:limit]
+    return [TimelineEvent(at=at, tie=(3, pk), describe=partial(_describe_call, *rest))
+            for at, pk, *rest in rows]
+
+
+def _describe_owner_change(rule, from_username, to_username, by_username):
+    origin = f"from {from_username}" if from_username else "from the intake queue"
+    return {"kind": "owner", "title": f"Owner: {to_username} ({origin})",
+            "detail": f"Rule: {OwnerChangeRule(rule).label}" if rule in OwnerChangeRule.values
+            else f"Rule: {rule}",
+            "actor": by_username or "the command line"}
+
+
+def owner_changes(lead, *, limit):
+    """Changes of the lead's owner (leads.OwnerChange): assignment, hand-over, admin."""
+    rows = (OwnerChange.objects.filter(lead_id=lead.pk).order_by("-changed_at", "-id")
+            .values_list("changed_at", "id", "rule", "from_user__username",
+                         "to_user__username", "changed_by__username")[:limit])
+    return [TimelineEvent(at=at, tie=(4, pk), describe=partial(_describe_owner_change, *rest))
+            for at, pk, *rest in rows]
+
+
+SOURCES = (lead_changes, followup_work, whatsapp_messages, calls, owner_changes)

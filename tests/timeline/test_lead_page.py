@@ -9,8 +9,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from calls.models import CallLog
 from leads import history, services
-from leads.models import Lead, LeadChange, WorkedLead, WorkKind
+from leads.models import Lead, LeadChange, OwnerChangeRule, WorkedLead, WorkKind
+from leads.ownership import owner_changes_record
 from tests.factories import LeadFactory, UserFactory
 from timeline.selectors import lead_timeline
 from timeline.sources import SOURCES
@@ -198,3 +200,19 @@ def test_the_timeline_escapes_what_people_typed(client):
     assert "<script>alert" not in html and "<b>Ravi</b>" not in html
     assert "asha: &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;</p>" in html
     assert "&lt;b&gt;Ravi&lt;/b&gt; (" in html
+
+
+def test_calls_and_owner_changes_are_on_the_timeline(client, manager):
+    owner, colleague = UserFactory(username="asha"), UserFactory(username="ravi")
+    lead = LeadFactory(creator=owner, status="open")
+    CallLog.objects.create(lead=lead, user=owner, outcome="no_answer", note="Rang twice",
+                           duration=75)
+    owner_changes_record([(lead.pk, owner.pk, colleague.pk)], rule=OwnerChangeRule.HAND_OVER,
+                         changed_by=manager, at=timezone.now())
+    client.force_login(manager)
+    events = client.get(_page(lead)).context["events"]
+    assert [(e.kind, e.title, e.actor) for e in events[:2]] == [
+        ("owner", "Owner: ravi (from asha)", manager.username),
+        ("call", "Call: No answer · 1 min 15 s", "asha"),
+    ]
+    assert (events[0].detail, events[1].detail) == ("Rule: Hand-over", "Rang twice")
