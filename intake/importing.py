@@ -17,6 +17,7 @@ from django.db import models, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
+from intake import assignment
 from intake.columns import match_columns
 from intake.errors import FileRefused
 from intake.models import (
@@ -56,16 +57,6 @@ class ImportOptions:
     sheet: str = ""
 
 
-def distribution_rules():
-    """intake.assignment (the queue page's distribution rules), or None while
-    it is not part of the product."""
-    try:
-        from intake import assignment
-    except ImportError:
-        return None
-    return assignment
-
-
 def converted_dir():
     """Where XLSX files read once wait for their import (intake.reading)."""
     return Path(settings.INTAKE_UPLOAD_DIR) / "converted"
@@ -92,11 +83,6 @@ def check_options(options):
     if assign == "queue":
         return None
     if assign in RULE_MODES:
-        if distribution_rules() is None:
-            raise FileRefused(
-                f"Assigning by {assign} is not available yet: import into the queue "
-                "(--assign queue), or to one user (--assign user:USERNAME)."
-            )
         return None  # into the queue, then distributed by the rule
     if assign.startswith("user:"):
         username = assign.removeprefix("user:").strip()
@@ -361,14 +347,14 @@ def _fill_batch(batch, path, *, file_name, options, by_user, default_owner, max_
 def _distribute(batch, options, by_user):
     """Hand the batch's waiting entries out by the rule, in the batch's
     transaction (the rule announces its owners itself)."""
-    rules = distribution_rules()
     users = None
     if options.users:
         users = list(get_user_model().objects.filter(username__in=options.users))
     waiting = IntakeEntry.objects.filter(batch=batch, state=EntryState.WAITING).order_by("pk")
     try:
-        result = rules.assign_entries(waiting, options.assign, users=users, by_user=by_user)
-    except rules.DistributionError as exc:
+        result = assignment.assign_entries(waiting, options.assign, users=users,
+                                           by_user=by_user)
+    except assignment.DistributionError as exc:
         raise FileRefused(
             f"The leads could not be handed out: {exc} Nothing was imported."
         ) from None

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from intake import bulk
 from intake.models import EntryState, IntakeEntry
+from leads import history
 from leads.models import Lead, LeadStatus
 from leads.ownership import owner_changes_record
 from leads.signals import announce_leads_changed
@@ -58,7 +59,10 @@ def create_leads_from_entries(entries, owners_by_entry, *, by_user=None, rule,
     default_followup = followup_date or now + DEFAULT_FOLLOWUP_DELAY
     created = []
     owners = set()
-    with transaction.atomic():
+    # The change history records the leads as made by `by_user` (through the
+    # import when it is one), like any other write path (docs/history.md).
+    via = history.VIA_IMPORT if rule == "import" else None
+    with transaction.atomic(), history.acting_as(by_user, via=via):
         for chunk in chunks(entries, batch_size):
             chunk = [entry for entry in chunk if entry.pk in owners_by_entry]
             still_waiting = set(
@@ -86,6 +90,8 @@ def create_leads_from_entries(entries, owners_by_entry, *, by_user=None, rule,
                 )
                 for entry in chunk
             ]
+            for lead in leads:
+                lead.stamp_history()
             insert_quietly(Lead, leads)
             _link_entries(chunk, leads, now=now, by_user=by_user)
             owner_changes_record([(lead.pk, None, lead.creator_id) for lead in leads],

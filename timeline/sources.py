@@ -90,6 +90,8 @@ def _actor(username, via, user_id=None):
         return "a deleted user"
     if via == VIA_OUTSIDE:
         return "outside the product"
+    if via == VIA_IMPORT:
+        return "the command line"
     return "the system" if via == VIA_SCRIPT else "unknown user"
 
 

@@ -9,7 +9,7 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from intake.errors import FileRefused
-from intake.importing import distribution_rules, revert_batch
+from intake.importing import revert_batch
 from intake.models import BatchStatus, EntryState, ImportBatch, ImportRowProblem, IntakeEntry
 from leads import services
 from leads.models import Lead, LeadStatus
@@ -195,9 +195,6 @@ def test_unknown_or_unavailable_assignment_is_refused(write_csv, do_import):
     path = write_csv(GOOD)
     with pytest.raises(FileRefused, match="cannot receive leads"):
         do_import(path, assign="user:nobody")
-    if distribution_rules() is None:  # until the queue page's rules are merged
-        with pytest.raises(FileRefused, match="round-robin is not available yet"):
-            do_import(path, assign="round-robin")
     with pytest.raises(FileRefused, match="Unknown assignment"):
         do_import(path, assign="lottery")
 
@@ -368,8 +365,6 @@ def test_xlsx_without_a_true_dimension_is_capped_while_streaming(
 
 
 def test_rules_hand_out_the_rows_without_owner(write_csv, do_import):
-    """Runs once intake.assignment (the queue page's rules) is part of the product."""
-    pytest.importorskip("intake.assignment")
     asha, ravi = UserFactory(username="asha"), UserFactory(username="ravi")
     UserFactory(username="omar")
     rows = [HEADER[:2]] + [[f"C{n}", f"98290{n:05d}"] for n in range(4)]

@@ -9,7 +9,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from intake.importing import distribution_rules
 from intake.models import BatchStatus, ImportBatch, IntakeEntry
 from leads.models import Lead
 from tests.factories import ManagerFactory, UserFactory
@@ -112,14 +111,6 @@ def test_one_user_needs_a_user(manager_client):
     response = upload(manager_client, csv_bytes(ROWS), assign="user")
     assert response.status_code == 400
     assert "Choose the user who receives the leads." in response.content.decode()
-
-
-def test_rule_not_available_yet_says_so(manager_client):
-    if distribution_rules() is not None:
-        pytest.skip("intake.assignment is part of the product: the rules are available")
-    response = upload(manager_client, csv_bytes(ROWS), assign="round-robin")
-    assert response.status_code == 400
-    assert "round-robin is not available yet" in response.content.decode()
 
 
 def test_too_large_upload_is_refused_before_reading(manager_client, settings, monkeypatch):

@@ -10,6 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from calls.models import CallLog
+from intake.models import IntakeEntry
+from intake.services import create_leads_from_entries
 from leads import history, services
 from leads.models import Lead, LeadChange, OwnerChangeRule, WorkedLead, WorkKind
 from leads.ownership import owner_changes_record
@@ -216,3 +218,21 @@ def test_calls_and_owner_changes_are_on_the_timeline(client, manager):
         ("call", "Call: No answer · 1 min 15 s", "asha"),
     ]
     assert (events[0].detail, events[1].detail) == ("Rule: Hand-over", "Rang twice")
+
+
+def test_leads_made_from_the_intake_queue_are_recorded_with_who(client, manager):
+    owner = UserFactory(username="asha")
+    entries = [IntakeEntry.objects.create(customer_name="Queued", mobile="9829000077",
+                                          source="website")]
+    with history.acting_as(manager, via=history.VIA_PAGE):
+        (lead,) = create_leads_from_entries(entries, {entries[0].pk: owner}, by_user=manager,
+                                            rule="round-robin")
+    (imported,) = create_leads_from_entries(
+        [IntakeEntry.objects.create(customer_name="Filed", mobile="9829000078", source="csv")],
+        {IntakeEntry.objects.get(mobile="9829000078").pk: owner}, rule="import")
+    client.force_login(manager)
+    created = [e for e in client.get(_page(lead)).context["events"] if e.kind == "created"]
+    assert [(e.title, e.actor) for e in created] == [("Lead created", manager.username)]
+    created = [e for e in client.get(_page(imported)).context["events"] if e.kind == "created"]
+    assert [(e.title, e.actor, e.via) for e in created] == [
+        ("Lead imported", "the command line", "import")]
