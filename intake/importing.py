@@ -83,6 +83,14 @@ def check_options(options):
     if assign == "queue":
         return None
     if assign in RULE_MODES:
+        named = {name.strip().lower() for name in options.users if name.strip()}
+        known = {name.lower() for name in lead_owners().values_list("username", flat=True)}
+        if unknown := sorted(named - known):
+            # Never hand the leads to fewer people than the manager named, silently.
+            raise FileRefused(
+                f"--users names people who cannot receive leads: {', '.join(unknown)}. Name "
+                "active members of the Telecallers group, or leave --users out for all of them."
+            )
         return None  # into the queue, then distributed by the rule
     if assign.startswith("user:"):
         username = assign.removeprefix("user:").strip()

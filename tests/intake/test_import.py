@@ -197,6 +197,10 @@ def test_unknown_or_unavailable_assignment_is_refused(write_csv, do_import):
         do_import(path, assign="user:nobody")
     with pytest.raises(FileRefused, match="Unknown assignment"):
         do_import(path, assign="lottery")
+    UserFactory(username="asha")
+    with pytest.raises(FileRefused, match="cannot receive leads: nobody"):
+        do_import(path, assign="round-robin", users=["asha", "nobody"])
+    assert not Lead.objects.exists() and not IntakeEntry.objects.exists()
 
 
 def test_a_crash_leaves_nothing_but_an_incomplete_batch(write_csv, do_import, monkeypatch):
