@@ -77,3 +77,30 @@ def load_calls(*, rows, batch_size=5000):
         if batch:
             written += len(CallLog.objects.bulk_create(batch))
     return written
+
+
+# The call behind each piece of the demo's recorded work (seed_demo): a lead
+# moved to a later follow-up was mostly not reached.
+MOVED_OUTCOME_WEIGHTS = {
+    CallOutcome.NO_ANSWER: 35, CallOutcome.BUSY: 15, CallOutcome.SWITCHED_OFF: 10,
+    CallOutcome.CALL_BACK_LATER: 25, CallOutcome.CONNECTED: 15,
+}
+
+
+def generate_demo_calls(*, work, seed):
+    """Call rows (CALL_COLUMNS order) for the demo's work log: one call a few
+    minutes before each piece of work, by the user who did it, with an
+    outcome that fits (a completed lead: connected; a lost one: not
+    interested; a moved follow-up: mostly not reached). `work` yields
+    (lead id, user id, kind, worked_at, lead status) tuples."""
+    rng = random.Random(f"demo-calls-{seed}")
+    outcomes, weights = list(MOVED_OUTCOME_WEIGHTS), list(MOVED_OUTCOME_WEIGHTS.values())
+    for lead_id, user_id, kind, worked_at, status in work:
+        if kind == "closed":
+            outcome = CallOutcome.NOT_INTERESTED if status == "lost" else CallOutcome.CONNECTED
+        else:
+            outcome = rng.choices(outcomes, weights)[0]
+        answered = outcome in (CallOutcome.CONNECTED, CallOutcome.CALL_BACK_LATER,
+                               CallOutcome.NOT_INTERESTED)
+        yield (lead_id, user_id, worked_at - timedelta(minutes=rng.randint(1, 5)),
+               str(outcome), "", rng.randrange(30, 400) if answered else None)

@@ -6,7 +6,7 @@ from django.core.management import CommandError, call_command
 from django.db.models import Count, Sum
 
 from dashboard import selectors
-from leads.models import FOLLOWUP_WORK_KINDS, FollowupSnapshot, Lead, WorkedLead
+from leads.models import FOLLOWUP_WORK_KINDS, FollowupSnapshot, Lead, WorkedLead, day_bounds
 
 pytestmark = pytest.mark.django_db
 
@@ -130,3 +130,25 @@ def test_seed_demo_history_is_deterministic(settings, monkeypatch):
     FollowupSnapshot.objects.all().delete()
     call_command("seed_demo", "--seed", "7", "--leads", "300", "--users", "2")
     assert history() == first
+
+
+def test_seeded_work_has_its_calls_and_the_dashboard_counts_them(seeded_at_two_pm):
+    from calls.models import CallLog
+
+    today = seeded_at_two_pm
+    work = WorkedLead.objects.all()
+    assert CallLog.objects.count() == work.count() > 0
+    # Each call by the worker, on the lead, minutes before the work.
+    for call, row in zip(CallLog.objects.order_by("lead_id"), work.order_by("lead_id"),
+                         strict=True):
+        assert (call.lead_id, call.user_id) == (row.lead_id, row.user_id)
+        assert timedelta(0) < row.worked_at - call.called_at <= timedelta(minutes=5)
+    completed = work.filter(kind="closed", lead__status="completed").values("lead_id")
+    assert set(CallLog.objects.filter(lead_id__in=completed)
+               .values_list("outcome", flat=True)) == {"connected"}
+    day = selectors.dashboard_day_metrics(day=today, user_id=None)
+    made_today = CallLog.objects.filter(called_at__range=day_bounds(today)).count()
+    assert made_today > 0
+    trend = selectors.dashboard_trend(day=today, user_id=None)
+    assert trend[-1]["calls"] == made_today
+    assert day["calls"]["attempts"] == made_today

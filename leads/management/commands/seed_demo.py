@@ -11,7 +11,7 @@ from leads.demo_data import (
     load_leads,
     load_work_history,
 )
-from leads.models import Lead
+from leads.models import Lead, WorkedLead
 
 
 class Command(BaseCommand):
@@ -55,12 +55,23 @@ class Command(BaseCommand):
         )
         worked, snapshots = load_work_history(after_pk=after_pk, creator_ids=creator_ids,
                                               seed=seed)
+        calls = self._load_calls(after_pk=after_pk, seed=seed)
         elapsed = time.perf_counter() - started
         self.stdout.write(
-            f"Loaded {written} leads for {users} telecallers, {worked} work-log rows and "
-            f"{snapshots} start-of-day snapshots in {elapsed:.1f} s."
+            f"Loaded {written} leads for {users} telecallers, {worked} work-log rows, "
+            f"{calls} calls and {snapshots} start-of-day snapshots in {elapsed:.1f} s."
         )
         self._print_logins(logins)
+
+    def _load_calls(self, *, after_pk, seed):
+        """The call behind each piece of recorded work, so the first dashboard
+        shows calling numbers too. The demo composes every app's data: the
+        only place under leads/ that knows the calls app."""
+        from calls.demo_data import generate_demo_calls, load_calls
+
+        work = (WorkedLead.objects.filter(lead_id__gt=after_pk).order_by("pk")
+                .values_list("lead_id", "user_id", "kind", "worked_at", "lead__status"))
+        return load_calls(rows=generate_demo_calls(work=work.iterator(), seed=seed))
 
     def _print_logins(self, logins):
         self.stdout.write("Demo logins (local use only):")
