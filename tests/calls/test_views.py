@@ -194,6 +194,20 @@ def test_recording_a_call_with_its_move_costs_at_most_eight_statements(
     assert len(captured) <= 8 + TOKEN_STATEMENTS, "\n".join(query["sql"][:90] for query in captured)
 
 
+@pytest.mark.django_db(transaction=True)
+def test_the_budget_holds_while_a_manager_watches_the_team(
+        telecaller_client, telecaller, manager_client):
+    lead = LeadFactory(creator=telecaller, remarks="")
+    manager_client.get(reverse("dashboard:index"))  # today's team view, recently shown
+    with CaptureQueriesContext(connection) as captured:
+        response = _post(telecaller_client, lead, outcome="no_answer", followup_date=LATER,
+                         remark="No answer", duration="0")
+    assert response.status_code == 302
+    # As above: the owners' parts of the team view are left to the next team
+    # rebuild (CRM_DASHBOARD_REFRESH_PARTS off), not computed in this request.
+    assert len(captured) <= 8 + TOKEN_STATEMENTS, "\n".join(query["sql"][:90] for query in captured)
+
+
 # --- the lead's edit page ---------------------------------------------------------
 
 

@@ -62,6 +62,13 @@ def busy_team(crafted):
     return crafted
 
 
+@pytest.fixture
+def refreshing_writes(settings):
+    """Writes refresh their owners' parts (CRM_DASHBOARD_REFRESH_PARTS=1; off
+    by default: it costs the write statements, docs/cache.md)."""
+    settings.DASHBOARD_REFRESH_PARTS = True
+
+
 @pytest.mark.parametrize("one_by_one", [True, False], ids=["one by one", "together"])
 @pytest.mark.parametrize("offset", [0, -1, 3])
 def test_a_team_view_from_parts_equals_a_fresh_computation(busy_team, one_by_one, offset):
@@ -92,8 +99,7 @@ def test_parts_computed_together_cost_the_same_statements_for_any_team(busy_team
 
 
 def test_a_write_retires_only_its_owners_part_and_the_team(
-    client, manager, busy_team, django_capture_on_commit_callbacks
-):
+    client, manager, busy_team, django_capture_on_commit_callbacks, refreshing_writes):
     asha, ravi = busy_team.asha.pk, busy_team.ravi.pk
     # Tokens exist, as after any earlier write (a scope's first bump creates
     # its token from the clock: its parts are then left to the next rebuild).
@@ -124,7 +130,8 @@ def test_a_write_retires_only_its_owners_part_and_the_team(
 
 
 def test_after_a_write_the_team_view_is_rebuilt_without_reading_the_lead_table(
-    client, manager, busy_team, django_capture_on_commit_callbacks, one_stats_window
+    client, manager, busy_team, django_capture_on_commit_callbacks, one_stats_window,
+    refreshing_writes,
 ):
     invalidate_dashboard(user_ids={busy_team.asha.pk})  # asha's token exists
     client.force_login(manager)
@@ -202,8 +209,7 @@ def test_work_log_rows_reach_the_rebuilt_trend(
 
 
 def test_a_part_computed_across_another_writes_bump_is_not_stored(
-    client, manager, busy_team, monkeypatch
-):
+    client, manager, busy_team, monkeypatch, refreshing_writes):
     from dashboard import team_parts
     from dashboard.cache import fetch_parts
 
@@ -254,7 +260,9 @@ def test_without_the_refresh_a_write_leaves_its_owners_part_to_the_next_rebuild(
     assert asked == [asha]  # the other owners' parts stayed current
 
 
-def test_a_failing_refresh_never_stops_the_invalidation(busy_team, monkeypatch, caplog):
+def test_a_failing_refresh_never_stops_the_invalidation(
+    busy_team, monkeypatch, caplog, refreshing_writes
+):
     from dashboard import team_parts
 
     asha = busy_team.asha.pk
