@@ -235,3 +235,24 @@ def telecaller(db):
     from tests.factories import UserFactory
 
     return UserFactory()
+
+
+@pytest.fixture
+def telecaller_client(telecaller):
+    """A client of its own, logged in as `telecaller` (beside pytest-django's
+    `client`, which a test may log in as someone else)."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(telecaller)
+    return client
+
+
+@pytest.fixture
+def manager_client(manager):
+    """A client of its own, logged in as `manager`."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(manager)
+    return client

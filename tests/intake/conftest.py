@@ -3,7 +3,6 @@ import io
 
 import openpyxl
 import pytest
-from django.test import Client
 
 from intake.importing import ImportOptions, dry_run, run_import
 from leads.signals import leads_changed
@@ -86,17 +85,3 @@ def announced():
     leads_changed.connect(receiver, dispatch_uid="test_intake_announced")
     yield calls
     leads_changed.disconnect(dispatch_uid="test_intake_announced")
-
-
-@pytest.fixture
-def telecaller_client(telecaller):
-    client = Client()
-    client.force_login(telecaller)
-    return client
-
-
-@pytest.fixture
-def manager_client(manager):
-    client = Client()
-    client.force_login(manager)
-    return client
