@@ -172,7 +172,11 @@ def ensure_counter_triggers(*, using=DEFAULT_DB_ALIAS):
         if with_days:
             # Reinstalls every day trigger, then recounts.
             drift += LeadDayDelta.objects.db_manager(using).rebuild()
-    logger.warning(
+    # Nothing drifted: the routine case of a fresh database, whose later
+    # migrations rebuilt the table before any lead existed. Drift means writes
+    # went uncounted for a while: worth a warning.
+    logger.log(
+        logging.WARNING if drift else logging.INFO,
         "Lead counter triggers were missing on %r (a migration rebuilt %s?): reinstalled %s "
         "and rebuilt the counters, which had drifted in %d group(s).",
         using, LEAD_TABLE, ", ".join(missing + missing_days), len(drift),

@@ -1,5 +1,5 @@
-"""Recording a call from a due card on a phone, seen on the card and on the
-manager's dashboard."""
+"""Recording a call from a due card on a phone, seen on the card, on the
+lead's page and on the manager's dashboard."""
 
 from datetime import datetime
 
@@ -49,6 +49,13 @@ def test_a_tap_on_an_outcome_records_the_call_on_a_phone(page, live_server, logi
     assert list(CallLog.objects.values_list("outcome", "note", "user")) == [
         ("no_answer", "Rang out", asha.pk)]
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    # The lead's page (the card's name links to it): the call on its timeline.
+    card.get_by_role("link", name="Meera Nair", exact=True).click()
+    page.wait_for_url(f"**/leads/{lead.pk}/")
+    call = page.locator(".timeline .event", has_text="Call: No answer")
+    expect(call).to_have_count(1)
+    expect(call).to_contain_text("Rang out")
+    expect(call).to_contain_text("asha")
     logout()
 
     login(manager)
