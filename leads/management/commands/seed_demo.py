@@ -69,9 +69,11 @@ class Command(BaseCommand):
         only place under leads/ that knows the calls app."""
         from calls.demo_data import generate_demo_calls, load_calls
 
-        work = (WorkedLead.objects.filter(lead_id__gt=after_pk).order_by("pk")
-                .values_list("lead_id", "user_id", "kind", "worked_at", "lead__status"))
-        return load_calls(rows=generate_demo_calls(work=work.iterator(), seed=seed))
+        # A list, read before the COPY starts: on PostgreSQL a query cannot
+        # run on the connection while it streams a COPY (it would wait forever).
+        work = list(WorkedLead.objects.filter(lead_id__gt=after_pk).order_by("pk")
+                    .values_list("lead_id", "user_id", "kind", "worked_at", "lead__status"))
+        return load_calls(rows=generate_demo_calls(work=work, seed=seed))
 
     def _print_logins(self, logins):
         self.stdout.write("Demo logins (local use only):")
