@@ -188,7 +188,8 @@ def test_each_kind_is_read_through_an_index_on_postgresql():
             plans.append("\n".join(row[0] for row in cursor.fetchall()))
     assert len(plans) == len(SOURCES)
     for plan, index in zip(plans, ["leadchange_lead_time_idx", "leads_workedlead_lead_id",
-                                   "whatsappsend_lead_time_idx"], strict=True):
+                                   "whatsappsend_lead_time_idx", "call_lead_called_idx",
+                                   "owner_change_lead_idx"], strict=True):
         assert index in plan, plan
 
 
