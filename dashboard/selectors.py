@@ -649,12 +649,17 @@ def team_parts(*, day, owners, one_by_one=False):
 
 
 def _due_heads(*, day, owners):
-    """{owner: the first DUE_PAGE_SIZE items of their due list}, one statement."""
+    """{owner: the first DUE_PAGE_SIZE items of their due list}, two
+    statements: the ranking over plain columns (the ids it keeps), then those
+    leads with their calls. In one statement the calls' lookups ran for every
+    lead due that day, or PostgreSQL joined the kept ids by reading the whole
+    table (0.5-0.66 s at a million leads, 33,000 due that day)."""
     ranked = Lead.objects.filter(creator_id__in=owners).due_on(day).annotate(
         rank=Window(RowNumber(), partition_by=[F("creator_id")],
                     order_by=[F("followup_date").asc(), F("id").asc()]))
+    kept = list(ranked.filter(rank__lte=DUE_PAGE_SIZE).values_list("pk", flat=True))
     heads = {}
-    for item in _due_item_rows(_due_item_values(ranked.filter(rank__lte=DUE_PAGE_SIZE)
+    for item in _due_item_rows(_due_item_values(Lead.objects.filter(pk__in=kept)
                                                 .order_by("creator_id", "followup_date", "id"))):
         heads.setdefault(item["creator_id"], []).append(item)
     return heads
