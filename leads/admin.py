@@ -16,6 +16,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 
 from leads import services, team_admin  # noqa: F401 (team_admin registers the user admin)
+from leads.admin_filters import typed_value_filter
 from leads.csv_export import lead_csv_response
 from leads.forms import keep_stored_followup
 from leads.manager_forms import MAX_SELECTED_LEADS
@@ -161,8 +162,10 @@ class LeadAdmin(admin.ModelAdmin):
         "source",
         "created_at",
     )
-    list_filter = ("status", "creator", "followup_date", "created_at", "source", "service_type",
-                   "car_model")
+    list_filter = ("status", "creator", "followup_date", "created_at",
+                   typed_value_filter("source", "source"),
+                   typed_value_filter("service_type", "service type"),
+                   typed_value_filter("car_model", "car model"))
     search_fields = ("mobile", "car_registration", "customer_name")
     search_help_text = (
         "Mobile (any format, prefix), registration (prefix) or customer name."
