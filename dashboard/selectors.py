@@ -30,19 +30,16 @@ of the number of users and leads.
 """
 
 import functools
-import heapq
-import itertools
 import math
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib.auth import get_user_model
 from django.core.paginator import InvalidPage
 from django.db import connection, connections, router
-from django.db.models import Count, F, OuterRef, Subquery, Sum, Value, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Count, OuterRef, Subquery, Sum, Value
 from django.utils import timezone
 
 from calls.selectors import call_attempt_annotations, call_counts_by_user, calls_made_sql
@@ -618,18 +615,21 @@ def team_part_owners():
 
 
 def team_parts(*, day, owners, one_by_one=False):
-    """{owner: part}: each owner's share of the team view on `day`, what the
-    team-wide selectors read from the lead table for that owner's leads,
-    JSON-ready: {"day_row": the owner's day counts (`_day_rows`), "due_head":
-    the first DUE_PAGE_SIZE items of the owner's due list, "new_leads": the
-    trend's new leads per day, oldest first}. Every value depends on the
+    """{owner: part}: each owner's share of the team view on `day`,
+    JSON-ready: {"day_row": the owner's day counts (`_day_rows`), "new_leads":
+    the trend's new leads per day, oldest first}. Every value depends on the
     owner's leads alone, so a write to them changes that owner's part only.
+    Both come from the counters, not the lead table.
 
-    Statements: `one_by_one`, four per owner, reading only the index ranges
-    of their leads (their counters, day counts, first due page, new leads:
-    for the few owners a write changed); otherwise three whatever the number
-    of owners (the team's day counts, every owner's first due page through a
-    window function, the new leads grouped by owner: a cold team view).
+    The team's due page is not in the parts: it is one page of leads through
+    the follow-up index (50 rows, whatever the table's size), where each
+    owner's first page, merged, cost 25 times the rows and a ranking over
+    every lead due that day (about 0.1-0.66 s at a million leads).
+
+    Statements: `one_by_one`, three per owner (their counters, day counts,
+    new leads: for the few owners a write changed); otherwise two whatever
+    the number of owners (the team's day counts, the new leads grouped by
+    owner: a cold team view).
     """
     owners = sorted(owners)
     days = _trend_days(day)
@@ -637,32 +637,12 @@ def team_parts(*, day, owners, one_by_one=False):
         if one_by_one:
             return {owner: {
                 "day_row": _day_rows(day=day, user_id=owner).get(owner) or _empty_day_row(),
-                "due_head": _due_items(day=day, user_id=owner, page=1),
                 "new_leads": _trend_counts(days, owner, activity=False),
             } for owner in owners}
         day_rows = _day_rows(day=day, user_id=None)
-        heads = _due_heads(day=day, owners=owners)
         new_leads = _new_leads_by_owner(days=days, owners=owners)
     return {owner: {"day_row": day_rows.get(owner) or _empty_day_row(),
-                    "due_head": heads.get(owner, []),
                     "new_leads": new_leads.get(owner, [0] * TREND_DAYS)} for owner in owners}
-
-
-def _due_heads(*, day, owners):
-    """{owner: the first DUE_PAGE_SIZE items of their due list}, two
-    statements: the ranking over plain columns (the ids it keeps), then those
-    leads with their calls. In one statement the calls' lookups ran for every
-    lead due that day, or PostgreSQL joined the kept ids by reading the whole
-    table (0.5-0.66 s at a million leads, 33,000 due that day)."""
-    ranked = Lead.objects.filter(creator_id__in=owners).due_on(day).annotate(
-        rank=Window(RowNumber(), partition_by=[F("creator_id")],
-                    order_by=[F("followup_date").asc(), F("id").asc()]))
-    kept = list(ranked.filter(rank__lte=DUE_PAGE_SIZE).values_list("pk", flat=True))
-    heads = {}
-    for item in _due_item_rows(_due_item_values(Lead.objects.filter(pk__in=kept)
-                                                .order_by("creator_id", "followup_date", "id"))):
-        heads.setdefault(item["creator_id"], []).append(item)
-    return heads
 
 
 def _new_leads_by_owner(*, days, owners):
@@ -679,27 +659,18 @@ def _new_leads_by_owner(*, days, owners):
     return counts
 
 
-def _due_order(item):
-    return datetime.fromisoformat(item["followup_date"]), item["id"]
-
-
 @contextmanager
 def team_from_parts(*, day, parts):
     """Within the block, the team view's selectors (`user_id=None`) for `day`
-    take what they would read from the lead table from `parts`, {owner id:
-    part} for every id of team_part_owners() (`team_parts`):
-    the day counts, the first due page (merged from each owner's first page:
-    the team's first DUE_PAGE_SIZE are among them) and the trend's new leads.
-    The counters, users, snapshots and the work log are still read (none of
-    them the lead table). With current parts the results equal a fresh
-    computation (tests compare them)."""
+    take their day counts and the trend's new leads from `parts`, {owner id:
+    part} for every id of team_part_owners() (`team_parts`). The status
+    counters, users, snapshots, the work log and the due page are still read.
+    With current parts the results equal a fresh computation (tests compare
+    them)."""
     with shared_queries():
         results, replica = _shared_results.get(), reading_from_replica()
         results[(replica, ("day_rows", day, None))] = {
             owner: part["day_row"] for owner, part in parts.items()}
-        merged = heapq.merge(*(part["due_head"] for part in parts.values()), key=_due_order)
-        results[(replica, ("due_items", day, None, 1))] = list(
-            itertools.islice(merged, DUE_PAGE_SIZE))
         results[(replica, ("trend_new_leads", day, None))] = [
             sum(counts) for counts in zip(*(part["new_leads"] for part in parts.values()),
                                           strict=True)] if parts else [0] * TREND_DAYS

@@ -37,7 +37,8 @@ def _sections(form, rebuild, *, charts, users):
     parts = [
         cache.Part("due", scope, {"date": date, "page": page}, section(
             lambda: selectors.dashboard_due_page(day=day, user_id=user_id, page=page),
-            from_parts=page == 1)),
+            # One page of leads through the follow-up index: never from parts.
+            from_parts=False)),
         cache.Part("day", scope, {"date": date}, section(
             lambda: selectors.dashboard_day_metrics(day=day, user_id=user_id), from_parts=True)),
         cache.Part("team", scope, {"date": date}, section(
