@@ -6,7 +6,8 @@ Every lead write bumps the team's token, so on a busy day the team view is
 rebuilt after nearly every write. Its numbers are sums over lead owners, so
 each owner's share is cached as a part under that owner's token (a write
 retires its owners' parts only) and the team's sections are rebuilt from the
-parts: the lead table is read only for parts that are not current.
+parts, which come from the counters; the team's due page is one indexed page
+of leads, read for each rebuild.
 """
 
 import logging
@@ -119,7 +120,7 @@ def invalidate_and_refresh(owner_ids, *, users_changed=False):
     owners', the team's and, when accounts changed, the user list's tokens)
     with its owners' parts of the team view recomputed for the days whose
     team view was rebuilt lately, so that the next team rebuild finds every
-    part current and reads no lead table.
+    part current (it still reads its one due page).
 
     The parts are computed *before* the bump and stored right after it, under
     the owner's new token, only when that token is exactly one more than the
