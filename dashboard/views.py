@@ -22,9 +22,8 @@ def _sections(form, rebuild, *, charts, users):
     """The parts a dashboard response is built from, for the form's valid
     query: the selector families ("due", "day", "team"), with `charts` the
     trend ("charts"), with `users` the active users a manager may pick. The
-    team view's take the lead table's numbers from per-owner parts
-    (`rebuild`, dashboard/team_parts.py); its due pages after the first read
-    the lead table.
+    team view's take their counts from per-owner parts (`rebuild`,
+    dashboard/team_parts.py); its due pages read one page of leads each.
 
     The due page comes first: a page out of range (DuePageOutOfRange) then
     fails before the expensive all-time aggregate runs.
