@@ -135,6 +135,16 @@ SQLITE_HISTORY_TRIGGERS = {
 }
 
 
+def _triggers_on_leads(connection):
+    """The names of the SQLite triggers on the lead table."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s",
+            [LEAD_TABLE],
+        )
+        return {name for (name,) in cursor.fetchall()}
+
+
 def ensure_counter_triggers(*, using=DEFAULT_DB_ALIAS):
     """Reinstall any missing SQLite lead-counter trigger on `using`, then
     rebuild the counters (writes made meanwhile were not counted).
@@ -150,12 +160,7 @@ def ensure_counter_triggers(*, using=DEFAULT_DB_ALIAS):
     tables = set(connection.introspection.table_names())
     if not {LEAD_TABLE, DELTA_TABLE} <= tables:
         return []
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s",
-            [LEAD_TABLE],
-        )
-        present = {name for (name,) in cursor.fetchall()}
+    present = _triggers_on_leads(connection)
     missing = [name for name in SQLITE_COUNTER_TRIGGERS if name not in present]
     with_days = DAY_TABLE in tables
     missing_days = [name for name in DAY_TRIGGER_NAMES["sqlite"]
@@ -196,13 +201,9 @@ def ensure_history_triggers(*, using=DEFAULT_DB_ALIAS):
         return []
     if not {LEAD_TABLE, LeadChange._meta.db_table} <= set(connection.introspection.table_names()):
         return []
+    present = _triggers_on_leads(connection)
+    missing = [name for name in SQLITE_HISTORY_TRIGGERS if name not in present]
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s",
-            [LEAD_TABLE],
-        )
-        present = {name for (name,) in cursor.fetchall()}
-        missing = [name for name in SQLITE_HISTORY_TRIGGERS if name not in present]
         for name in missing:
             cursor.execute(SQLITE_HISTORY_TRIGGERS[name])
     if missing:

@@ -550,8 +550,6 @@ class LeadChange(models.Model):
         return f"{self.lead_id} {self.kind} {self.field} at {self.changed_at}"
 
 
-
-
 class OwnerChangeRule(models.TextChoices):
     MANUAL = "manual", "Manual"
     ROUND_ROBIN = "round-robin", "Round-robin"
