@@ -10,9 +10,11 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.db import connection, transaction
+from django.core.management import call_command
+from django.db import connection, connections, transaction
 from django.db.models import Count
 from django.utils import timezone
 
@@ -380,3 +382,20 @@ def load_work_history(*, after_pk, creator_ids, seed, days=HISTORY_DAYS):
             update_fields=["initial_count"],
         )
     return len(rows), len(snapshots)
+
+
+def use_benchmark_database(name):
+    """Point the default connection at the database `name` (on PostgreSQL a
+    database, created when missing; on SQLite a file path) and migrate it:
+    the benchmark commands' data sets live apart from the product's data."""
+    default = connections["default"]
+    if default.vendor == "postgresql":
+        with default.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+            if cursor.fetchone() is None:
+                cursor.execute(f'CREATE DATABASE "{name}"')
+    default.close()
+    settings.DATABASES["default"]["NAME"] = name
+    default.settings_dict["NAME"] = name
+    call_command("migrate", verbosity=0, interactive=False)
+    return name

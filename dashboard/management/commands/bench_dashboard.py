@@ -7,12 +7,17 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection, connections
+from django.db import connection
 from django.test.utils import override_settings
 from django.utils import timezone
 
 from dashboard import benchmark
-from leads.demo_data import ensure_demo_users, generate_lead_rows, load_leads
+from leads.demo_data import (
+    ensure_demo_users,
+    generate_lead_rows,
+    load_leads,
+    use_benchmark_database,
+)
 from leads.models import Lead, LeadCountDelta, LeadDayDelta
 
 
@@ -115,21 +120,12 @@ class Command(BaseCommand):
     def _use_bench_database(self, vendor, leads, users, prefix, calls=0):
         """Point the default connection at a database named after the data set
         (created when missing) and migrate it."""
-        default = connections["default"]
         if vendor == "postgresql":
             name = f"{prefix}_{leads}_{users}" + (f"_{calls}calls" if calls else "")
-            with default.cursor() as cursor:
-                cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-                if cursor.fetchone() is None:
-                    cursor.execute(f'CREATE DATABASE "{name}"')
         else:
             suffix = f"-{calls}-calls" if calls else ""
             name = str(settings.BASE_DIR / f"bench-{leads}-{users}{suffix}.sqlite3")
-        default.close()
-        settings.DATABASES["default"]["NAME"] = name
-        default.settings_dict["NAME"] = name
-        call_command("migrate", verbosity=0, interactive=False)
-        return name
+        return use_benchmark_database(name)
 
     def _ensure_data(self, *, leads, users, seed):
         # Benchmark logins use force_login: a fast hasher spares the

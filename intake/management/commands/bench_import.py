@@ -14,14 +14,18 @@ import tempfile
 import time
 from pathlib import Path
 
-from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection, connections
+from django.db import connection
 
 from intake import benchmark
 from intake.importing import ImportOptions, dry_run, revert_batch, run_import
-from leads.demo_data import ensure_demo_users, generate_lead_rows, load_leads
+from leads.demo_data import (
+    ensure_demo_users,
+    generate_lead_rows,
+    load_leads,
+    use_benchmark_database,
+)
 from leads.models import Lead, LeadCountDelta
 
 
@@ -98,17 +102,7 @@ class Command(BaseCommand):
                           f"({result.deleted_leads:,} leads removed)")
 
     def _use_bench_database(self, leads, users):
-        default = connections["default"]
-        name = f"crm_intake_bench_{leads}_{users}"
-        with default.cursor() as cursor:
-            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-            if cursor.fetchone() is None:
-                cursor.execute(f'CREATE DATABASE "{name}"')
-        default.close()
-        settings.DATABASES["default"]["NAME"] = name
-        default.settings_dict["NAME"] = name
-        call_command("migrate", verbosity=0, interactive=False)
-        return name
+        return use_benchmark_database(f"crm_intake_bench_{leads}_{users}")
 
     def _ensure_data(self, *, leads, users, seed):
         _, telecallers = ensure_demo_users(telecallers=users)
