@@ -34,7 +34,7 @@ from intake.services import chunks, create_leads_from_entries, insert_quietly
 from leads.locks import job_lock
 from leads.models import LEAD_TAG_MAX_CHARS, Lead, LeadStatus, WorkedLead
 from leads.people import lead_owners
-from leads.signals import announce_leads_changed
+from leads.signals import announce_leads_changed, batched_announcements
 
 CHUNK_ROWS = 2000
 PREVIEW_ROWS = 20
@@ -305,7 +305,9 @@ def run_import(path, *, file_name, options, by_user=None, max_rows=None):
 def _fill_batch(batch, path, *, file_name, options, by_user, default_owner, max_rows):
     received_at = batch.created_at
     owners_touched = set()
-    with transaction.atomic():
+    # The rule below announces the owners it hands leads to; merged with the
+    # import's own announcement, the batch invalidates each owner once.
+    with transaction.atomic(), batched_announcements():
         scan = FileScan(path, file_name=file_name, options=options, max_rows=max_rows)
         batch.source = scan.cleaner.source
         # For the failed-rows CSV: the rows as they came, under their header.

@@ -368,12 +368,17 @@ def test_xlsx_without_a_true_dimension_is_capped_while_streaming(
     assert do_dry_run(path).rows == 6  # every row is read, whatever the sheet declares
 
 
-def test_rules_hand_out_the_rows_without_owner(write_csv, do_import):
+def test_rules_hand_out_the_rows_without_owner(write_csv, do_import, announced,
+                                              django_capture_on_commit_callbacks):
     asha, ravi = UserFactory(username="asha"), UserFactory(username="ravi")
-    UserFactory(username="omar")
-    rows = [HEADER[:2]] + [[f"C{n}", f"98290{n:05d}"] for n in range(4)]
-    batch = do_import(write_csv(rows), assign="round-robin", users=["asha", "ravi"])
-    assert (batch.leads_created, batch.queued) == (4, 0)
-    owners = sorted(Lead.objects.values_list("creator_id", flat=True))
+    omar = UserFactory(username="omar")
+    rows = [HEADER[:2] + ["owner"], ["Z", "9829099999", "omar"]] + [
+        [f"C{n}", f"98290{n:05d}", ""] for n in range(4)]
+    with django_capture_on_commit_callbacks(execute=True):
+        batch = do_import(write_csv(rows), assign="round-robin", users=["asha", "ravi"])
+    assert (batch.leads_created, batch.queued) == (5, 0)
+    owners = sorted(Lead.objects.exclude(customer_name="Z").values_list("creator_id", flat=True))
     assert owners == sorted([asha.pk, asha.pk, ravi.pk, ravi.pk])
+    # The owner column's lead and the rule's: one announcement for the batch.
+    assert announced == [{asha.pk, ravi.pk, omar.pk}]
     assert not IntakeEntry.objects.filter(state=EntryState.WAITING).exists()
