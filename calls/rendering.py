@@ -7,9 +7,9 @@ from functools import cache
 from html import escape
 
 from django.utils import timezone
-from django.utils.formats import date_format
 
 from calls.models import MAX_CALL_SECONDS, CallOutcome
+from crm.people_dates import format_for_people
 
 
 def ordinal(n):
@@ -34,8 +34,8 @@ def attempts_text(calls, *, today=None):
     text = f"{ordinal(calls['attempts'])} try"
     if calls.get("last_called_at"):
         at = timezone.localtime(datetime.fromisoformat(calls["last_called_at"]))
-        when = date_format(at, "TIME_FORMAT" if at.date() == (today or timezone.localdate())
-                           else "DATETIME_FORMAT")
+        same_day = at.date() == (today or timezone.localdate())
+        when = format_for_people(at, "TIME_FORMAT" if same_day else "DATETIME_FORMAT")
         text += f" · last: {outcome_label(calls['last_outcome'])}, {when}"
     return text
 

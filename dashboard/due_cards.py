@@ -29,9 +29,8 @@ from datetime import datetime
 from functools import cache
 from html import escape
 
-from django.utils.formats import date_format
-
 from calls.rendering import attempts_html
+from crm.people_dates import format_for_people
 from leads.templatetags.leads_tags import (
     after_save_anchors,
     lead_card_anchor,
@@ -62,7 +61,7 @@ def _followup_cell(item, page):
     when = item["followup_date"]
     return (f'<td class="due-followup" data-label="Follow-up">'
             f'<time datetime="{escape(when)}">'
-            f'{escape(date_format(datetime.fromisoformat(when), "DATETIME_FORMAT"))}</time></td>')
+            f'{escape(format_for_people(datetime.fromisoformat(when)))}</time></td>')
 
 
 def _customer_cell(item, page):

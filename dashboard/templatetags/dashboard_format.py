@@ -4,9 +4,9 @@ from datetime import date, datetime
 from html import escape
 
 from django import template
-from django.utils.formats import date_format
 from django.utils.safestring import mark_safe
 
+from crm.people_dates import format_for_people
 from dashboard.due_cards import CardPage, render_due_cards
 
 register = template.Library()
@@ -17,7 +17,7 @@ def iso_datetime(value):
     """An ISO 8601 timestamp for people ("30 Nov 2026, 17:30", DATETIME_FORMAT),
     in the offset it carries (TIME_ZONE)."""
     try:
-        return date_format(datetime.fromisoformat(value), "DATETIME_FORMAT")
+        return format_for_people(datetime.fromisoformat(value))
     except (TypeError, ValueError):
         return ""
 
@@ -26,7 +26,7 @@ def iso_datetime(value):
 def iso_date(value):
     """An ISO 8601 date for people ("30 Nov 2026", DATE_FORMAT)."""
     try:
-        return date_format(date.fromisoformat(value), "DATE_FORMAT")
+        return format_for_people(date.fromisoformat(value), "DATE_FORMAT")
     except (TypeError, ValueError):
         return ""
 

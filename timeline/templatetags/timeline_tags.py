@@ -6,8 +6,9 @@ from html import escape
 
 from django import template
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.safestring import mark_safe
+
+from crm.people_dates import format_for_people
 
 register = template.Library()
 
@@ -24,7 +25,7 @@ def timeline_items(events):
             f'<li class="event event-{escape(event.kind)}">'
             f"<p><strong>{escape(event.title)}</strong></p>"
             f'<p class="muted"><time datetime="{at.isoformat()}">'
-            f'{escape(date_format(at, "DATETIME_FORMAT"))}</time> · {escape(event.actor)}{via}</p>'
+            f'{escape(format_for_people(at))}</time> · {escape(event.actor)}{via}</p>'
             f"{detail}</li>"
         )
     return mark_safe("\n".join(items))
