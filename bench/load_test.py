@@ -26,7 +26,9 @@ Not part of the test suite. What it does, in order:
    --write-every N sends one quick update every N requests (default 11);
    --warm reads every URL once first, so that the figures leave out the
    first miss of each entry in an empty cache (a server running for hours
-   has paid those long ago).
+   has paid those long ago). Also the leak check: the resident memory of
+   gunicorn's two workers just before wrk starts and just after it stops,
+   its growth in total and per 1,000 requests.
 5. Verifies: for every date/user the run read, data.json through the server
    (cached) equals the selectors computed directly on the database, cache
    bypassed; WorkedLead grew by exactly the number of updates applied (each
@@ -148,6 +150,38 @@ def stop(process):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def worker_rss_kib(master_pid):
+    """{pid: resident set size in KiB} of gunicorn's workers: the processes
+    whose parent is the master (read from /proc; Linux only)."""
+    sizes = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) != master_pid:  # fields[1]: the parent's pid
+                continue
+            status = (stat.parent / "status").read_text()
+        except (OSError, IndexError, ValueError):
+            continue  # gone meanwhile
+        match = re.search(r"^VmRSS:\s+(\d+) kB", status, re.MULTILINE)
+        if match:
+            sizes[int(stat.parent.name)] = int(match.group(1))
+    return sizes
+
+
+def rss_growth(before, after, requests):
+    """The workers' RSS before and after the run and its growth (the leak
+    check): in total and per 1,000 requests served by both workers. A worker
+    that was replaced meanwhile (a crash) shows as missing."""
+    common = sorted(set(before) & set(after))
+    growth = sum(after[pid] - before[pid] for pid in common)
+    return {
+        "workers_before_kib": before, "workers_after_kib": after,
+        "workers_replaced": sorted(set(before) - set(after)),
+        "growth_kib": growth,
+        "growth_kib_per_1000_requests": round(1000 * growth / requests, 1) if requests else None,
+    }
 
 
 class Browser:
@@ -272,7 +306,8 @@ def main():
     with open(log_path, "w") as log:
         server = start_gunicorn(args, env, log)
         try:
-            report = run(args, base, dates, telecallers, today, Lead, WorkedLead, User)
+            report = run(args, base, dates, telecallers, today, Lead, WorkedLead, User,
+                         server_pid=server.pid)
         finally:
             stop(server)
     print(f"gunicorn stopped (log: {log_path})")
@@ -282,10 +317,13 @@ def main():
               f"the lead table, {counted['miss']} read it ({counted['lead_table_share']})")
     print(f"request hit rate {report['cache']['hit_rate']} (one update every "
           f"{args.write_every} requests)")
+    memory = report["memory"]
+    print(f"workers' RSS grew {memory['growth_kib']:,} KiB over {report['requests']:,} requests "
+          f"({memory['growth_kib_per_1000_requests']} KiB per 1,000)")
     sys.exit(0 if report["ok"] else 1)
 
 
-def run(args, base, dates, telecallers, today, Lead, WorkedLead, User):
+def run(args, base, dates, telecallers, today, Lead, WorkedLead, User, *, server_pid):
     print(f"== logging in {len(telecallers) + 2} virtual users")
     started = time.monotonic()
     manager = Browser(base)
@@ -321,6 +359,9 @@ def run(args, base, dates, telecallers, today, Lead, WorkedLead, User):
     # An earlier run's lines stay in the remarks with --keep-data: count the run's own.
     remark_lines_before = load_test_remark_lines(Lead)
     stats_before = stats_by_window()
+    # The leak check: the workers' memory once logins (and --warm) have
+    # loaded what a worker loads, then after the run's mixed requests.
+    rss_before = worker_rss_kib(server_pid)
     print(f"== wrk: {args.seconds} s, {args.threads} threads, {args.connections} connections, "
           f"{len(reads)} read URLs, {len(writes)} leads to update")
     command = ["wrk", "-t", str(args.threads), "-c", str(args.connections),
@@ -332,6 +373,7 @@ def run(args, base, dates, telecallers, today, Lead, WorkedLead, User):
     if result.returncode != 0:
         print(result.stderr)
         sys.exit("wrk failed")
+    rss_after = worker_rss_kib(server_pid)
     line = next(line for line in result.stdout.splitlines() if line.startswith("CRM_LOAD_RESULT"))
     load = json.loads(line.split(" ", 1)[1])
     stats_after = stats_by_window()
@@ -370,6 +412,7 @@ def run(args, base, dates, telecallers, today, Lead, WorkedLead, User):
         "error_samples": load["error_samples"],
         "write_every": args.write_every,
         "warmed": args.warm,
+        "memory": rss_growth(rss_before, rss_after, load["requests"]),
         "cache": {"hits": hits, "misses": misses,
                   "hit_rate": round(hits / (hits + misses), 4) if hits + misses else None,
                   "views": views},
