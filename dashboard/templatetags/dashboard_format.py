@@ -8,6 +8,7 @@ from django.utils.safestring import mark_safe
 
 from crm.people_dates import format_for_people
 from dashboard.due_cards import CardPage, render_due_cards
+from dashboard.team_table import render_team_rows
 
 register = template.Library()
 
@@ -43,6 +44,12 @@ def due_cards(context, items):
         staff=bool(context.get("is_staff", False)),
     )
     return mark_safe(render_due_cards(items, page))  # built with html.escape
+
+
+@register.simple_tag
+def team_rows(rows):
+    """The team table's rows (dashboard/team_table.py)."""
+    return mark_safe(render_team_rows(rows))  # built with html.escape
 
 
 @register.simple_tag
