@@ -46,6 +46,7 @@ def attempts_html(calls):
 
 
 _LEAD = "{lead}"  # stands for the lead id in the cached markup
+_OUTCOME_VALUES = frozenset(CallOutcome.values)
 
 
 @cache
@@ -68,7 +69,7 @@ def outcome_fields_html(lead_id, *, outcome="", duration=""):
     length in seconds. static/js/calls.js proposes the next step on a tap."""
     lead_id = int(lead_id)
     buttons = _outcome_buttons().replace(_LEAD, str(lead_id))
-    if outcome in CallOutcome.values:
+    if outcome and outcome in _OUTCOME_VALUES:
         buttons = buttons.replace(" checked>", ">", 1).replace(
             f'value="{outcome}">', f'value="{outcome}" checked>', 1)
     return (

@@ -1,5 +1,5 @@
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 from html import escape
 
 from django import template
@@ -50,8 +50,9 @@ def url_for_id(name):
     return lambda lead_id: template.replace(str(_URL_ID), str(int(lead_id)))
 
 
-@cache
+@lru_cache(maxsize=32)
 def _status_options(selected):
+    # Bounded: a refused form shows the status it was sent, whatever it was.
     return "".join(
         f'<option value="{escape(value)}"{" selected" if value == selected else ""}>'
         f"{escape(label)}</option>"
@@ -68,20 +69,28 @@ DEFAULT_SAVE_BUTTON = (
 )
 
 
-@cache
 def followup_shortcuts_html(target_id):
     """The shortcut buttons next to a follow-up field. Each is a submit button
     (`followup_shortcut=<value>`: without JavaScript the form saves with the
     follow-up the server works out); static/js/leads.js turns a click into
-    filling the field instead, in the business time zone."""
-    buttons = "".join(
-        f'<button type="submit" class="followup-shortcut" name="followup_shortcut"'
-        f' value="{escape(value)}" data-target="{escape(target_id)}">{escape(label)}</button>'
-        for value, (label, _) in FOLLOWUP_SHORTCUTS.items()
-    )
+    filling the field instead, in the business time zone. (Not cached per
+    field: a process would keep one string per lead ever shown.)"""
     return (
         f'<div class="followup-shortcuts" role="group" aria-label="Follow-up shortcuts"'
-        f' data-time-zone="{escape(settings.TIME_ZONE)}">{buttons}</div>'
+        f' data-time-zone="{escape(settings.TIME_ZONE)}">'
+        f'{_shortcut_buttons().replace(_TARGET, escape(target_id))}</div>'
+    )
+
+
+_TARGET = "{target}"  # stands for the field's id in the cached markup
+
+
+@cache
+def _shortcut_buttons():
+    return "".join(
+        f'<button type="submit" class="followup-shortcut" name="followup_shortcut"'
+        f' value="{escape(value)}" data-target="{_TARGET}">{escape(label)}</button>'
+        for value, (label, _) in FOLLOWUP_SHORTCUTS.items()
     )
 
 
