@@ -10,7 +10,7 @@ append-only deltas as the lead counters: a caller's calls are written by that
 caller, one at a time, so two writers rarely want the same row, and the row a
 page reads stays one per caller and day without a compaction job. A statement
 touching several callers (a lead delete cascade, a manager's bulk update)
-upserts its rows in (user, day) order, so two such statements wait for each
+upserts its rows in (day, user) order, so two such statements wait for each
 other rather than deadlock.
 
 Raw SQL on the contract table names, like leads/counters.py.
@@ -53,10 +53,12 @@ def _call_rows_sql(vendor, zone, source, sign):
 
 
 def _grouped_sql(rows_sql):
-    """The net (user, day) changes of `rows_sql`, in the order upserts lock them."""
+    """The net (user, day) changes of `rows_sql`, ordered by day then user:
+    the order every upsert locks its rows in, and the order a bulk load or a
+    rebuild writes them, so a day's rows share a page or two."""
     return (f"SELECT {COUNT_KEY}, sum(attempts) AS attempts, sum(connected) AS connected "
             f"FROM ({rows_sql}) AS changes GROUP BY {COUNT_KEY} "
-            f"HAVING sum(attempts) <> 0 OR sum(connected) <> 0 ORDER BY {COUNT_KEY}")
+            f"HAVING sum(attempts) <> 0 OR sum(connected) <> 0 ORDER BY day, user_id")
 
 
 _ADD_ON_CONFLICT = (
