@@ -87,10 +87,12 @@ class CallLog(models.Model):
             ),
         ]
         indexes = [
-            # One user's calls per day (their cards, team row and trend);
-            # outcome last, so counting the answered ones stays index-only.
+            # One user's calls by time (the PROTECT check when a user is
+            # deleted). The dashboard's per-day counts read CallDayCount now;
+            # these two served them before and still serve a count of a
+            # period's calls (the benchmark's baseline).
             models.Index(fields=["user", "called_at", "outcome"], name="call_user_called_idx"),
-            # The whole team's calls per day, grouped by caller (team rows, trend).
+            # The whole team's calls of a period, grouped by caller.
             models.Index(fields=["called_at", "user", "outcome"], name="call_called_user_idx"),
             # A lead's calls: attempts, the last one, its history newest first.
             models.Index(fields=["lead", "called_at"], name="call_lead_called_idx"),
