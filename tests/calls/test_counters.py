@@ -4,13 +4,14 @@ drift and rebuild repairs it; the migration installs what calls/counters.py
 keeps."""
 
 import importlib
+import threading
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import connection, connections
 from django.utils import timezone
 
 from calls.counters import ANSWERED_OUTCOME_VALUES, postgresql_trigger_sql, sqlite_trigger_sql
@@ -248,3 +249,39 @@ def test_the_migration_installs_the_triggers_counters_py_keeps():
         frozen, current = migration.SQLITE_INSTALL, sqlite_trigger_sql(zone)
     assert [" ".join(sql.replace("{zone}", zone).split()) for sql in frozen] == [
         " ".join(sql.split()) for sql in current.values()]
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_two_transactions_adding_to_one_new_row_both_count():
+    """The second insert of a new (user, day) waits for the first to commit,
+    then adds to its row (ON CONFLICT), rather than failing or counting once."""
+    lead = LeadFactory()
+    insert = ("INSERT INTO calls_calllog (lead_id, user_id, called_at, outcome, note) "
+              "VALUES (%s, %s, %s, 'connected', '')")
+    params = [lead.pk, lead.creator_id, local(DAY, 10)]
+    other = connections.create_connection("default")
+    try:
+        other.set_autocommit(False)
+        with other.cursor() as cursor:
+            cursor.execute(insert, params)  # its counter row, not committed yet
+        done = threading.Event()
+
+        def second():
+            try:
+                with connections["default"].cursor() as cursor:
+                    cursor.execute(insert, params)
+            finally:
+                connections["default"].close()
+                done.set()
+
+        thread = threading.Thread(target=second)
+        thread.start()
+        assert not done.wait(0.5)  # waits for the first transaction
+        other.commit()
+        thread.join(10)
+        assert done.is_set()
+    finally:
+        other.close()
+    assert counted() == {(lead.creator_id, DAY): (2, 2)}
+    assert_exact()
