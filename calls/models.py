@@ -9,6 +9,7 @@ from django.db.models.functions import Length
 from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 
+from calls.counters import CallDayCountManager
 from leads.invalidation import InvalidatingQuerySet
 from leads.models import REMARK_MAX_CHARS, Lead
 
@@ -86,10 +87,12 @@ class CallLog(models.Model):
             ),
         ]
         indexes = [
-            # One user's calls per day (their cards, team row and trend);
-            # outcome last, so counting the answered ones stays index-only.
+            # One user's calls by time (the PROTECT check when a user is
+            # deleted). The dashboard's per-day counts read CallDayCount now;
+            # these two served them before and still serve a count of a
+            # period's calls (the benchmark's baseline).
             models.Index(fields=["user", "called_at", "outcome"], name="call_user_called_idx"),
-            # The whole team's calls per day, grouped by caller (team rows, trend).
+            # The whole team's calls of a period, grouped by caller.
             models.Index(fields=["called_at", "user", "outcome"], name="call_called_user_idx"),
             # A lead's calls: attempts, the last one, its history newest first.
             models.Index(fields=["lead", "called_at"], name="call_lead_called_idx"),
@@ -97,3 +100,45 @@ class CallLog(models.Model):
 
     def __str__(self):
         return f"{self.get_outcome_display()} call to lead {self.lead_id} by {self.user_id}"
+
+
+class CallDayCount(models.Model):
+    """Per (caller, business day): how many calls they made (`attempts`) and
+    how many were answered (`connected`: ANSWERED_OUTCOMES). The day is
+    called_at's date in TIME_ZONE.
+
+    Kept by database triggers on calls_calllog (calls/counters.py, installed
+    by migration 0002, reinstalled for the current TIME_ZONE by
+    ``objects.rebuild()``), so every write path counts; nothing in Python
+    writes it except ``rebuild()``. One row per (user, day), added to in
+    place: see calls/counters.py for why not append-only deltas. A row can
+    hold zeros once its calls are deleted or moved; readers skip those. The
+    dashboard reads the day's and the trend's calls from here, so their cost
+    does not grow with the calls made a day.
+    """
+
+    # No database constraint: triggers write this table, and a user who made
+    # calls cannot be deleted (CallLog.user is PROTECT).
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False,
+        db_index=False,  # the (user, day) unique constraint leads with user_id
+        related_name="+",
+    )
+    day = models.DateField()
+    attempts = models.BigIntegerField()
+    connected = models.BigIntegerField()
+
+    objects = CallDayCountManager()
+
+    class Meta:
+        constraints = [
+            # The upserts' conflict target; also serves one user's days.
+            models.UniqueConstraint(fields=["user", "day"], name="calldaycount_user_day_uniq"),
+        ]
+        indexes = [
+            # The team's rows for a day (the day's team rows, the trend).
+            models.Index(fields=["day"], name="calldaycount_day_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.user_id}/{self.day}: {self.attempts} calls, {self.connected} connected"

@@ -4,11 +4,10 @@ day's and the trend's call counts for the dashboard."""
 import functools
 
 from django.db import connections
-from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from calls.models import ANSWERED_OUTCOMES, CallLog
-from leads.models import day_bounds
+from calls.models import CallDayCount, CallLog
 
 
 def calls_for_lead(lead):
@@ -41,29 +40,29 @@ def call_counts_by_user(*, day, user_id):
     """{caller id: {"attempts", "connected"}} of the calls made within the
     business day `day`: everyone's (`user_id` None) or that user's own (the
     caller, whoever owns the lead). `connected` counts ANSWERED_OUTCOMES.
-    One grouped statement over the (called_at, user, outcome) or (user,
-    called_at, outcome) index."""
-    calls = CallLog.objects.made_within(*day_bounds(day)).order_by()
+    Callers without a call that day are left out.
+
+    Reads the day's counter rows (CallDayCount, one per caller), through the
+    (day) or the (user, day) index, not the calls themselves."""
+    rows = CallDayCount.objects.filter(day=day).exclude(attempts=0).order_by()
     if user_id is not None:
-        calls = calls.filter(user_id=user_id)
-    rows = calls.values("user_id").annotate(
-        attempts=Count("*"), connected=Count("pk", filter=Q(outcome__in=ANSWERED_OUTCOMES)),
-    )
+        rows = rows.filter(user_id=user_id)
     return {row["user_id"]: {"attempts": row["attempts"], "connected": row["connected"]}
-            for row in rows}
+            for row in rows.values("user_id", "attempts", "connected")}
 
 
 @functools.cache
 def calls_made_sql(alias, *, one_user):
-    """A scalar SQL subquery: how many calls were made in [%s, %s) (and, with
-    `one_user`, by the user %s), for a statement that counts per day (the
-    dashboard's trend); a range count over the (called_at, ...) or (user,
-    called_at, ...) index."""
+    """A scalar SQL subquery: how many calls were made on the business day
+    %s (a date; and, with `one_user`, by the user %s), for a statement that
+    counts per day (the dashboard's trend). A sum over that day's counter
+    rows (CallDayCount: one per caller, or the one user's), so it does not
+    grow with the calls made a day. PostgreSQL's sum(bigint) is numeric: the
+    caller converts."""
     quote = connections[alias].ops.quote_name
-    meta = CallLog._meta
-    called_at = quote(meta.get_field("called_at").column)
+    meta = CallDayCount._meta
     return (
-        f"(SELECT COUNT(*) FROM {quote(meta.db_table)} WHERE {called_at} >= %s "
-        f"AND {called_at} < %s"
+        f"(SELECT COALESCE(SUM({quote(meta.get_field('attempts').column)}), 0) "
+        f"FROM {quote(meta.db_table)} WHERE {quote(meta.get_field('day').column)} = %s"
         + (f" AND {quote(meta.get_field('user').column)} = %s)" if one_user else ")")
     )

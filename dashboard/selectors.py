@@ -55,7 +55,6 @@ from leads.models import (
     LeadDayDelta,
     LeadStatus,
     WorkedLead,
-    day_bounds,
 )
 from leads.people import lead_owners
 
@@ -546,8 +545,8 @@ def dashboard_trend(*, day, user_id):
     One statement of 3 x TREND_DAYS scalar subqueries: each day's new leads
     a sum over that day's counter rows (so it does not grow with the lead
     table), each day's work-log rows a count over (work_date, kind) or
-    (user_id, work_date, kind), each day's calls a range count over
-    (called_at, ...) or (user_id, called_at, ...). Written in SQL: building
+    (user_id, work_date, kind), each day's calls a sum over that day's call
+    counter rows (calls.selectors.calls_made_sql). Written in SQL: building
     the same values with the ORM cost more in Python than the statement
     costs the database (docs/performance.md).
     """
@@ -559,7 +558,7 @@ def dashboard_trend(*, day, user_id):
     return [
         # int(): PostgreSQL's sum(bigint) is numeric and arrives as Decimal.
         {"date": date.isoformat(), "new_leads": int(counts[index]),
-         "updates": counts[TREND_DAYS + index], "calls": counts[2 * TREND_DAYS + index]}
+         "updates": counts[TREND_DAYS + index], "calls": int(counts[2 * TREND_DAYS + index])}
         for index, date in enumerate(days)
     ]
 
@@ -579,9 +578,7 @@ def _trend_counts(days, user_id, *, new_leads=True, activity=True):
         # closed: always false for kind created; named so the index serves it.
         new_leads_params += [DayCountKind.CREATED.value, False, ops.adapt_datefield_value(date)]
         worked_params += [ops.adapt_datefield_value(date), *FOLLOWUP_WORK_KINDS]
-        start, end = day_bounds(date)
-        calls_params += [ops.adapt_datetimefield_value(start),
-                         ops.adapt_datetimefield_value(end)]
+        calls_params.append(ops.adapt_datefield_value(date))
         if user_id is not None:
             new_leads_params.append(user_id)
             worked_params.append(user_id)
