@@ -55,6 +55,7 @@ from leads.models import (
     LeadDayDelta,
     LeadStatus,
     WorkedLead,
+    day_bounds,
 )
 from leads.people import lead_owners
 
