@@ -18,11 +18,12 @@ def ordinal(n):
     return f"{n}{suffix}"
 
 
+_LABELS = dict(CallOutcome.choices)
+
+
 def outcome_label(value):
-    try:
-        return CallOutcome(value).label
-    except ValueError:
-        return value
+    """The outcome's label (a stored value unknown here shows as itself)."""
+    return _LABELS.get(value, value)
 
 
 def attempts_text(calls, *, today=None):

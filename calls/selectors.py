@@ -36,6 +36,24 @@ def call_attempt_annotations():
     }
 
 
+@functools.cache
+def call_attempts_sql(alias, *, lead_id):
+    """`call_attempt_annotations` as SQL select-list items for a statement
+    over leads written by hand (the dashboard's due page): `call_attempts`,
+    `last_call_outcome`, `last_call_at` of the lead whose id is the SQL
+    expression `lead_id`. Each an index range on (lead, called_at)."""
+    quote = connections[alias].ops.quote_name
+    meta = CallLog._meta
+    table, lead, called_at, outcome, pk = (
+        quote(meta.db_table), quote(meta.get_field("lead").column),
+        quote(meta.get_field("called_at").column), quote(meta.get_field("outcome").column),
+        quote(meta.pk.column))
+    last = f"FROM {table} WHERE {lead} = {lead_id} ORDER BY {called_at} DESC, {pk} DESC LIMIT 1"
+    return (f"(SELECT COUNT(*) FROM {table} WHERE {lead} = {lead_id}) AS call_attempts, "
+            f"(SELECT {outcome} {last}) AS last_call_outcome, "
+            f"(SELECT {called_at} {last}) AS last_call_at")
+
+
 def call_counts_by_user(*, day, user_id):
     """{caller id: {"attempts", "connected"}} of the calls made within the
     business day `day`: everyone's (`user_id` None) or that user's own (the
@@ -52,17 +70,20 @@ def call_counts_by_user(*, day, user_id):
 
 
 @functools.cache
-def calls_made_sql(alias, *, one_user):
-    """A scalar SQL subquery: how many calls were made on the business day
-    %s (a date; and, with `one_user`, by the user %s), for a statement that
-    counts per day (the dashboard's trend). A sum over that day's counter
-    rows (CallDayCount: one per caller, or the one user's), so it does not
-    grow with the calls made a day. PostgreSQL's sum(bigint) is numeric: the
-    caller converts."""
+def calls_by_day_sql(alias, *, one_user):
+    """A SELECT of (series 'calls', day, calls made that day) for the business
+    days from %s to %s (dates; with `one_user`, the user %s comes first), one
+    row per day with calls, for a statement that counts per day (the
+    dashboard's trend). Sums over the days' counter rows (CallDayCount, one
+    per caller and day: a range of the (day) or the (user, day) index), so
+    it does not grow with the calls made a day. PostgreSQL's sum(bigint) is
+    numeric: the caller converts."""
     quote = connections[alias].ops.quote_name
     meta = CallDayCount._meta
+    day, user = quote(meta.get_field("day").column), quote(meta.get_field("user").column)
     return (
-        f"(SELECT COALESCE(SUM({quote(meta.get_field('attempts').column)}), 0) "
-        f"FROM {quote(meta.db_table)} WHERE {quote(meta.get_field('day').column)} = %s"
-        + (f" AND {quote(meta.get_field('user').column)} = %s)" if one_user else ")")
+        f"SELECT 'calls' AS series, {day} AS day, SUM({quote(meta.get_field('attempts').column)}) "
+        f"AS n FROM {quote(meta.db_table)} WHERE "
+        + (f"{user} = %s AND " if one_user else "")
+        + f"{day} >= %s AND {day} <= %s GROUP BY {day}"
     )
