@@ -724,12 +724,13 @@ def _new_leads_by_owner(*, days, owners):
     the day counters (kind created), not the lead table."""
     rows = (LeadDayDelta.objects.filter(kind=DayCountKind.CREATED, closed=False,
                                         creator_id__in=owners, day__in=days)
-            .order_by().values("creator_id", "day").annotate(leads=Sum("leads")))
+            .order_by().values("creator_id", "day").annotate(leads=Sum("leads"))
+            # Tuples: a row per owner and day (350 for 25 owners).
+            .values_list("creator_id", "day", "leads"))
     index_of = {date: index for index, date in enumerate(days)}
     counts = {}
-    for row in rows:
-        counts.setdefault(row["creator_id"], [0] * len(days))[index_of[row["day"]]] = int(
-            row["leads"])
+    for creator_id, day, leads in rows:
+        counts.setdefault(creator_id, [0] * len(days))[index_of[day]] = int(leads)
     return counts
 
 

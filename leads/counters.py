@@ -89,16 +89,14 @@ class LeadCountDeltaManager(models.Manager):
             .annotate(sum_leads=Sum("leads"), sum_with_followup=Sum("with_followup"))
             .exclude(sum_leads=0, sum_with_followup=0)
             .order_by("creator_id", "status")
+            # Tuples: every cold dashboard reads a row per (creator, status).
+            .values_list("creator_id", "status", "sum_leads", "sum_with_followup")
         )
         # int(): PostgreSQL's sum(bigint) is numeric and arrives as Decimal.
         return [
-            {
-                "creator_id": row["creator_id"],
-                "status": row["status"],
-                "leads": int(row["sum_leads"]),
-                "with_followup": int(row["sum_with_followup"]),
-            }
-            for row in rows
+            {"creator_id": creator_id, "status": status, "leads": int(leads),
+             "with_followup": int(with_followup)}
+            for creator_id, status, leads, with_followup in rows
         ]
 
     def compact(self):
