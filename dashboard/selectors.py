@@ -589,12 +589,9 @@ def dashboard_trend(*, day, user_id):
     statement costs the database (docs/performance.md).
     """
     days = _trend_days(day)
-    new_leads = _shared(("trend_new_leads", day, user_id), lambda: None)
-    counts = _trend_counts(days, user_id, new_leads=new_leads is None)
-    if new_leads is not None:
-        counts = [*new_leads, *counts]
+    counts = _trend_counts(days, user_id)
     return [
-        {"date": date.isoformat(), "new_leads": int(counts[index]),
+        {"date": date.isoformat(), "new_leads": counts[index],
          "updates": counts[TREND_DAYS + index], "calls": counts[2 * TREND_DAYS + index]}
         for index, date in enumerate(days)
     ]
@@ -604,21 +601,20 @@ def _trend_days(day):
     return [day - timedelta(days=TREND_DAYS - 1 - offset) for offset in range(TREND_DAYS)]
 
 
-def _trend_counts(days, user_id, *, new_leads=True, activity=True):
-    """The trend's counts in one statement, as one list: each day's new leads
-    (when `new_leads`), then each day's updates and each day's calls (when
-    `activity`), TREND_DAYS values a series, oldest day first."""
+def _trend_counts(days, user_id):
+    """The trend's counts in one statement, as one list: each day's new
+    leads, then each day's updates, then each day's calls, TREND_DAYS values
+    a series, oldest day first."""
     alias = router.db_for_read(Lead)
     ops = connections[alias].ops
     first, last = ops.adapt_datefield_value(days[0]), ops.adapt_datefield_value(days[-1])
     user = [user_id] if user_id is not None else []
-    params = ([*user, DayCountKind.CREATED.value, False, first, last] if new_leads else []) + (
-        [*user, first, last, *FOLLOWUP_WORK_KINDS, *user, first, last] if activity else [])
+    params = [*user, DayCountKind.CREATED.value, False, first, last,
+              *user, first, last, *FOLLOWUP_WORK_KINDS, *user, first, last]
     with connections[alias].cursor() as cursor:
-        cursor.execute(_trend_sql(alias, one_user=user_id is not None, new_leads=new_leads,
-                                  activity=activity), params)
+        cursor.execute(_trend_sql(alias, one_user=user_id is not None), params)
         rows = cursor.fetchall()
-    series = (["new_leads"] if new_leads else []) + (["updates", "calls"] if activity else [])
+    series = ("new_leads", "updates", "calls")
     counts = {name: [0] * len(days) for name in series}
     index_of = {day.isoformat(): index for index, day in enumerate(days)}
     for name, day, n in rows:
@@ -628,7 +624,7 @@ def _trend_counts(days, user_id, *, new_leads=True, activity=True):
 
 
 @functools.cache
-def _trend_sql(alias, *, one_user, new_leads=True, activity=True):
+def _trend_sql(alias, *, one_user):
     """`_trend_counts`' statement: (series, day, count) rows, a day absent
     when nothing counts for it. One grouped index range per series: at
     PostgreSQL about a quarter of the planning time of 3 x TREND_DAYS scalar
@@ -641,24 +637,21 @@ def _trend_sql(alias, *, one_user, new_leads=True, activity=True):
 
     day, work_date = column(counters, "day"), column(worked, "work_date")
     kinds = ", ".join(["%s"] * len(FOLLOWUP_WORK_KINDS))
-    branches = []
-    if new_leads:
-        branches.append(
-            f"SELECT 'new_leads' AS series, {day} AS day, SUM({column(counters, 'leads')}) AS n "
-            f"FROM {quote(counters.db_table)} WHERE "
-            + (f"{column(counters, 'creator')} = %s AND " if one_user else "")
-            # closed: always false for kind created; named so the index serves it.
-            + f"{column(counters, 'kind')} = %s AND {column(counters, 'closed')} = %s "
-            f"AND {day} >= %s AND {day} <= %s GROUP BY {day}")
-    if activity:
-        branches.append(
-            f"SELECT 'updates' AS series, {work_date} AS day, COUNT(*) AS n "
-            f"FROM {quote(worked.db_table)} WHERE "
-            + (f"{column(worked, 'user')} = %s AND " if one_user else "")
-            + f"{work_date} >= %s AND {work_date} <= %s AND {column(worked, 'kind')} "
-            f"IN ({kinds}) GROUP BY {work_date}")
-        branches.append(calls_by_day_sql(alias, one_user=one_user))
-    return " UNION ALL ".join(branches)
+    new_leads = (
+        f"SELECT 'new_leads' AS series, {day} AS day, SUM({column(counters, 'leads')}) AS n "
+        f"FROM {quote(counters.db_table)} WHERE "
+        + (f"{column(counters, 'creator')} = %s AND " if one_user else "")
+        # closed: always false for kind created; named so the index serves it.
+        + f"{column(counters, 'kind')} = %s AND {column(counters, 'closed')} = %s "
+        f"AND {day} >= %s AND {day} <= %s GROUP BY {day}")
+    updates = (
+        f"SELECT 'updates' AS series, {work_date} AS day, COUNT(*) AS n "
+        f"FROM {quote(worked.db_table)} WHERE "
+        + (f"{column(worked, 'user')} = %s AND " if one_user else "")
+        + f"{work_date} >= %s AND {work_date} <= %s AND {column(worked, 'kind')} "
+        f"IN ({kinds}) GROUP BY {work_date}")
+    calls = calls_by_day_sql(alias, one_user=one_user)
+    return " UNION ALL ".join((new_leads, updates, calls))
 
 
 def new_for_owner_count(*, user_id):
@@ -690,87 +683,45 @@ def team_part_owners():
 
 def team_parts(*, day, owners, one_by_one=False):
     """{owner: part}: each owner's share of the team view on `day`,
-    JSON-ready: {"day_row": the owner's day counts (`_day_rows`), "new_leads":
-    the trend's new leads per day, oldest first}. Every value depends on the
-    owner's leads alone, so a write to them changes that owner's part only.
-    Both come from the counters, not the lead table.
+    JSON-ready: {"day_row": the owner's day counts (`_day_rows`)}. It depends
+    on the owner's leads alone, so a write to them changes that owner's part
+    only. It comes from the counters, not the lead table.
 
-    The team's due page is not in the parts: it is one page of leads through
-    the follow-up index (50 rows, whatever the table's size), where each
-    owner's first page, merged, cost 25 times the rows and a ranking over
-    every lead due that day (about 0.1-0.66 s at a million leads).
+    Not in the parts: the team's due page (one page of leads through the
+    follow-up index, 50 rows whatever the table's size: each owner's first
+    page, merged, cost 25 times the rows and a ranking over every lead due
+    that day, about 0.1-0.66 s at a million leads), and the trend's new
+    leads (one grouped range over the day counters in the trend's own
+    statement: per owner, they were 350 rows a cold 25-owner view read,
+    stored and summed back, 7,000 at 500 owners).
 
-    Statements: `one_by_one`, three per owner (their counters, day counts,
-    new leads: for the few owners a write changed); otherwise two whatever
-    the number of owners (the team's day counts, the new leads grouped by
-    owner: a cold team view).
+    Statements: `one_by_one`, one per owner (their day counts: for the few
+    owners a write changed); otherwise one whatever the number of owners
+    (the team's day counts: a cold team view).
     """
     owners = sorted(owners)
-    days = _trend_days(day)
     with shared_queries():
         if one_by_one:
             return {owner: {
                 "day_row": _day_rows(day=day, user_id=owner).get(owner) or _empty_day_row(),
-                "new_leads": _trend_counts(days, owner, activity=False),
             } for owner in owners}
         day_rows = _day_rows(day=day, user_id=None)
-        new_leads = _new_leads_by_owner(days=days, owners=owners)
-    return {owner: {"day_row": day_rows.get(owner) or _empty_day_row(),
-                    "new_leads": new_leads.get(owner, [0] * TREND_DAYS)} for owner in owners}
-
-
-def _new_leads_by_owner(*, days, owners):
-    """{owner: the leads they created on each of `days`}, one statement over
-    the day counters (kind created), not the lead table: every creator's rows
-    of those days (a range of one index), kept for `owners`."""
-    alias = router.db_for_read(Lead)
-    ops = connections[alias].ops
-    params = [DayCountKind.CREATED.value, False, ops.adapt_datefield_value(days[0]),
-              ops.adapt_datefield_value(days[-1])]
-    with connections[alias].cursor() as cursor:
-        cursor.execute(_new_leads_by_owner_sql(alias), params)
-        rows = cursor.fetchall()
-    wanted = set(owners)
-    index_of = {day.isoformat(): index for index, day in enumerate(days)}
-    counts = {}
-    for creator_id, day, leads in rows:
-        if creator_id in wanted:
-            # SQLite returns dates as text; int(): PostgreSQL's sums are numeric.
-            counts.setdefault(creator_id, [0] * len(days))[index_of[str(day)]] = int(leads)
-    return counts
-
-
-@functools.cache
-def _new_leads_by_owner_sql(alias):
-    # Written in SQL: the ORM's IN lists of owners and days cost about 2 ms
-    # of Python and planning, the statement itself a fraction of that.
-    quote = connections[alias].ops.quote_name
-    meta = LeadDayDelta._meta
-
-    def column(field):
-        return quote(meta.get_field(field).column)
-
-    return (f"SELECT {column('creator')}, {column('day')}, SUM({column('leads')}) "
-            f"FROM {quote(meta.db_table)} WHERE {column('kind')} = %s AND {column('closed')} = %s "
-            f"AND {column('day')} >= %s AND {column('day')} <= %s "
-            f"GROUP BY {column('creator')}, {column('day')}")
+    return {owner: {"day_row": day_rows.get(owner) or _empty_day_row()} for owner in owners}
 
 
 @contextmanager
 def team_from_parts(*, day, parts):
     """Within the block, the team view's selectors (`user_id=None`) for `day`
-    take their day counts and the trend's new leads from `parts`, {owner id:
-    part} for every id of team_part_owners() (`team_parts`). The status
-    counters, users, snapshots, the work log and the due page are still read.
+    take their day counts from `parts`, {owner id: part} for every id of
+    team_part_owners() (`team_parts`). The status counters, users,
+    snapshots, the trend's counters, the work log and the due page are still
+    read.
     With current parts the results equal a fresh computation (tests compare
     them)."""
     with shared_queries():
         results, replica = _shared_results.get(), reading_from_replica()
         results[(replica, ("day_rows", day, None))] = {
             owner: part["day_row"] for owner, part in parts.items()}
-        results[(replica, ("trend_new_leads", day, None))] = [
-            sum(counts) for counts in zip(*(part["new_leads"] for part in parts.values()),
-                                          strict=True)] if parts else [0] * TREND_DAYS
         yield
 
 

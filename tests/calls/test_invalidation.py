@@ -116,5 +116,5 @@ def test_dashboard_budgets_hold_with_calls(client, manager, telecaller):
     warm, _ = statements()
     # Session, user, the user list, the counters, the day pass, users and
     # snapshots, the due page (with its attempts), the day's calls, the trend.
-    assert (cold, warm) == (10 + TOKEN_STATEMENTS, 2 + TOKEN_STATEMENTS)
+    assert (cold, warm) == (9 + TOKEN_STATEMENTS, 2 + TOKEN_STATEMENTS)
     assert cold <= 12

@@ -95,10 +95,9 @@ def test_parts_computed_together_cost_the_same_statements_for_any_team(busy_team
     owners = selectors.team_part_owners()
     with CaptureQueriesContext(connection) as many:
         selectors.team_parts(day=DAY, owners=owners)
-    # The team's day pass (the day and status counters, and the day's
-    # work-log leads, in one statement) and the owners' new leads (the day
-    # counters).
-    assert len(few) == len(many) == 2
+    # The team's day pass: the day and status counters, and the day's
+    # work-log leads, in one statement.
+    assert len(few) == len(many) == 1
 
 
 def test_a_write_retires_only_its_owners_part_and_the_team(
