@@ -42,6 +42,21 @@ def test_measure_reads_the_total_a_telecaller_is_given():
     assert measure(Response, repeat=2)["median_ms"] == 12.5
 
 
+def test_measure_counts_statements_in_one_more_run_that_is_not_timed():
+    captured, resets = [], []
+
+    def request():
+        # Counting statements wraps the cursor (CaptureQueriesContext).
+        captured.append(connection.force_debug_cursor)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.execute("SELECT 2")
+
+    result = measure(request, repeat=3, before=lambda: resets.append(1))
+    assert (result["runs"], result["statements"]) == (3, 2)
+    assert captured == [False, False, False, True] and len(resets) == 4
+
+
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="the SQLite limit")
 def test_bench_dashboard_takes_several_sizes_and_checks_the_largest():
     with pytest.raises(CommandError, match="database for 100,001 leads"):
