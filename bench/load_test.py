@@ -63,6 +63,7 @@ PYTHON = sys.executable
 HOST = "127.0.0.1"
 NEXT_PATH = "/dashboard/?from=quick-update"
 WRITE_EVERY = 11  # one update per ten reads
+RSS_SAMPLE_SECONDS = 5
 TELECALLERS_LOGGED_IN = 12
 LEADS_PER_TELECALLER = 40
 
@@ -319,7 +320,9 @@ def main():
           f"{args.write_every} requests)")
     memory = report["memory"]
     print(f"workers' RSS grew {memory['growth_kib']:,} KiB over {report['requests']:,} requests "
-          f"({memory['growth_kib_per_1000_requests']} KiB per 1,000)")
+          f"({memory['growth_kib_per_1000_requests']} KiB per 1,000); both workers, KiB by second: "
+          + ", ".join(f"{second:g}: {kib:,}"
+                      for second, kib in memory["workers_total_kib_over_time"]))
     sys.exit(0 if report["ok"] else 1)
 
 
@@ -367,14 +370,25 @@ def run(args, base, dates, telecallers, today, Lead, WorkedLead, User, *, server
     command = ["wrk", "-t", str(args.threads), "-c", str(args.connections),
                "-d", f"{args.seconds}s", "--timeout", "10s", "--latency",
                "-s", str(ROOT / "bench" / "load_mix.lua"), base, "--", str(args.threads)]
-    result = subprocess.run(command, env={**os.environ, "CRM_LOAD_DATA": str(data_file)},
-                            capture_output=True, text=True, timeout=args.seconds + 60)
-    print(result.stdout)
-    if result.returncode != 0:
-        print(result.stderr)
+    wrk = subprocess.Popen(command, env={**os.environ, "CRM_LOAD_DATA": str(data_file)},
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # The workers' memory every few seconds of the run: a leak keeps growing
+    # to the end, warming up (caches, the allocator's arenas) levels off.
+    rss_samples = [(0.0, sum(rss_before.values()))]
+    started = time.monotonic()
+    while wrk.poll() is None and time.monotonic() - started < args.seconds + 60:
+        time.sleep(RSS_SAMPLE_SECONDS)
+        rss_samples.append((round(time.monotonic() - started, 1),
+                            sum(worker_rss_kib(server_pid).values())))
+    if wrk.poll() is None:
+        wrk.kill()
+    stdout, stderr = wrk.communicate()
+    print(stdout)
+    if wrk.returncode != 0:
+        print(stderr)
         sys.exit("wrk failed")
     rss_after = worker_rss_kib(server_pid)
-    line = next(line for line in result.stdout.splitlines() if line.startswith("CRM_LOAD_RESULT"))
+    line = next(line for line in stdout.splitlines() if line.startswith("CRM_LOAD_RESULT"))
     load = json.loads(line.split(" ", 1)[1])
     stats_after = stats_by_window()
     hits, misses = hit_rate(stats_before, stats_after)
@@ -412,7 +426,8 @@ def run(args, base, dates, telecallers, today, Lead, WorkedLead, User, *, server
         "error_samples": load["error_samples"],
         "write_every": args.write_every,
         "warmed": args.warm,
-        "memory": rss_growth(rss_before, rss_after, load["requests"]),
+        "memory": {**rss_growth(rss_before, rss_after, load["requests"]),
+                   "workers_total_kib_over_time": rss_samples},
         "cache": {"hits": hits, "misses": misses,
                   "hit_rate": round(hits / (hits + misses), 4) if hits + misses else None,
                   "views": views},
