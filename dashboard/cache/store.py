@@ -5,6 +5,7 @@ import time
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from django.core.cache import cache
@@ -52,8 +53,10 @@ class Part:
     def scopes(self):
         return (self.scope, *self.also)
 
-    @property
+    @cached_property
     def key(self):
+        # Built once: a team view looks up each owner's part's key several
+        # times, for hundreds of owners.
         return build_key(self.family, self.scope, self.params)
 
     def tokens(self, versions):
