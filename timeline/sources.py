@@ -10,13 +10,14 @@ Sources read plain values, not model instances, and describe an event
 of each kind and shows 50 of them (docs/performance.md).
 """
 
-from functools import partial
+from functools import lru_cache, partial
 
+from django.db import connections, router
 from django.utils import timezone
-from django.utils.formats import date_format
 
+from calls.models import CallLog
 from calls.rendering import outcome_label
-from calls.selectors import calls_for_lead
+from crm.people_dates import format_for_people
 from leads.history import VIA_ADMIN, VIA_API, VIA_IMPORT, VIA_OUTSIDE, VIA_SCRIPT
 from leads.models import (
     LeadChange,
@@ -27,7 +28,7 @@ from leads.models import (
     WorkedLead,
     WorkKind,
 )
-from whatsapp.selectors import sends_for_lead
+from whatsapp.models import WhatsAppSend
 
 # How each channel is named after the actor ("asha · in admin").
 VIA_LABELS = {VIA_ADMIN: "in admin", VIA_IMPORT: "import", VIA_API: "API"}
@@ -73,7 +74,46 @@ class TimelineEvent:
 
 
 def _when(value):
-    return date_format(timezone.localtime(value), "DATETIME_FORMAT") if value else "none"
+    return format_for_people(timezone.localtime(value)) if value else "none"
+
+
+# Stands for the lead's id while a source's statement is compiled; no lead has it.
+_LEAD = -(2**62)
+
+
+class NewestRows:
+    """A source's query: `build(lead_id)`, a values_list queryset of `model`
+    newest first, whose columns at `datetimes` are datetimes. Called with a
+    lead id and a limit it returns that many rows, as tuples.
+
+    The ORM compiles the statement once per database and limit (page), with
+    a placeholder for the lead's id: compiling five of them cost the lead
+    page about 2 ms of Python on every request, and reading rows back
+    through the ORM about as much again, against 1.5 ms in the database."""
+
+    def __init__(self, model, build, *, datetimes=(0,)):
+        self.model, self.build, self.datetimes = model, build, datetimes
+        self.compiled = lru_cache(maxsize=16)(self._compile)
+
+    def _compile(self, alias, limit):
+        sql, params = self.build(_LEAD).using(alias)[:limit].query.sql_with_params()
+        if list(params).count(_LEAD) != 1:
+            raise ValueError(f"{self.model.__name__}: the lead's id must be one parameter")
+        return sql, tuple(params)
+
+    def __call__(self, lead_id, *, limit):
+        alias = router.db_for_read(self.model)
+        connection = connections[alias]
+        sql, params = self.compiled(alias, limit)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [lead_id if param == _LEAD else param for param in params])
+            rows = cursor.fetchall()
+        # SQLite returns datetimes as text: convert them as the ORM would.
+        convert = getattr(connection.ops, "convert_datetimefield_value", None)
+        if convert is None:
+            return rows
+        return [tuple(convert(value, None, connection) if index in self.datetimes else value
+                      for index, value in enumerate(row)) for row in rows]
 
 
 def _status(value):
@@ -118,10 +158,14 @@ def _describe_change(kind, field, old, new, via, actor_id, username):
             "actor": _actor(username, via, actor_id), "via": VIA_LABELS.get(via, "")}
 
 
+_CHANGES = NewestRows(LeadChange, lambda lead_id: (
+    LeadChange.objects.filter(lead_id=lead_id).order_by("-changed_at", "-id")
+    .values_list(*CHANGE_COLUMNS)))
+
+
 def lead_changes(lead, *, limit):
     """Creation, status changes, corrections and remark lines (LeadChange)."""
-    rows = (LeadChange.objects.filter(lead_id=lead.pk).order_by("-changed_at", "-id")
-            .values_list(*CHANGE_COLUMNS)[:limit])
+    rows = _CHANGES(lead.pk, limit=limit)
     return [TimelineEvent(at=at, tie=(2, pk), describe=partial(_describe_change, *rest))
             for at, pk, *rest in rows]
 
@@ -137,11 +181,15 @@ def _describe_work(kind, old, new, username):
     return {"kind": "followup", "title": title, "actor": username}
 
 
+_WORK = NewestRows(WorkedLead, lambda lead_id: (
+    WorkedLead.objects.filter(lead_id=lead_id).order_by("-worked_at", "-id")
+    .values_list("worked_at", "id", "kind", "old_followup_date", "new_followup_date",
+                 "user__username")), datetimes=(0, 3, 4))
+
+
 def followup_work(lead, *, limit):
     """Follow-up moves and closings (the work log, WorkedLead)."""
-    rows = (WorkedLead.objects.filter(lead_id=lead.pk).order_by("-worked_at", "-id")
-            .values_list("worked_at", "id", "kind", "old_followup_date", "new_followup_date",
-                         "user__username")[:limit])
+    rows = _WORK(lead.pk, limit=limit)
     return [TimelineEvent(at=at, tie=(1, pk), describe=partial(_describe_work, *rest))
             for at, pk, *rest in rows]
 
@@ -151,10 +199,15 @@ def _describe_send(template_name, text, username):
             "actor": username}
 
 
+_SENDS = NewestRows(WhatsAppSend, lambda lead_id: (
+    WhatsAppSend.objects.filter(lead_id=lead_id).order_by("-sent_at", "-id")
+    .values_list("sent_at", "id", "template_name", "text", "user__username")))
+
+
 def whatsapp_messages(lead, *, limit):
     """WhatsApp messages sent from the lead."""
     return [TimelineEvent(at=at, tie=(0, pk), describe=partial(_describe_send, *rest))
-            for at, pk, *rest in sends_for_lead(lead, limit=limit)]
+            for at, pk, *rest in _SENDS(lead.pk, limit=limit)]
 
 
 def _describe_call(outcome, note, duration, username):
@@ -163,10 +216,14 @@ def _describe_call(outcome, note, duration, username):
             "actor": username}
 
 
+_CALLS = NewestRows(CallLog, lambda lead_id: (
+    CallLog.objects.filter(lead_id=lead_id).order_by("-called_at", "-pk")
+    .values_list("called_at", "id", "outcome", "note", "duration", "user__username")))
+
+
 def calls(lead, *, limit):
     """Calls made to the lead, with their outcomes (calls.CallLog)."""
-    rows = calls_for_lead(lead).values_list(
-        "called_at", "id", "outcome", "note", "duration", "user__username")[:limit]
+    rows = _CALLS(lead.pk, limit=limit)
     return [TimelineEvent(at=at, tie=(3, pk), describe=partial(_describe_call, *rest))
             for at, pk, *rest in rows]
 
@@ -179,11 +236,15 @@ def _describe_owner_change(rule, from_username, to_username, by_username):
             "actor": by_username or "the command line"}
 
 
+_OWNERS = NewestRows(OwnerChange, lambda lead_id: (
+    OwnerChange.objects.filter(lead_id=lead_id).order_by("-changed_at", "-id")
+    .values_list("changed_at", "id", "rule", "from_user__username", "to_user__username",
+                 "changed_by__username")))
+
+
 def owner_changes(lead, *, limit):
     """Changes of the lead's owner (leads.OwnerChange): assignment, hand-over, admin."""
-    rows = (OwnerChange.objects.filter(lead_id=lead.pk).order_by("-changed_at", "-id")
-            .values_list("changed_at", "id", "rule", "from_user__username",
-                         "to_user__username", "changed_by__username")[:limit])
+    rows = _OWNERS(lead.pk, limit=limit)
     return [TimelineEvent(at=at, tie=(4, pk), describe=partial(_describe_owner_change, *rest))
             for at, pk, *rest in rows]
 

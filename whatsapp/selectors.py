@@ -1,4 +1,5 @@
-"""Reads of the WhatsApp app: the picker's templates, a lead's sends."""
+"""Reads of the WhatsApp app: the picker's templates (timeline.sources reads a
+lead's sends)."""
 
 from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -16,13 +17,4 @@ def templates_for_picker(*, user):
         WhatsAppTemplate.objects
         .annotate(uses=Coalesce(Subquery(uses, output_field=IntegerField()), Value(0)))
         .order_by("-uses", "name", "pk")
-    )
-
-
-def sends_for_lead(lead, *, limit):
-    """The newest `limit` sends from `lead`, newest first, as tuples
-    (sent_at, id, template_name, text, sender's username)."""
-    return list(
-        WhatsAppSend.objects.filter(lead_id=lead.pk).order_by("-sent_at", "-id")
-        .values_list("sent_at", "id", "template_name", "text", "user__username")[:limit]
     )

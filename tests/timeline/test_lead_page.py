@@ -17,7 +17,7 @@ from leads.models import Lead, LeadChange, OwnerChangeRule, WorkedLead, WorkKind
 from leads.ownership import owner_changes_record
 from tests.factories import LeadFactory, UserFactory
 from timeline.selectors import lead_timeline
-from timeline.sources import SOURCES
+from timeline.sources import SOURCES, NewestRows
 from whatsapp.models import WhatsAppSend, WhatsAppTemplate
 
 pytestmark = pytest.mark.django_db
@@ -237,3 +237,23 @@ def test_leads_made_from_the_intake_queue_are_recorded_with_who(client, manager)
     created = [e for e in client.get(_page(imported)).context["events"] if e.kind == "created"]
     assert [(e.title, e.actor, e.via) for e in created] == [
         ("Lead imported", "the command line", "import")]
+
+
+def test_a_source_statement_compiled_once_serves_every_lead(django_assert_num_queries):
+    first, second = LeadFactory(), LeadFactory()
+    changes = NewestRows(LeadChange, lambda lead_id: (
+        LeadChange.objects.filter(lead_id=lead_id).order_by("-changed_at", "-id")
+        .values_list("changed_at", "lead_id")))
+    for lead in (first, second, first):
+        with django_assert_num_queries(1):
+            rows = changes(lead.pk, limit=5)
+        assert rows and {lead_id for _, lead_id in rows} == {lead.pk}
+        assert all(timezone.is_aware(at) for at, _ in rows)  # datetimes, on SQLite too
+    assert changes.compiled.cache_info().misses == 1
+
+
+def test_a_source_must_take_the_lead_id_once():
+    twice = NewestRows(LeadChange, lambda lead_id: LeadChange.objects.filter(
+        lead_id=lead_id, actor_id=lead_id).values_list("id"))
+    with pytest.raises(ValueError, match="one parameter"):
+        twice(1, limit=5)
