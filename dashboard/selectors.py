@@ -44,6 +44,7 @@ from django.utils import timezone
 
 from calls.selectors import call_attempts_sql, call_counts_by_user, calls_by_day_sql
 from crm.db_routers import reading_from_replica
+from crm.raw_sql import datetime_reader
 from dashboard import cache
 from leads.models import (
     CLOSED_STATUSES,
@@ -512,6 +513,7 @@ def _due_items(*, day, user_id, page):
     with connections[alias].cursor() as cursor:
         cursor.execute(_due_items_sql(alias, one_user=user_id is not None), params)
         rows = cursor.fetchall()
+    stored = datetime_reader(connections[alias])
     return [
         {
             "id": lead_id,
@@ -519,23 +521,16 @@ def _due_items(*, day, user_id, page):
             "mobile": mobile,
             "car_registration": car_registration,
             "status": status,
-            "followup_date": timezone.localtime(_stored_datetime(ops, followup)).isoformat(),
+            "followup_date": timezone.localtime(stored(followup)).isoformat(),
             "creator_id": creator_id,
             "creator_username": username,
             "calls": {"attempts": attempts, "last_outcome": last_outcome,
-                      "last_called_at": (timezone.localtime(_stored_datetime(ops, last_at))
-                                         .isoformat() if last_at else None)},
+                      "last_called_at": (timezone.localtime(stored(last_at)).isoformat()
+                                         if last_at else None)},
         }
         for (lead_id, customer_name, mobile, car_registration, status, followup, creator_id,
              username, attempts, last_outcome, last_at) in rows
     ]
-
-
-def _stored_datetime(ops, value):
-    """A datetime column's value as a raw cursor returns it, as the ORM would
-    give it (SQLite returns text)."""
-    convert = getattr(ops, "convert_datetimefield_value", None)
-    return convert(value, None, None) if convert else value
 
 
 @functools.cache

@@ -18,6 +18,7 @@ from django.utils import timezone
 from calls.models import CallLog
 from calls.rendering import outcome_label
 from crm.people_dates import format_for_people
+from crm.raw_sql import datetime_reader
 from leads.history import VIA_ADMIN, VIA_API, VIA_IMPORT, VIA_OUTSIDE, VIA_SCRIPT
 from leads.models import (
     LeadChange,
@@ -108,11 +109,8 @@ class NewestRows:
         with connection.cursor() as cursor:
             cursor.execute(sql, [lead_id if param == _LEAD else param for param in params])
             rows = cursor.fetchall()
-        # SQLite returns datetimes as text: convert them as the ORM would.
-        convert = getattr(connection.ops, "convert_datetimefield_value", None)
-        if convert is None:
-            return rows
-        return [tuple(convert(value, None, connection) if index in self.datetimes else value
+        stored = datetime_reader(connection)  # SQLite returns text
+        return [tuple(stored(value) if index in self.datetimes else value
                       for index, value in enumerate(row)) for row in rows]
 
 
