@@ -20,7 +20,7 @@ from datetime import date
 
 from django.db import connections, models, router, transaction
 
-from leads.counters import business_day_sql, business_zone
+from leads.counters import business_day_sql, business_zone, statement_trigger_sql
 from leads.signals import announce_leads_changed
 
 CALL_TABLE = "calls_calllog"
@@ -77,43 +77,14 @@ def postgresql_trigger_sql(zone):
     """{name: SQL}: the function and the statement-level triggers (transition
     tables: a COPY of a million calls is one grouped upsert) that keep
     calls_calldaycount on PostgreSQL, for the business days of `zone`."""
-    def rows(source, sign):
-        return _call_rows_sql("postgresql", zone, source, sign)
-
-    function = f"""
-    CREATE OR REPLACE FUNCTION calls_calllog_count() RETURNS trigger
-    LANGUAGE plpgsql AS $$
-    BEGIN
-        IF TG_OP = 'INSERT' THEN
-            {_upsert_sql(rows("new_calls", 1))};
-        ELSIF TG_OP = 'UPDATE' THEN
-            -- Net change per (user, day): an update that moves no call (a
-            -- note, a duration) writes nothing.
-            {_upsert_sql(rows("new_calls", 1) + " UNION ALL " + rows("old_calls", -1))};
-        ELSIF TG_OP = 'DELETE' THEN
-            {_upsert_sql(rows("old_calls", -1))};
-        ELSIF TG_OP = 'TRUNCATE' THEN
-            DELETE FROM {COUNT_TABLE};
-        END IF;
-        RETURN NULL;
-    END
-    $$
-    """
-    insert, update, delete, truncate = TRIGGER_NAMES["postgresql"]
-    return {
-        "calls_calllog_count()": function,
-        insert: f"""CREATE TRIGGER {insert} AFTER INSERT ON {CALL_TABLE}
-            REFERENCING NEW TABLE AS new_calls
-            FOR EACH STATEMENT EXECUTE FUNCTION calls_calllog_count()""",
-        update: f"""CREATE TRIGGER {update} AFTER UPDATE ON {CALL_TABLE}
-            REFERENCING OLD TABLE AS old_calls NEW TABLE AS new_calls
-            FOR EACH STATEMENT EXECUTE FUNCTION calls_calllog_count()""",
-        delete: f"""CREATE TRIGGER {delete} AFTER DELETE ON {CALL_TABLE}
-            REFERENCING OLD TABLE AS old_calls
-            FOR EACH STATEMENT EXECUTE FUNCTION calls_calllog_count()""",
-        truncate: f"""CREATE TRIGGER {truncate} AFTER TRUNCATE ON {CALL_TABLE}
-            FOR EACH STATEMENT EXECUTE FUNCTION calls_calllog_count()""",
-    }
+    return statement_trigger_sql(
+        function="calls_calllog_count()", table=CALL_TABLE,
+        names=TRIGGER_NAMES["postgresql"], transition="calls",
+        rows=lambda source, sign: _call_rows_sql("postgresql", zone, source, sign),
+        write=_upsert_sql, empty=f"DELETE FROM {COUNT_TABLE}",
+        update_note=("Net change per (user, day): an update that moves no call (a",
+                     "note, a duration) writes nothing."),
+    )
 
 
 def sqlite_trigger_sql(zone):

@@ -241,46 +241,66 @@ def _day_insert_sql(rows_sql):
     )
 
 
-def postgresql_day_trigger_sql(zone):
-    """The function and statement-level triggers that keep leads_leaddaydelta
-    on PostgreSQL, for the business days of `zone`."""
-    def rows(source, sign):
-        return _day_rows_sql("postgresql", zone, source, sign)
-
-    function = f"""
-    CREATE OR REPLACE FUNCTION leads_lead_day_delta() RETURNS trigger
+def statement_trigger_sql(*, function, table, names, transition, rows, write, empty,
+                          update_note):
+    """{name: SQL}, PostgreSQL: `function` (a plpgsql function keeping a
+    counter table) and the statement-level triggers on `table` that call it,
+    `names` (insert, update, delete, truncate). Insert, update and delete see
+    their transition tables (`new_<transition>`, `old_<transition>`): a COPY
+    of a million rows is one grouped write, not a million. `rows(source,
+    sign)`: the SELECT of one transition table's changes, counting `sign`;
+    `write(rows_sql)`: the statement writing them; `empty`: what TRUNCATE
+    runs; `update_note`: the comment on the update branch, a line each.
+    Shared by the lead day counters and the call counters (calls/counters.py)."""
+    new, old = f"new_{transition}", f"old_{transition}"
+    note = "\n            ".join(f"-- {line}" for line in update_note)
+    body = f"""
+    CREATE OR REPLACE FUNCTION {function} RETURNS trigger
     LANGUAGE plpgsql AS $$
     BEGIN
         IF TG_OP = 'INSERT' THEN
-            {_day_insert_sql(rows("new_leads", 1))};
+            {write(rows(new, 1))};
         ELSIF TG_OP = 'UPDATE' THEN
-            -- Net change per bucket: an update that moves no lead between
-            -- buckets writes nothing.
-            {_day_insert_sql(rows("new_leads", 1) + " UNION ALL " + rows("old_leads", -1))};
+            {note}
+            {write(rows(new, 1) + " UNION ALL " + rows(old, -1))};
         ELSIF TG_OP = 'DELETE' THEN
-            {_day_insert_sql(rows("old_leads", -1))};
+            {write(rows(old, -1))};
         ELSIF TG_OP = 'TRUNCATE' THEN
-            DELETE FROM {DAY_TABLE};
+            {empty};
         END IF;
         RETURN NULL;
     END
     $$
     """
-    insert, update, delete, truncate = DAY_TRIGGER_NAMES["postgresql"]
+    insert, update, delete, truncate = names
+    call = f"FOR EACH STATEMENT EXECUTE FUNCTION {function}"
     return {
-        "leads_lead_day_delta()": function,
-        insert: f"""CREATE TRIGGER {insert} AFTER INSERT ON {LEAD_TABLE}
-            REFERENCING NEW TABLE AS new_leads
-            FOR EACH STATEMENT EXECUTE FUNCTION leads_lead_day_delta()""",
-        update: f"""CREATE TRIGGER {update} AFTER UPDATE ON {LEAD_TABLE}
-            REFERENCING OLD TABLE AS old_leads NEW TABLE AS new_leads
-            FOR EACH STATEMENT EXECUTE FUNCTION leads_lead_day_delta()""",
-        delete: f"""CREATE TRIGGER {delete} AFTER DELETE ON {LEAD_TABLE}
-            REFERENCING OLD TABLE AS old_leads
-            FOR EACH STATEMENT EXECUTE FUNCTION leads_lead_day_delta()""",
-        truncate: f"""CREATE TRIGGER {truncate} AFTER TRUNCATE ON {LEAD_TABLE}
-            FOR EACH STATEMENT EXECUTE FUNCTION leads_lead_day_delta()""",
+        function: body,
+        insert: f"""CREATE TRIGGER {insert} AFTER INSERT ON {table}
+            REFERENCING NEW TABLE AS {new}
+            {call}""",
+        update: f"""CREATE TRIGGER {update} AFTER UPDATE ON {table}
+            REFERENCING OLD TABLE AS {old} NEW TABLE AS {new}
+            {call}""",
+        delete: f"""CREATE TRIGGER {delete} AFTER DELETE ON {table}
+            REFERENCING OLD TABLE AS {old}
+            {call}""",
+        truncate: f"""CREATE TRIGGER {truncate} AFTER TRUNCATE ON {table}
+            {call}""",
     }
+
+
+def postgresql_day_trigger_sql(zone):
+    """The function and statement-level triggers that keep leads_leaddaydelta
+    on PostgreSQL, for the business days of `zone`."""
+    return statement_trigger_sql(
+        function="leads_lead_day_delta()", table=LEAD_TABLE,
+        names=DAY_TRIGGER_NAMES["postgresql"], transition="leads",
+        rows=lambda source, sign: _day_rows_sql("postgresql", zone, source, sign),
+        write=_day_insert_sql, empty=f"DELETE FROM {DAY_TABLE}",
+        update_note=("Net change per bucket: an update that moves no lead between",
+                     "buckets writes nothing."),
+    )
 
 
 def sqlite_day_trigger_sql(zone):
