@@ -7,6 +7,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from calls.models import CallLog, CallOutcome
+from crm.raw_sql import copy_field, write_copy_lines
 from leads.signals import announce_leads_changed
 
 CALL_COLUMNS = ("lead_id", "user_id", "called_at", "outcome", "note", "duration")
@@ -50,22 +51,15 @@ def load_calls(*, rows, batch_size=5000):
     written = 0
     with transaction.atomic():
         if connection.vendor == "postgresql":
-            copy_sql = f"COPY {CallLog._meta.db_table} ({', '.join(CALL_COLUMNS)}) FROM STDIN"
-            with connection.cursor() as cursor, cursor.copy(copy_sql) as copy:
-                lines = []
+
+            def lines():
                 for row in rows:
                     callers.add(row[1])
-                    lines.append("\t".join(
-                        "\\N" if value is None
-                        else value.isoformat() if hasattr(value, "isoformat") else str(value)
-                        for value in row))
-                    if len(lines) >= batch_size:
-                        copy.write("\n".join(lines) + "\n")
-                        written += len(lines)
-                        lines = []
-                if lines:
-                    copy.write("\n".join(lines) + "\n")
-                    written += len(lines)
+                    yield "\t".join(map(copy_field, row))
+
+            copy_sql = f"COPY {CallLog._meta.db_table} ({', '.join(CALL_COLUMNS)}) FROM STDIN"
+            with connection.cursor() as cursor, cursor.copy(copy_sql) as copy:
+                written = write_copy_lines(copy, lines(), chunk_rows=batch_size)
             announce_leads_changed(CallLog, owner_ids=callers)
             return written
         batch = []

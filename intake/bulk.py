@@ -12,6 +12,8 @@ import psycopg
 from django.db import connection
 from django.db.models.expressions import BaseExpression
 
+from crm.raw_sql import write_copy_lines
+
 COPY_CHUNK_ROWS = 5000
 
 
@@ -72,12 +74,8 @@ def copy_insert(model, objs):
         quote = connection.ops.quote_name
         columns = ", ".join(quote(c) for c in [model._meta.pk.column, *(f.column for f in fields)])
         with cursor.copy(f"COPY {quote(table)} ({columns}) FROM STDIN") as copy:
-            for start in range(0, len(lines), COPY_CHUNK_ROWS):
-                copy.write("".join(
-                    f"{pk}\t{line}\n"
-                    for pk, line in zip(ids[start:start + COPY_CHUNK_ROWS],
-                                        lines[start:start + COPY_CHUNK_ROWS], strict=True)
-                ))
+            write_copy_lines(copy, (f"{pk}\t{line}" for pk, line in zip(ids, lines, strict=True)),
+                             chunk_rows=COPY_CHUNK_ROWS)
     for obj, pk in zip(objs, ids, strict=True):
         obj.pk = pk
         obj._state.adding = False

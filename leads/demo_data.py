@@ -18,6 +18,7 @@ from django.db import connection, connections, transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from crm.raw_sql import copy_field, write_copy_lines
 from leads import history
 from leads.models import (
     CLOSED_STATUSES,
@@ -247,39 +248,19 @@ def load_leads(*, rows, batch_size=5000):
     return written
 
 
-def _copy_field(value):
-    if value is None:
-        return "\\N"
-    if isinstance(value, datetime):
-        return value.isoformat()
-    # Demo values never hold tabs, newlines or backslashes; escape anyway so
-    # the loader stays correct if the generator changes.
-    return str(value).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
-
-
 def _copy_leads(rows, chunk_rows=5000):
-    # Text COPY fed in preformatted chunks rather than one write_row() call
-    # per row: far less Python per row (docs/performance.md), and the server
-    # parses it in one stream.
-    # The history stamp (leads/history.py), so the history triggers record
-    # the rows as the product's (a script's), not as written from outside.
+    # Text COPY (crm.raw_sql): far less Python per row than write_row(), see
+    # docs/performance.md. The history stamp (leads/history.py), so the
+    # history triggers record the rows as the product's (a script's), not as
+    # written from outside.
     stamp = history.stamp()
     columns = ", ".join([*LEAD_COLUMNS, *stamp])
-    stamped = "\t" + "\t".join(map(_copy_field, stamp.values()))
-    written = 0
+    stamped = "\t" + "\t".join(map(copy_field, stamp.values()))
     copy_sql = f"COPY {Lead._meta.db_table} ({columns}) FROM STDIN"
     with transaction.atomic(), connection.cursor() as cursor, cursor.copy(copy_sql) as copy:
-        lines = []
-        for row in rows:
-            lines.append("\t".join(map(_copy_field, row)) + stamped)
-            if len(lines) >= chunk_rows:
-                copy.write("\n".join(lines) + "\n")
-                written += len(lines)
-                lines = []
-        if lines:
-            copy.write("\n".join(lines) + "\n")
-            written += len(lines)
-    return written
+        return write_copy_lines(
+            copy, ("\t".join(map(copy_field, row)) + stamped for row in rows),
+            chunk_rows=chunk_rows)
 
 
 def _moment_on(rng, day, *, first_hour, last_hour):
