@@ -42,12 +42,6 @@ class CallLogQuerySet(InvalidatingQuerySet):
     # announces the lead's owner too.
     owner_field = "user"
 
-    def for_lead(self, lead):
-        """The lead's calls, newest first."""
-        return self.filter(lead=lead).order_by("-called_at", "-pk")
-
-    def made_within(self, start, end):
-        return self.filter(called_at__gte=start, called_at__lt=end)
 
 
 class CallLog(models.Model):

@@ -1,47 +1,22 @@
-"""Questions asked about calls: a lead's calls, the due cards' attempts, the
-day's and the trend's call counts for the dashboard."""
+"""Questions asked about calls: the due cards' attempts, the day's and the
+trend's call counts for the dashboard. (A lead's calls on its timeline:
+timeline.sources.)"""
 
 import functools
 
 from django.db import connections
-from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
-from django.db.models.functions import Coalesce
 
 from calls.models import CallDayCount, CallLog
 
 
-def calls_for_lead(lead):
-    """The lead's calls, newest first, each with its caller loaded (a queryset:
-    slice it to paginate)."""
-    return CallLog.objects.for_lead(lead).select_related("user")
-
-
-def call_attempt_annotations():
-    """Annotations for a Lead queryset: `call_attempts` (how many calls, 0 for
-    none), `last_call_outcome` and `last_call_at` (None for none).
-
-    Correlated subqueries, so a page of leads gets its attempts in the
-    statement that loads it: each is an index range on (lead, called_at).
-    """
-    calls = CallLog.objects.filter(lead=OuterRef("pk")).order_by()
-    last = calls.order_by("-called_at", "-pk")
-    return {
-        "call_attempts": Coalesce(
-            Subquery(calls.values("lead").annotate(n=Count("*")).values("n"),
-                     output_field=IntegerField()),
-            Value(0),
-        ),
-        "last_call_outcome": Subquery(last.values("outcome")[:1]),
-        "last_call_at": Subquery(last.values("called_at")[:1]),
-    }
-
-
 @functools.cache
 def call_attempts_sql(alias, *, lead_id):
-    """`call_attempt_annotations` as SQL select-list items for a statement
-    over leads written by hand (the dashboard's due page): `call_attempts`,
-    `last_call_outcome`, `last_call_at` of the lead whose id is the SQL
-    expression `lead_id`. Each an index range on (lead, called_at)."""
+    """Select-list items for a statement over leads written by hand (the
+    dashboard's due page): `call_attempts` (0 for none), `last_call_outcome`
+    and `last_call_at` (None for none) of the lead whose id is the SQL
+    expression `lead_id`. Correlated subqueries, so a page of leads gets its
+    attempts in the statement that loads it: each an index range on
+    (lead, called_at)."""
     quote = connections[alias].ops.quote_name
     meta = CallLog._meta
     table, lead, called_at, outcome, pk = (

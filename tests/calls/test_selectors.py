@@ -6,11 +6,12 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from calls.selectors import call_attempt_annotations, call_counts_by_user, calls_for_lead
+from calls.selectors import call_attempts_sql, call_counts_by_user
 from dashboard import selectors
 from leads.models import Lead
 from tests.dashboard.conftest import local
 from tests.factories import CallLogFactory, LeadFactory, ManagerFactory, UserFactory
+from timeline.sources import calls as timeline_calls
 
 pytestmark = pytest.mark.django_db
 
@@ -110,14 +111,21 @@ def test_due_page_items_carry_attempts_and_the_last_call_in_one_statement(calls)
     }
 
 
-def test_calls_for_lead_newest_first_with_the_caller(calls, django_assert_num_queries):
+def test_a_leads_calls_on_its_timeline_newest_first_with_the_caller(
+    calls, django_assert_num_queries
+):
     with django_assert_num_queries(1):
-        rows = [(call.called_at, call.user.username) for call in calls_for_lead(calls.lead_a)]
+        events = timeline_calls(calls.lead_a, limit=50)
+    rows = [(event.at, event.actor) for event in events]
     assert rows == sorted(rows, reverse=True)
     assert (len(rows), rows[0][1], rows[1][1]) == (10, "asha", "boss")
 
 
-def test_attempt_annotations_on_any_lead_queryset(calls):
-    leads = Lead.objects.annotate(**call_attempt_annotations()).order_by("pk")
-    assert [(lead.call_attempts, lead.last_call_outcome) for lead in leads] == [
+def test_attempt_columns_for_any_statement_over_leads(calls):
+    lead = connection.ops.quote_name(Lead._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {call_attempts_sql(connection.alias, lead_id=f'{lead}.id')} "
+                       f"FROM {lead} ORDER BY {lead}.id")
+        rows = cursor.fetchall()
+    assert [(attempts, outcome) for attempts, outcome, _ in rows] == [
         (10, "no_answer"), (3, "no_answer")]
