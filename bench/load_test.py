@@ -22,7 +22,7 @@ Not part of the test suite. What it does, in order:
 4. Reads the dashboard cache's hit/miss counters before and after: the hit
    rate of the run, and per view (the team's, single users') how many
    requests were full hits, rebuilt without reading the lead table (from
-   cached sections or per-owner parts) and misses that read it.
+   cached sections) and misses that read it.
    --write-every N sends one quick update every N requests (default 11);
    --warm reads every URL once first, so that the figures leave out the
    first miss of each entry in an empty cache (a server running for hours
@@ -103,9 +103,6 @@ def server_env(args, secret_key):
         DJANGO_SECURE_COOKIES="0",
         DJANGO_SECURE_HSTS_SECONDS="0",
     )
-    # The one product switch a run may set from outside (docs/performance.md).
-    if "CRM_DASHBOARD_REFRESH_PARTS" in os.environ:
-        env["CRM_DASHBOARD_REFRESH_PARTS"] = os.environ["CRM_DASHBOARD_REFRESH_PARTS"]
     return env
 
 
@@ -248,8 +245,8 @@ def hit_rate(before, after):
 def view_outcomes(before, after):
     """{view: {"hit", "rebuilt", "miss", "lead_table_share"}} over the run:
     per request of the team view and of single users' views, whether the whole
-    response was cached, rebuilt from cached sections or parts without
-    reading the lead table, or read it (dashboard/team_parts.py)."""
+    response was cached, rebuilt from cached sections without
+    reading the lead table, or read it (dashboard/view_outcomes.py)."""
     views = {}
     for start, stats in after.items():
         earlier = before.get(start, {}).get("views", {})
@@ -394,8 +391,8 @@ def run(args, base, dates, telecallers, today, Lead, WorkedLead, User, *, server
     hits, misses = hit_rate(stats_before, stats_after)
     views = view_outcomes(stats_before, stats_after)
 
-    # Updates still in flight when wrk stopped commit, then invalidate (after
-    # computing their owners' parts): wait until the work log stops growing.
+    # Updates still in flight when wrk stopped commit, then invalidate: wait
+    # until the work log stops growing.
     settled, last = time.monotonic() + 10, None
     while time.monotonic() < settled and last != (last := WorkedLead.objects.count()):
         time.sleep(1)

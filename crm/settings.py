@@ -217,12 +217,6 @@ SESSION_ENGINE = "django.contrib.sessions.backends.db"
 # Dashboard entry lifetimes in seconds (the performance guide's figures).
 DASHBOARD_DAY_METRICS_TTL = env_int("CRM_DASHBOARD_DAY_TTL", 300)
 DASHBOARD_TEAM_PERFORMANCE_TTL = env_int("CRM_DASHBOARD_TEAM_TTL", 600)
-# With it, a lead write also computes its owners' parts of the team view
-# (docs/cache.md, "The team view from parts"): team rebuilds then read no
-# lead table, at a few statements per owner and recently shown day in the
-# write. Off by default: a telecaller's save (with its call) keeps its
-# 8-statement budget whatever the managers have open.
-DASHBOARD_REFRESH_PARTS = env_bool("CRM_DASHBOARD_REFRESH_PARTS", False)
 
 # --- Authentication ---------------------------------------------------------
 

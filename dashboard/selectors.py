@@ -666,60 +666,6 @@ def team_table_page(team, *, page):
     return {"rows": team[offset:offset + TEAM_PAGE_SIZE], "page": page, "pages": pages}
 
 
-# --- The team view from per-owner parts ------------------------------------------
-
-
-def team_part_owners():
-    """The ids whose parts make up the team view: every lead owner the
-    counters know (inactive users' too: their leads count), sorted. Reads the
-    counters, not the lead table (and joins the request's shared results)."""
-    return sorted({row["creator_id"] for row in _status_rows(user_id=None)})
-
-
-def team_parts(*, day, owners, one_by_one=False):
-    """{owner: part}: each owner's share of the team view on `day`,
-    JSON-ready: {"day_row": the owner's day counts (`_day_rows`)}. It depends
-    on the owner's leads alone, so a write to them changes that owner's part
-    only. It comes from the counters, not the lead table.
-
-    Not in the parts: the team's due page (one page of leads through the
-    follow-up index, 50 rows whatever the table's size: each owner's first
-    page, merged, cost 25 times the rows and a ranking over every lead due
-    that day, about 0.1-0.66 s at a million leads), and the trend's new
-    leads (one grouped range over the day counters in the trend's own
-    statement: per owner, they were 350 rows a cold 25-owner view read,
-    stored and summed back, 7,000 at 500 owners).
-
-    Statements: `one_by_one`, one per owner (their day counts: for the few
-    owners a write changed); otherwise one whatever the number of owners
-    (the team's day counts: a cold team view).
-    """
-    owners = sorted(owners)
-    with shared_queries():
-        if one_by_one:
-            return {owner: {
-                "day_row": _day_rows(day=day, user_id=owner).get(owner) or _empty_day_row(),
-            } for owner in owners}
-        day_rows = _day_rows(day=day, user_id=None)
-    return {owner: {"day_row": day_rows.get(owner) or _empty_day_row()} for owner in owners}
-
-
-@contextmanager
-def team_from_parts(*, day, parts):
-    """Within the block, the team view's selectors (`user_id=None`) for `day`
-    take their day counts from `parts`, {owner id: part} for every id of
-    team_part_owners() (`team_parts`). The status counters, users,
-    snapshots, the trend's counters, the work log and the due page are still
-    read.
-    With current parts the results equal a fresh computation (tests compare
-    them)."""
-    with shared_queries():
-        results, replica = _shared_results.get(), reading_from_replica()
-        results[(replica, ("day_rows", day, None))] = {
-            owner: part["day_row"] for owner, part in parts.items()}
-        yield
-
-
 def dashboard_document(*, day, user, day_metrics, team_performance, due):
     """The full dashboard document (the JSON endpoint's body) from the three
     table families (the page adds the trend for its charts).

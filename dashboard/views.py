@@ -14,16 +14,15 @@ from crm.cache_backend import memory_policy
 from crm.db_routers import use_replica, wrote_recently
 from dashboard import cache, page_slots, selectors
 from dashboard.forms import DashboardForm
-from dashboard.team_parts import Rebuild
+from dashboard.view_outcomes import Rebuild
 from leads.permissions import user_sees_all_leads
 
 
 def _sections(form, rebuild, *, charts, users):
     """The parts a dashboard response is built from, for the form's valid
     query: the selector families ("due", "day", "team"), with `charts` the
-    trend ("charts"), with `users` the active users a manager may pick. The
-    team view's take their counts from per-owner parts (`rebuild`,
-    dashboard/team_parts.py); its due pages read one page of leads each.
+    trend ("charts"), with `users` the active users a manager may pick.
+    `rebuild` notes which of them read the lead table when computed.
 
     The due page comes first: a page out of range (DuePageOutOfRange) then
     fails before the expensive all-time aggregate runs.
@@ -35,30 +34,26 @@ def _sections(form, rebuild, *, charts, users):
     section = rebuild.section
     parts = [
         cache.Part("due", scope, {"date": date, "page": page}, section(
-            lambda: selectors.dashboard_due_page(day=day, user_id=user_id, page=page),
-            # One page of leads through the follow-up index: never from parts.
-            from_parts=False)),
+            lambda: selectors.dashboard_due_page(day=day, user_id=user_id, page=page))),
         cache.Part("day", scope, {"date": date}, section(
-            lambda: selectors.dashboard_day_metrics(day=day, user_id=user_id), from_parts=True)),
+            lambda: selectors.dashboard_day_metrics(day=day, user_id=user_id))),
         cache.Part("team", scope, {"date": date}, section(
-            lambda: selectors.dashboard_team_performance(day=day, user_id=user_id),
-            from_parts=True)),
+            lambda: selectors.dashboard_team_performance(day=day, user_id=user_id))),
     ]
     if charts:
         parts.append(cache.Part("charts", scope, {"date": date}, section(
-            lambda: selectors.dashboard_trend(day=day, user_id=user_id), from_parts=True)))
+            lambda: selectors.dashboard_trend(day=day, user_id=user_id), reads_leads=False)))
         if user_id is not None:
             # The page's "New for you (n)" (one user's view; not in the JSON document).
-            parts.append(cache.Part("new", scope, {},
-                                    lambda: selectors.new_for_owner_count(user_id=user_id)))
+            parts.append(cache.Part("new", scope, {}, section(
+                lambda: selectors.new_for_owner_count(user_id=user_id))))
     if users:
         parts.append(_users_part())
     return tuple(parts)
 
 
-def _rebuild(form, bypass):
-    return Rebuild(form.cleaned_data["date"], team=form.cleaned_data["user"] is None,
-                   bypass=bypass)
+def _rebuild(form):
+    return Rebuild(team=form.cleaned_data["user"] is None)
 
 
 def _users_part():
@@ -196,7 +191,7 @@ def index(request):
     manager, bypass, form, users = _validated_query(request)
     if form.is_valid():
         is_staff = request.user.is_staff
-        rebuild = _rebuild(form, bypass)
+        rebuild = _rebuild(form)
         pieces = _fetch(
             request, family="html", form=form, bypass=bypass, rebuild=rebuild,
             params={"manager": int(manager), "staff": int(is_staff),
@@ -224,7 +219,7 @@ def data(request):
     except PermissionDenied as exc:
         return JsonResponse({"error": str(exc)}, status=403)
     if form.is_valid():
-        rebuild = _rebuild(form, bypass)
+        rebuild = _rebuild(form)
         body = _fetch(
             request, family="json", form=form, params={}, bypass=bypass, rebuild=rebuild,
             sections=_sections(form, rebuild, charts=False, users=False),

@@ -69,13 +69,6 @@ once per request).
 from dashboard.cache.bypass import BYPASS_MARGIN_SECONDS, active_bypasses, bypassed_scopes
 from dashboard.cache.errors import CACHE_ERRORS, CacheUnavailable
 from dashboard.cache.invalidation import invalidate_dashboard
-from dashboard.cache.parts import (
-    PART_FAMILY,
-    fetch_parts,
-    recent_team_days,
-    remember_team_day,
-    store_parts,
-)
 from dashboard.cache.stats import (
     HIT_RATE_WARNING,
     REQUESTS,
@@ -103,7 +96,6 @@ __all__ = [
     "CACHE_ERRORS",
     "HIT_RATE_WARNING",
     "KEY_PREFIX",
-    "PART_FAMILY",
     "REQUESTS",
     "STATS_WINDOW_SECONDS",
     "TEAM_SCOPE",
@@ -119,16 +111,12 @@ __all__ = [
     "cache_stats",
     "family_timeouts",
     "fetch",
-    "fetch_parts",
     "hit_stats",
     "invalidate_dashboard",
     "lock_key",
     "lock_policy",
     "longest_timeout",
     "read_versions",
-    "recent_team_days",
-    "remember_team_day",
-    "store_parts",
     "tokens_read_once",
     "user_scope",
 ]

@@ -25,9 +25,7 @@ def invalidate_dashboard(*, user_ids=(), team=True, users_list=False):
     team-wide view (every lead write changes it); `users_list`: the active-user
     list (user accounts changed). O(1) per scope, whatever the number of rows.
     Call it after commit (``transaction.on_commit``). Returns False when a
-    bump failed (a bypass of the scopes whose bump failed is then recorded,
-    and of the team's when an owner's failed: the team view is built from
-    the owners' parts).
+    bump failed (a bypass of the scopes whose bump failed is then recorded).
     """
     owners = sorted({int(u) for u in user_ids if u is not None})
     scopes = [user_scope(uid) for uid in owners]
@@ -36,10 +34,6 @@ def invalidate_dashboard(*, user_ids=(), team=True, users_list=False):
     if users_list:
         scopes.append(USERS_SCOPE)
     failed, cause = bump_tokens({scope: version_key(scope) for scope in scopes}, fresh_token)
-    if set(failed) - {TEAM_SCOPE, USERS_SCOPE}:
-        # The team view is rebuilt from its owners' parts (team_parts.py): a
-        # part whose bump failed would be current under its old token.
-        failed = sorted({*failed, TEAM_SCOPE})
     if failed:
         try:
             record_bypass(failed, cause=cause)

@@ -26,8 +26,8 @@ HIT_RATE_MIN_LOOKUPS = 20
 # is rebuilt included.
 REQUESTS = "requests"
 # Per view, how each request was answered: "hit" (the whole response was
-# cached), "rebuilt" (rebuilt from cached sections or parts: no statement read
-# the lead table) or "miss" (the lead table was read; dashboard/team_parts.py).
+# cached), "rebuilt" (rebuilt from cached sections: no statement read the lead
+# table) or "miss" (the lead table was read; dashboard/view_outcomes.py).
 VIEWS = ("team", "user")
 VIEW_OUTCOMES = ("hit", "rebuilt", "miss")
 

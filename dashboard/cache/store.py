@@ -55,8 +55,7 @@ class Part:
 
     @cached_property
     def key(self):
-        # Built once: a team view looks up each owner's part's key several
-        # times, for hundreds of owners.
+        # Built once: a fetch looks each part's key up several times.
         return build_key(self.family, self.scope, self.params)
 
     def tokens(self, versions):

@@ -32,8 +32,6 @@ def family_timeouts():
         "team": settings.DASHBOARD_TEAM_PERFORMANCE_TTL,
         "charts": settings.DASHBOARD_TEAM_PERFORMANCE_TTL,
         "users": settings.DASHBOARD_TEAM_PERFORMANCE_TTL,
-        # One owner's share of the team view on a day (dashboard/team_parts.py).
-        "part": settings.DASHBOARD_DAY_METRICS_TTL,
     }
 
 

@@ -203,8 +203,7 @@ def test_the_budget_holds_while_a_manager_watches_the_team(
         response = _post(telecaller_client, lead, outcome="no_answer", followup_date=LATER,
                          remark="No answer", duration="0")
     assert response.status_code == 302
-    # As above: the owners' parts of the team view are left to the next team
-    # rebuild (CRM_DASHBOARD_REFRESH_PARTS off), not computed in this request.
+    # As above: the team view is recomputed by its next reader, not in this request.
     assert len(captured) <= 8 + TOKEN_STATEMENTS, "\n".join(query["sql"][:90] for query in captured)
 
 

@@ -355,8 +355,7 @@ def test_dashboard_query_counts_pinned(client, manager, telecaller, crafted):
         counts[viewer.username] = (_cold_request_queries(client, INDEX, params),
                                    _cold_request_queries(client, DATA, params))
     # Manager: + active users for the menu, all-time pass, users + snapshots,
-    # the owners' parts of the team view (dashboard/team_parts.py: the day
-    # pass) and the team's due page; the page adds the trend for its charts
+    # the day pass and the team's due page; the page adds the trend for its charts
     # (the JSON document has none). The JSON team view needs no user list. A
     # telecaller: day pass, all-time pass, user + snapshot, due page, the
     # page's trend and their "New for you". The day's calls by caller are one
