@@ -228,8 +228,7 @@ def _counted_day_rows(*, day, user_id):
         fetched = cursor.fetchall()
     rows = {}
     for creator_id, *sums in fetched:
-        # int(): PostgreSQL's sums arrive as Decimal.
-        counts = dict(zip(_DAY_KINDS, map(int, sums), strict=True))
+        counts = dict(zip(_DAY_KINDS, sums, strict=True))
         overdue = {key: counts[f"overdue_{number}"]
                    for number, (key, _, _) in enumerate(younger_ages)}
         overdue[key_oldest] = (counts["with_followup"] - counts["later"] - counts["pending"]
@@ -295,7 +294,9 @@ def _day_rows_sql(alias, *, one_user):
         f"AND ({followup} IS NULL OR {followup} < %s OR {followup} >= %s "
         f"OR {column(lead, 'status')} IN ({in_list(CLOSED_STATUSES)})) GROUP BY 1",
     ]
-    sums = ", ".join(f"SUM(CASE WHEN kind = '{kind}' THEN n ELSE 0 END)" for kind in _DAY_KINDS)
+    # CAST: PostgreSQL's sums are numeric and would arrive as Decimal.
+    sums = ", ".join(f"CAST(SUM(CASE WHEN kind = '{kind}' THEN n ELSE 0 END) AS BIGINT)"
+                     for kind in _DAY_KINDS)
     return (f"SELECT creator_id, {sums} FROM ({' UNION ALL '.join(branches)}) AS counts "
             f"GROUP BY creator_id")
 
@@ -429,13 +430,17 @@ def dashboard_team_performance(*, day, user_id):
     initial came from a snapshot (so also for an empty team).
     """
     day_rows = _day_rows(day=day, user_id=user_id)
-    by_status = {}
+    # One pass over the (creator, status) rows: 3,500 of them at 500 telecallers.
+    confirmed, completed, creators = {}, {}, set()
     for row in _status_rows(user_id=user_id):
-        by_status[(row["creator_id"], row["status"])] = row["leads"]
+        creators.add(row["creator_id"])
+        if row["status"] == LeadStatus.CONFIRMED:
+            confirmed[row["creator_id"]] = row["leads"]
+        elif row["status"] == LeadStatus.COMPLETED:
+            completed[row["creator_id"]] = row["leads"]
     users = _users_with_snapshot(day=day, user_id=user_id)
     calls_by_user = _call_counts(day=day, user_id=user_id)
     if user_id is None:
-        creators = {creator_id for creator_id, _ in by_status}
         users = [user for user in users if user["id"] in creators]
 
     team = []
@@ -454,12 +459,12 @@ def dashboard_team_performance(*, day, user_id):
                 "pending": pending,
                 "completion_pct": _percentage(worked, initial),
                 "new_leads": day_row["new_leads"],
-                "confirmed": by_status.get((user["id"], LeadStatus.CONFIRMED.value), 0),
-                "completed": by_status.get((user["id"], LeadStatus.COMPLETED.value), 0),
+                "confirmed": confirmed.get(user["id"], 0),
+                "completed": completed.get(user["id"], 0),
                 "overdue": sum(day_row["overdue"].values()),
                 "unscheduled": day_row["unscheduled"],
                 "from_snapshot": from_snapshot,
-                "calls": _calls_made([calls_by_user.get(user["id"], {})]),
+                "calls": _calls_made_by(calls_by_user.get(user["id"])),
             }
         )
     team.sort(key=lambda row: (-row["completion_pct"], -row["initial"], row["username"]))
@@ -694,6 +699,15 @@ def _call_counts(*, day, user_id):
     families share within a request."""
     return _shared(("calls", day, user_id),
                    lambda: call_counts_by_user(day=day, user_id=user_id))
+
+
+def _calls_made_by(counts):
+    """_calls_made of one caller's counts (None: no calls), without the sums."""
+    if not counts:
+        return {"attempts": 0, "connected": 0, "connect_pct": 0.0}
+    attempts, connected = counts.get("attempts", 0), counts.get("connected", 0)
+    return {"attempts": attempts, "connected": connected,
+            "connect_pct": _percentage(connected, attempts)}
 
 
 def _calls_made(counts):

@@ -12,7 +12,6 @@ from datetime import date
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connections, models, router, transaction
-from django.db.models import Sum
 
 from leads.signals import announce_leads_changed
 
@@ -79,23 +78,26 @@ class LeadCountDeltaManager(models.Manager):
         Returns ``[{"creator_id", "status", "leads", "with_followup"}, ...]``
         ordered by creator_id then status; groups whose counts are all zero
         (every lead moved away or deleted) are left out.
+
+        Written in SQL and read as tuples: every cold team dashboard reads a
+        row per (creator, status), 3,500 at 500 telecallers, and the ORM's
+        per-row converters cost more than the statement.
         """
-        rows = self.order_by()
+        where, params = ("", [])
         if creator_id is not None:
-            rows = rows.filter(creator_id=creator_id)
-        # Annotations may not reuse the field names, hence the renaming below.
-        rows = (
-            rows.values("creator_id", "status")
-            .annotate(sum_leads=Sum("leads"), sum_with_followup=Sum("with_followup"))
-            .exclude(sum_leads=0, sum_with_followup=0)
-            .order_by("creator_id", "status")
-            # Tuples: every cold dashboard reads a row per (creator, status).
-            .values_list("creator_id", "status", "sum_leads", "sum_with_followup")
-        )
-        # int(): PostgreSQL's sum(bigint) is numeric and arrives as Decimal.
+            where, params = "WHERE creator_id = %s", [creator_id]
+        # CAST: PostgreSQL's sum(bigint) is numeric and would arrive as Decimal.
+        sql = (f"SELECT creator_id, status, CAST(SUM(leads) AS BIGINT), "
+               f"CAST(SUM(with_followup) AS BIGINT) FROM {DELTA_TABLE} {where} "
+               f"GROUP BY creator_id, status "
+               f"HAVING NOT (SUM(leads) = 0 AND SUM(with_followup) = 0) "
+               f"ORDER BY creator_id, status")
+        with connections[self.db].cursor() as cursor:  # db: the router's read alias
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
         return [
-            {"creator_id": creator_id, "status": status, "leads": int(leads),
-             "with_followup": int(with_followup)}
+            {"creator_id": creator_id, "status": status, "leads": leads,
+             "with_followup": with_followup}
             for creator_id, status, leads, with_followup in rows
         ]
 
