@@ -226,18 +226,17 @@ def _counted_day_rows(*, day, user_id):
     with connections[alias].cursor() as cursor:
         cursor.execute(_day_rows_sql(alias, one_user=user_id is not None), params)
         fetched = cursor.fetchall()
+    # Unpacked by position (_DAY_KINDS' order): a row per owner, 500 of them
+    # at 500 telecallers, where a dict per row cost a few milliseconds.
+    younger_keys, younger_count = [key for key, _, _ in younger_ages], len(younger_ages)
     rows = {}
-    for creator_id, *sums in fetched:
-        counts = dict(zip(_DAY_KINDS, sums, strict=True))
-        overdue = {key: counts[f"overdue_{number}"]
-                   for number, (key, _, _) in enumerate(younger_ages)}
-        overdue[key_oldest] = (counts["with_followup"] - counts["later"] - counts["pending"]
-                               - sum(overdue.values()))
-        rows[creator_id] = {
-            "new_leads": counts["new_leads"], "pending": counts["pending"],
-            "unscheduled": counts["unscheduled"], "left_day": counts["left_day"],
-            "overdue": overdue,
-        }
+    for creator_id, new_leads, pending, unscheduled, *rest in fetched:
+        younger, (later, with_followup, left_day) = rest[:younger_count], rest[younger_count:]
+        overdue = dict(zip(younger_keys, younger, strict=True))
+        overdue[key_oldest] = with_followup - later - pending - sum(younger)
+        rows[creator_id] = {"new_leads": new_leads, "pending": pending,
+                            "unscheduled": unscheduled, "left_day": left_day,
+                            "overdue": overdue}
     return rows
 
 
