@@ -57,3 +57,11 @@ def test_rss_growth_per_thousand_requests_and_replaced_workers():
     assert growth["growth_kib_per_1000_requests"] == 250.0
     assert growth["workers_replaced"] == [2]
     assert load_test.rss_growth({}, {}, 0)["growth_kib_per_1000_requests"] is None
+
+
+def test_response_hit_rate_counts_dashboard_requests_not_lookups():
+    views = {"team": {"hit": 548, "rebuilt": 258, "miss": 514, "lead_table_share": 0.3894},
+             "user": {"hit": 6983, "rebuilt": 246, "miss": 582, "lead_table_share": 0.0745}}
+    # 7,531 whole hits of 9,131 requests; the lookups' rate of that run was 0.8776.
+    assert load_test.response_hit_rate(views) == 0.8248
+    assert load_test.response_hit_rate({}) is None
