@@ -239,9 +239,10 @@ def cache_stats(request):
     the bypasses in force and how Redis treats a full memory."""
     if not user_sees_all_leads(request.user):
         raise PermissionDenied("Only managers can see the cache statistics.")
+    current, previous = (cache.cache_stats(window_offset=offset) for offset in (0, 1))
     context = {
-        "current": cache.cache_stats(window_offset=0),
-        "previous": cache.cache_stats(window_offset=1),
+        "current": {**current, "view_rows": cache.view_rows(current)},
+        "previous": {**previous, "view_rows": cache.view_rows(previous)},
         "threshold_pct": int(100 * cache.HIT_RATE_WARNING),
         "bypasses": cache.active_bypasses(),
         "memory": memory_policy(default_cache),

@@ -76,6 +76,7 @@ from dashboard.cache.stats import (
     HitStats,
     cache_stats,
     hit_stats,
+    view_rows,
 )
 from dashboard.cache.store import Fetched, LockPolicy, Part, fetch, lock_policy
 from dashboard.cache.tokens import tokens_read_once
@@ -119,4 +120,5 @@ __all__ = [
     "read_versions",
     "tokens_read_once",
     "user_scope",
+    "view_rows",
 ]

@@ -150,3 +150,17 @@ hit_stats = HitStats()
 def cache_stats(*, window_offset=0):
     """The shared counts of one window: see HitStats.read."""
     return hit_stats.read(window_offset=window_offset)
+
+
+def view_rows(stats):
+    """Per view of a `cache_stats` window, its requests' outcomes with their
+    total and the share answered whole from the cache ("hit_rate", None
+    without requests): [{"view", "hit", "rebuilt", "miss", "requests",
+    "hit_rate"}]. Unlike the request lookups' rate, each dashboard request
+    counts once (a manager's query naming a user also looks the user list up)."""
+    rows = []
+    for view, outcomes in stats["views"].items():
+        requests = sum(outcomes.values())
+        rows.append({"view": view, **outcomes, "requests": requests,
+                     "hit_rate": _rate(outcomes["hit"], requests - outcomes["hit"])})
+    return rows

@@ -190,7 +190,15 @@ def test_cache_page_is_for_managers(client, manager, telecaller):
     total = response.context["current"]["total"]
     # Two requests: the first built the document (its 3 sections too), the second was cached.
     assert (total["hits"], total["misses"]) == (1, 1)
-    assert 'id="current-window-rate">50 %' in response.content.decode()
+    page = response.content.decode()
+    assert 'id="current-window-rate">50 %' in page
+    # Per view: the first team request read the lead table, the second was whole.
+    rows = {row["view"]: row for row in response.context["current"]["view_rows"]}
+    assert rows["team"] == {"view": "team", "hit": 1, "rebuilt": 0, "miss": 1, "requests": 2,
+                            "hit_rate": 0.5}
+    assert rows["user"]["requests"] == 0 and rows["user"]["hit_rate"] is None
+    assert 'id="current-window-team-rate">50 %' in page
+    assert 'id="current-window-user-rate">–' in page
 
 
 @pytest.mark.usefixtures("one_stats_window")
@@ -202,6 +210,8 @@ def test_cache_stats_command_prints_the_hit_rate(client, manager, capsys):
     out = capsys.readouterr().out
     assert "current window (300 s)" in out
     assert "  requests        1        1    50.0 %" in out
+    assert "  team            1        0        1    50.0 %" in out
+    assert "  user            0        0        0         –" in out
 
 
 def test_dashboard_error_keeps_no_lock(client, manager, monkeypatch):

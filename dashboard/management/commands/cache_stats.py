@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from dashboard.cache import HIT_RATE_WARNING, cache_stats
+from dashboard.cache import HIT_RATE_WARNING, cache_stats, view_rows
 
 
 def _rate(value):
@@ -8,7 +8,8 @@ def _rate(value):
 
 
 class Command(BaseCommand):
-    help = "Print the dashboard cache's hits, misses and hit rate per key family."
+    help = ("Print the dashboard cache's hits, misses and hit rate per key family, and "
+            "how each view's requests were answered (whole, rebuilt, reading the lead table).")
 
     def handle(self, *args, **options):
         for title, offset in (("current window", 0), ("previous window", 1)):
@@ -18,6 +19,13 @@ class Command(BaseCommand):
             for row in stats["families"] + [{"family": "requests", **stats["total"]}]:
                 self.stdout.write(
                     f"  {row['family']:<8} {row['hits']:>8} {row['misses']:>8} "
+                    f"{_rate(row['hit_rate']):>9}"
+                )
+            self.stdout.write(
+                f"  {'view':<8} {'whole':>8} {'rebuilt':>8} {'read':>8} {'whole %':>9}")
+            for row in view_rows(stats):
+                self.stdout.write(
+                    f"  {row['view']:<8} {row['hit']:>8} {row['rebuilt']:>8} {row['miss']:>8} "
                     f"{_rate(row['hit_rate']):>9}"
                 )
         previous = cache_stats(window_offset=1)["total"]["hit_rate"]
