@@ -20,7 +20,12 @@ from datetime import date
 
 from django.db import connections, models, router, transaction
 
-from leads.counters import business_day_sql, business_zone, statement_trigger_sql
+from leads.counters import (
+    business_day_sql,
+    business_zone,
+    install_zone_triggers,
+    statement_trigger_sql,
+)
 from leads.signals import announce_leads_changed
 
 CALL_TABLE = "calls_calllog"
@@ -151,19 +156,9 @@ class CallDayCountManager(models.Manager):
     def install_triggers(self):
         """(Re)install the triggers for the current TIME_ZONE, in the caller's
         transaction. Leaves the counts as they are: see ``rebuild()``."""
-        connection = self._connection()
-        zone = business_zone()
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                statements = postgresql_trigger_sql(zone)
-                for name in TRIGGER_NAMES["postgresql"]:
-                    cursor.execute(f"DROP TRIGGER IF EXISTS {name} ON {CALL_TABLE}")
-            else:
-                statements = sqlite_trigger_sql(zone)
-                for name in TRIGGER_NAMES["sqlite"]:
-                    cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
-            for sql in statements.values():
-                cursor.execute(sql)
+        install_zone_triggers(self._connection(), table=CALL_TABLE, names=TRIGGER_NAMES,
+                              postgresql_sql=postgresql_trigger_sql,
+                              sqlite_sql=sqlite_trigger_sql)
 
     def verify(self):
         """The (user, day) groups whose counts differ from a grouped count over

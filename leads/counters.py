@@ -243,6 +243,26 @@ def _day_insert_sql(rows_sql):
     )
 
 
+def install_zone_triggers(connection, *, table, names, postgresql_sql, sqlite_sql):
+    """(Re)install a day counter's triggers on `table` for the current
+    TIME_ZONE, in the caller's transaction: drop the vendor's `names`
+    ({"postgresql": [...], "sqlite": [...]}), then run the statements
+    `postgresql_sql(zone)` or `sqlite_sql(zone)` builds ({name: SQL}). The
+    lead day counters and the call counters share it."""
+    zone = business_zone()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            statements = postgresql_sql(zone)
+            for name in names["postgresql"]:
+                cursor.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
+        else:
+            statements = sqlite_sql(zone)
+            for name in names["sqlite"]:
+                cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
+        for sql in statements.values():
+            cursor.execute(sql)
+
+
 def statement_trigger_sql(*, function, table, names, transition, rows, write, empty,
                           update_note):
     """{name: SQL}, PostgreSQL: `function` (a plpgsql function keeping a
@@ -385,19 +405,9 @@ class LeadDayDeltaManager(models.Manager):
     def install_triggers(self):
         """(Re)install the triggers for the current TIME_ZONE, in the caller's
         transaction. Leaves the counters as they are: see ``rebuild()``."""
-        connection = self._connection()
-        zone = business_zone()
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                statements = postgresql_day_trigger_sql(zone)
-                for name in DAY_TRIGGER_NAMES["postgresql"]:
-                    cursor.execute(f"DROP TRIGGER IF EXISTS {name} ON {LEAD_TABLE}")
-            else:
-                statements = sqlite_day_trigger_sql(zone)
-                for name in DAY_TRIGGER_NAMES["sqlite"]:
-                    cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
-            for sql in statements.values():
-                cursor.execute(sql)
+        install_zone_triggers(self._connection(), table=LEAD_TABLE, names=DAY_TRIGGER_NAMES,
+                              postgresql_sql=postgresql_day_trigger_sql,
+                              sqlite_sql=sqlite_day_trigger_sql)
 
     def compact(self):
         """As ``LeadCountDelta.objects.compact()``: one row per (creator,
