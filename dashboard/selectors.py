@@ -701,18 +701,15 @@ def _call_counts(*, day, user_id):
 
 
 def _calls_made_by(counts):
-    """_calls_made of one caller's counts (None: no calls), without the sums."""
-    if not counts:
-        return {"attempts": 0, "connected": 0, "connect_pct": 0.0}
+    """{"attempts", "connected", "connect_pct"} of one caller's counts (a dict
+    of call_counts' "by_user"; None: no calls). Per team row, so no sums."""
+    counts = counts or {}
     attempts, connected = counts.get("attempts", 0), counts.get("connected", 0)
     return {"attempts": attempts, "connected": connected,
             "connect_pct": _percentage(connected, attempts)}
 
 
 def _calls_made(counts):
-    """{"attempts", "connected", "connect_pct"} summed over `counts`, dicts of
-    call_counts' "by_user"."""
-    attempts = sum(row.get("attempts", 0) for row in counts)
-    connected = sum(row.get("connected", 0) for row in counts)
-    return {"attempts": attempts, "connected": connected,
-            "connect_pct": _percentage(connected, attempts)}
+    """_calls_made_by summed over `counts`, dicts of call_counts' "by_user"."""
+    return _calls_made_by({"attempts": sum(row.get("attempts", 0) for row in counts),
+                           "connected": sum(row.get("connected", 0) for row in counts)})
